@@ -1,0 +1,96 @@
+"""Strict JSON for JOSE headers and JWT claims (RFC 7159 as profiled by RFC 7515/7519/8725).
+
+Parsing refuses what a lenient parser would guess at: invalid UTF-8 (and UTF-16/32, which
+``json.loads`` would silently accept from bytes), duplicate member names (RFC 8725 §3.13, since
+two parsers may pick different duplicates), the non-standard ``NaN``/``Infinity`` literals, a
+top level that is not an object, and nesting deeper than a limit. Serialization is compact
+and deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["DEFAULT_MAX_DEPTH", "JSONError", "dumps", "loads_object"]
+
+DEFAULT_MAX_DEPTH = 32
+
+
+class JSONError(ValueError):
+    """The bytes are not an acceptable JOSE JSON object; the message says why."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise JSONError("duplicate member name")
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise JSONError(f"non-standard JSON literal {name}")
+
+
+_decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+_decode = _decoder.decode
+_encoder = json.JSONEncoder(
+    separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
+)
+
+
+def _depth(text: str) -> int:
+    """Return the deepest nesting of arrays and objects, ignoring brackets inside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads_object(data: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:
+    """Parse ``data`` as a UTF-8 JSON object under the rules in the module docstring.
+
+    Raises:
+        JSONError: for every reason the bytes are not acceptable.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JSONError("not valid UTF-8") from None
+    # Counting brackets is a cheap upper bound on depth; only unusual documents pay for the
+    # exact scan, and the scan runs before the recursive parser could exhaust the stack.
+    if text.count("{") + text.count("[") > max_depth and _depth(text) > max_depth:
+        raise JSONError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        obj = _decode(text)
+    except JSONError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise JSONError("not valid JSON") from exc
+    if type(obj) is not dict:
+        raise JSONError("not a JSON object")
+    return obj
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialize ``obj`` compactly with sorted member names, as UTF-8 bytes.
+
+    Raises:
+        TypeError: a value is not JSON-serializable.
+        ValueError: a float is NaN or infinite.
+    """
+    return _encoder.encode(obj).encode("utf-8")
