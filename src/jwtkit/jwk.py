@@ -112,6 +112,7 @@ class Key:
         "_crv",
         "_headers",
         "_key_ops",
+        "_keyset",
         "_kid",
         "_kty",
         "_private",
@@ -137,6 +138,7 @@ class Key:
     _signers: dict[str, _backend.SignFn]
     _verifiers: dict[str, _backend.VerifyFn]
     _headers: dict[str, bytes]
+    _keyset: KeySet | None
     _thumbprint: str | None
 
     def __init__(self) -> None:
@@ -163,7 +165,7 @@ class Key:
         self._public = public if public is not None or private is None else private.public_key()
         self._alg, self._kid, self._use, self._key_ops = None, None, use, key_ops
         self._signers, self._verifiers, self._headers = {}, {}, {}
-        self._thumbprint = None
+        self._thumbprint = self._keyset = None
         self._set_kid(kid)
         if alg is not None:
             self._bind(alg)
@@ -455,6 +457,12 @@ class Key:
             fn = self._signers[alg.name] = _backend.make_signer(alg, material)
         return fn
 
+    def _as_keyset(self) -> KeySet:
+        """This key alone as a key set (made once, so its verifier cache is kept)."""
+        if self._keyset is None:
+            self._keyset = KeySet([self])
+        return self._keyset
+
     def _verifier(self, alg: Algorithm) -> _backend.VerifyFn:
         """The prepared verification function for ``alg`` (built once per key and algorithm)."""
         fn = self._verifiers.get(alg.name)
@@ -473,6 +481,7 @@ class Key:
         for name in Key.__slots__:
             setattr(new, name, getattr(self, name))
         new._signers, new._verifiers, new._headers = {}, {}, {}
+        new._keyset = None
         for name, value in changes.items():
             setattr(new, name, value)
         return new
@@ -735,7 +744,7 @@ class KeySet:
     one set. A ``KeySet`` is also a key source for ``Verifier``.
     """
 
-    __slots__ = ("_by_kid", "_keys", "_unnamed")
+    __slots__ = ("_by_kid", "_keys", "_table", "_unnamed")
 
     def __init__(self, keys: Iterable[Key]) -> None:
         """Collect ``keys``.
@@ -756,6 +765,7 @@ class KeySet:
             raise InvalidKeyError("a key set must not mix HMAC secrets with public-key material")
         self._by_kid = by_kid
         self._unnamed = tuple(key for key in self._keys if key.kid is None)
+        self._table: dict[tuple[str | None, str], tuple[_backend.VerifyFn, ...]] = {}
 
     @classmethod
     def from_jwks(cls, jwks: Mapping[str, Any] | str) -> KeySet:
@@ -798,19 +808,35 @@ class KeySet:
         """Return this set (a ``KeySet`` is its own ``KeySource``)."""
         return self
 
-    def _candidates(self, kid: str | None, alg: Algorithm) -> tuple[Key, ...]:
-        """The keys that may have signed a token with this ``kid`` and ``alg``.
+    def _verifiers_for(self, kid: str | None, alg: Algorithm) -> tuple[_backend.VerifyFn, ...]:
+        """The prepared verify functions of the keys that may have signed a token with this
+        ``kid`` and ``alg``, cached for known kids (unknown ones come from tokens and are not).
 
         A ``kid`` names exactly one key; keys without a ``kid`` may verify any token.
+
+        Raises:
+            KeyNotFoundError: no key fits; a weak or mismatched key met while verifying is a
+                rejected token, never a configuration error escaping at request time.
         """
-        if kid is not None:
-            key = self._by_kid.get(kid)
-            if key is not None:
-                return (key,)
-            pool = self._unnamed
+        named = self._by_kid.get(kid) if kid is not None else None
+        if named is not None:
+            try:
+                fns: tuple[_backend.VerifyFn, ...] = (named._verifier(alg),)
+            except InvalidKeyError as exc:
+                raise KeyNotFoundError(
+                    f"key {_short(named.kid or '')!r} cannot verify {alg.name}: {exc}"
+                ) from None
         else:
-            pool = self._keys
-        return tuple(key for key in pool if key._unfit(alg, "verify") is None)
+            pool = self._unnamed if kid is not None else self._keys
+            fns = tuple(key._verifier(alg) for key in pool if key._unfit(alg, "verify") is None)
+            if not fns:
+                shown = f"kid {_short(kid)!r}" if kid is not None else "no kid"
+                reasons = {key._unfit(alg, "verify") for key in pool}
+                why = f": {reasons.pop()}" if len(reasons) == 1 else ""
+                raise KeyNotFoundError(f"no usable key for {alg.name} with {shown}{why}")
+        if named is not None or kid is None:
+            self._table[(kid, alg.name)] = fns
+        return fns
 
     def __len__(self) -> int:
         return len(self._keys)

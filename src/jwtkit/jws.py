@@ -19,9 +19,7 @@ from jwtkit._json import DEFAULT_MAX_DEPTH, JSONError, dumps, loads_object
 from jwtkit.errors import (
     AlgorithmNotAllowedError,
     InvalidClaimError,
-    InvalidKeyError,
     InvalidSignatureError,
-    KeyNotFoundError,
     MalformedTokenError,
     UnsupportedAlgorithmError,
 )
@@ -208,48 +206,24 @@ def _allowed_algorithms(algorithms: Collection[str]) -> dict[str, Algorithm]:
 
 
 class _Resolver:
-    """Turns (``kid``, ``alg``) into prepared verify functions, cached per key set."""
+    """Turns (``kid``, ``alg``) into prepared verify functions from a key, set or source."""
 
-    __slots__ = ("_keyset", "_source", "_table")
+    __slots__ = ("_source", "_static")
 
     def __init__(self, keys: Key | KeySet | KeySource) -> None:
         if isinstance(keys, Key):
-            keys = KeySet([keys])
+            keys = keys._as_keyset()
         elif isinstance(keys, str | bytes):
             raise TypeError("pass a Key or KeySet, not raw key text (see Key.from_pem etc.)")
         elif not callable(getattr(keys, "get_keyset", None)):
             raise TypeError(f"expected a Key, KeySet or KeySource, not {type(keys).__name__}")
         self._source: KeySource = keys
-        self._keyset: KeySet | None = None
-        self._table: dict[tuple[str | None, str], tuple[VerifyFn, ...]] = {}
+        self._static = keys if isinstance(keys, KeySet) else None
 
     def resolve(self, kid: str | None, alg: Algorithm) -> tuple[VerifyFn, ...]:
-        keyset = self._source.get_keyset(kid)
-        if keyset is not self._keyset:
-            self._keyset, self._table = keyset, {}
-        fns = self._table.get((kid, alg.name))
-        if fns is None:
-            fns = self._build(keyset, kid, alg)
-            self._table[(kid, alg.name)] = fns
-        return fns
-
-    @staticmethod
-    def _build(keyset: KeySet, kid: str | None, alg: Algorithm) -> tuple[VerifyFn, ...]:
-        if kid is not None and kid in keyset:
-            key = keyset.get(kid)
-            try:
-                return (key._verifier(alg),)
-            except InvalidKeyError as exc:
-                # A weak or mismatched key met while verifying is a rejected token, never a
-                # configuration error escaping at request time.
-                raise KeyNotFoundError(
-                    f"key {_short(kid)!r} cannot verify {alg.name}: {exc}"
-                ) from None
-        candidates = keyset._candidates(kid, alg)
-        if not candidates:
-            named = f"kid {_short(kid)!r}" if kid is not None else "no kid"
-            raise KeyNotFoundError(f"no key for {alg.name} with {named}")
-        return tuple(key._verifier(alg) for key in candidates)
+        keyset = self._static or self._source.get_keyset(kid)
+        fns = keyset._table.get((kid, alg.name))
+        return fns if fns is not None else keyset._verifiers_for(kid, alg)
 
 
 def _verify(

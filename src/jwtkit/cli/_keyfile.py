@@ -1,0 +1,124 @@
+"""Load keys for ``sign`` and ``verify`` from a file, stdin or an environment variable.
+
+Secrets never come from the command line itself: argv is visible to every user of the machine
+(``ps``) and lands in shell history. ``--secret`` exists only to refuse it with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from jwtkit import Key, KeySet
+from jwtkit.cli._errors import CLIError
+from jwtkit.cli._io import read_password, read_source
+from jwtkit.cli.status import ExitStatus
+from jwtkit.errors import JWTError
+
+__all__ = ["key_options", "load_key_material", "refuse_secret"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SECRET_REFUSED = (
+    "--secret is refused: a secret on the command line is visible to other users (ps) and is "
+    "kept in shell history; use --key FILE, --key - (stdin) or --key-env VAR"
+)
+
+
+def refuse_secret(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Click callback for the hidden ``--secret`` option: always fail, saying why."""
+    if value is not None:
+        raise click.UsageError(SECRET_REFUSED, ctx)
+
+
+def key_options(f: F) -> F:
+    """Add ``--key FILE|-``, ``--key-env VAR`` and the refused ``--secret`` to a command."""
+    f = click.option(
+        "--secret",
+        hidden=True,
+        expose_value=False,
+        callback=refuse_secret,
+        is_eager=True,
+        help="Refused: secrets never go on the command line.",
+    )(f)
+    f = click.option(
+        "--passphrase-stdin",
+        is_flag=True,
+        help="Read the passphrase of an encrypted PEM key from stdin (else a hidden prompt).",
+    )(f)
+    f = click.option(
+        "--key-env",
+        metavar="VAR",
+        help="Read the key (PEM, JWK or HMAC secret) from this environment variable.",
+    )(f)
+    f = click.option(
+        "--key",
+        "key_file",
+        metavar="FILE|-",
+        help="Key file: PEM, JWK, JWKS or a raw HMAC secret; '-' reads stdin.",
+    )(f)
+    return f
+
+
+def _read_material(key_file: str | None, key_env: str | None) -> tuple[bytes, str]:
+    if key_file is not None and key_env is not None:
+        raise CLIError("give the key either with --key or with --key-env, not both")
+    if key_env is not None:
+        value = os.environ.get(key_env)
+        if not value:
+            raise CLIError(f"environment variable {key_env} is not set", ExitStatus.KEY_ERROR)
+        return value.encode(), f"${key_env}"
+    if key_file is None:
+        raise CLIError("no key given: use --key FILE, --key - (stdin) or --key-env VAR")
+    return read_source(key_file, "key file"), "stdin" if key_file == "-" else repr(key_file)
+
+
+def _parse(data: bytes, origin: str, alg: str | None, passphrase_stdin: bool) -> Key | KeySet:
+    try:
+        text: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    stripped = text.strip() if text is not None else ""
+    if stripped.startswith("{"):
+        try:
+            obj = json.loads(stripped)
+        except ValueError as exc:
+            raise CLIError(f"key from {origin} is not valid JSON", ExitStatus.KEY_ERROR) from exc
+        if isinstance(obj, dict) and "keys" in obj:
+            return KeySet.from_jwks(obj)
+        key = Key.from_jwk(obj)
+        return key.with_alg(alg) if alg is not None and key.alg is None else key
+    if stripped.startswith("-----BEGIN"):
+        password = None
+        if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in stripped or "Proc-Type: 4,ENCRYPTED" in stripped:
+            password = read_password("key passphrase", from_stdin=passphrase_stdin, confirm=False)
+        return Key.from_pem(stripped, alg=alg, password=password)
+    # Anything else is a raw HMAC secret; a text file loses its trailing newline only.
+    secret = text.rstrip("\r\n").encode() if text is not None and "\0" not in text else data
+    return Key.from_secret(secret, alg=alg or "HS256")
+
+
+def load_key_material(
+    key_file: str | None,
+    key_env: str | None,
+    alg: str | None,
+    *,
+    passphrase_stdin: bool = False,
+) -> Key | KeySet:
+    """Return the key (or key set) named by ``--key``/``--key-env``, bound to ``alg`` if given.
+
+    An encrypted PEM key asks for its passphrase (hidden prompt, or stdin with
+    ``passphrase_stdin``). Raises CLIError (KEY_ERROR) naming where the key came from when it
+    cannot be used.
+    """
+    if passphrase_stdin and key_file == "-":
+        raise CLIError("--key - and --passphrase-stdin cannot both read stdin")
+    data, origin = _read_material(key_file, key_env)
+    try:
+        return _parse(data, origin, alg, passphrase_stdin)
+    except JWTError as exc:
+        raise CLIError(f"unusable key from {origin}: {exc}", ExitStatus.KEY_ERROR) from exc

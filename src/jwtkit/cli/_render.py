@@ -1,0 +1,84 @@
+"""Render reports and tables as plain text or, on a terminal, in colour with rich.
+
+rich is imported only inside the coloured paths: it costs more to import than the whole
+verify path, and plain output (pipes, NO_COLOR, --no-color) needs none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import click
+
+from jwtkit.cli._report import Report
+
+__all__ = ["NOT_VERIFIED", "render_report", "render_table"]
+
+NOT_VERIFIED = (
+    "NOT VERIFIED: this shows what the token claims; its signature and claims were not checked "
+    "(use 'jwtkit verify')."
+)
+
+
+def _plain_report(report: Report) -> str:
+    lines = [NOT_VERIFIED, "", "Header:", json.dumps(report.header, indent=2, ensure_ascii=False)]
+    lines += ["", "Claims:", json.dumps(report.claims, indent=2, ensure_ascii=False)]
+    if report.times:
+        lines += ["", "Times:"]
+        width = max(len(t.claim) for t in report.times)
+        lines += [f"  {t.claim:<{width}}  {t.date}  ({t.relative})" for t in report.times]
+    lines += ["", "Warnings:" if report.warnings else "Warnings: none"]
+    lines += [f"  ! {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+def _rich_report(report: Report) -> None:
+    from rich.console import Console  # noqa: PLC0415 (slow import, colour only)
+    from rich.json import JSON  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    console = Console(force_terminal=True, highlight=False)
+    console.print(f"[bold yellow]{NOT_VERIFIED}[/]", markup=True)
+    console.print("\n[bold]Header[/]")
+    console.print(JSON(json.dumps(report.header, ensure_ascii=False)))
+    console.print("\n[bold]Claims[/]")
+    console.print(JSON(json.dumps(report.claims, ensure_ascii=False)))
+    if report.times:
+        table = Table("claim", "date", "relative", title="Times", title_justify="left")
+        for t in report.times:
+            style = "red" if t.relative.startswith("expired") else None
+            table.add_row(t.claim, t.date, t.relative, style=style)
+        console.print(table)
+    if report.warnings:
+        console.print("[bold red]Warnings[/]")
+        for warning in report.warnings:
+            console.print(f"  [red]![/] {warning}", markup=True, soft_wrap=True)
+    else:
+        console.print("[green]No warnings[/]")
+
+
+def render_report(report: Report, *, color: bool) -> None:
+    """Print an inspect report on stdout, coloured when ``color``."""
+    if color:
+        _rich_report(report)
+    else:
+        click.echo(_plain_report(report))
+
+
+def render_table(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], *, color: bool, title: str = ""
+) -> None:
+    """Print rows as an aligned table on stdout (a rich table when ``color``)."""
+    if color:
+        from rich.console import Console  # noqa: PLC0415 (slow import, colour only)
+        from rich.table import Table  # noqa: PLC0415
+
+        table = Table(*columns, title=title or None, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        Console(force_terminal=True).print(table)
+        return
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    for row in [list(columns), *rows]:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

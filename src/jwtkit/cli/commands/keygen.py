@@ -1,0 +1,108 @@
+"""``jwtkit keygen``: generate a signing key and write it (private 0600) with its public half."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from jwtkit import Key
+from jwtkit.cli._errors import CLIError
+from jwtkit.cli._io import emit_json, note, read_password, write_file
+from jwtkit.jwa import ALGORITHMS, get_algorithm
+
+__all__ = ["keygen", "public_path"]
+
+
+def public_path(private: Path) -> Path:
+    """Return where the public half of ``private`` goes: ``key.pem`` -> ``key.pub.pem``."""
+    suffix = private.suffix
+    if suffix:
+        return private.with_name(f"{private.name[: -len(suffix)]}.pub{suffix}")
+    return private.with_name(f"{private.name}.pub")
+
+
+def _serialize(key: Key, fmt: str, *, private: bool, password: str | None = None) -> bytes:
+    if fmt == "jwk":
+        return (json.dumps(key.to_jwk(private=private), indent=2) + "\n").encode()
+    return key.to_pem(private=private, password=password)
+
+
+@click.command(
+    epilog="Examples:\n\n"
+    "  jwtkit keygen --alg ES256 --out es256.pem      (writes es256.pem 0600 and es256.pub.pem)\n\n"
+    "  jwtkit keygen --alg HS256 --out hs.jwk         (HMAC secret as a JWK, 0600)\n\n"
+    "  jwtkit keygen --alg RS256 --size 3072 --format jwk"
+)
+@click.option(
+    "--alg",
+    type=click.Choice(list(ALGORITHMS)),
+    default="ES256",
+    show_default=True,
+    help="Algorithm the key is for.",
+)
+@click.option("--kid", help="Key ID (default: the RFC 7638 thumbprint of the key).")
+@click.option("--size", type=int, help="Key size in bits (RSA modulus, HMAC secret).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pem", "jwk"]),
+    help="Output format (default pem; HMAC keys are always JWK).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the private key here (mode 0600) and the public key beside it (.pub).",
+)
+@click.option("--encrypt", is_flag=True, help="Encrypt the private PEM with a passphrase.")
+@click.option("--passphrase-stdin", is_flag=True, help="Read that passphrase from stdin.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def keygen(
+    alg: str,
+    kid: str | None,
+    size: int | None,
+    fmt: str | None,
+    out: Path | None,
+    encrypt: bool,
+    passphrase_stdin: bool,
+    force: bool,
+) -> None:
+    """Generate a new key for ALG; print it, or write it to --out with its public half.
+
+    Without --out the private key is printed on stdout (pipe it somewhere safe).
+    """
+    symmetric = get_algorithm(alg).family == "HMAC"
+    if fmt is None:
+        fmt = "jwk" if symmetric else "pem"
+    if symmetric and fmt == "pem":
+        raise CLIError("HMAC secrets have no PEM form; use --format jwk")
+    encrypt = encrypt or passphrase_stdin
+    if encrypt and fmt != "pem":
+        raise CLIError("--encrypt needs --format pem (a JWK cannot be encrypted)")
+    password = None
+    if encrypt:
+        password = read_password("passphrase", from_stdin=passphrase_stdin, confirm=True)
+    key = Key.generate(alg, kid=kid, size=size).with_alg(alg)
+    if kid is None:
+        key = key.with_kid(key.thumbprint())
+    private = _serialize(key, fmt, private=True, password=password)
+    if out is None:
+        click.echo(private.decode(), nl=False)
+        note(f"generated {alg} key {key.kid!r}; use --out FILE to write it with mode 0600")
+        return
+    targets = [out] if symmetric else [out, public_path(out)]
+    for path in targets:
+        if path.exists() and not force:
+            raise CLIError(f"{str(path)!r} already exists (use --force to overwrite)")
+    write_file(out, private, private=True, force=force)
+    summary: dict[str, str | None] = {"alg": alg, "kid": key.kid, "private": str(out)}
+    if symmetric:
+        summary["public"] = None
+        note(f"wrote {alg} secret {key.kid!r} to {out} (mode 0600); HMAC has no public half")
+    else:
+        pub = public_path(out)
+        write_file(pub, _serialize(key.public(), fmt, private=False), private=False, force=force)
+        summary["public"] = str(pub)
+        note(f"wrote {alg} private key {key.kid!r} to {out} (mode 0600) and public key to {pub}")
+    emit_json(summary)

@@ -1,0 +1,357 @@
+"""Fetch, cache and refresh a remote JWKS safely: ``JWKSClient`` and ``AsyncJWKSClient``.
+
+Both follow jose's ``src/jwks/remote.ts``: the keys are cached for the response's
+``Cache-Control: max-age`` (bounded), an unknown ``kid`` triggers a refetch only after a
+cooldown, one fetch is in flight at a time, and a timeout and a size cap bound each fetch.
+Beyond jose they keep serving the last good keys for ``stale_ttl`` seconds while the issuer is
+unreachable or answers an error, refuse plain http (except opted-in loopback) and cross-origin
+redirects, and strip private key material. ``JWKSClient`` is a ``KeySource``, so it plugs
+into ``Verifier``; ``AsyncJWKSClient`` is used through ``AsyncVerifier``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from jwtkit import KeySet
+from jwtkit.client._cache import CachePolicy, CacheState, FetchResult
+from jwtkit.client._parse import parse_cache_control, parse_jwks
+from jwtkit.client._urls import check_url, redirect_target
+from jwtkit.errors import JWKSFetchError
+
+__all__ = ["AsyncJWKSClient", "JWKSClient"]
+
+Clock = Callable[[], float]
+
+_MAX_REDIRECTS = 3
+_DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024
+_DEFAULT_STALE_TTL = 900.0
+_DEFAULT_MAX_CACHE_TTL = 86400.0
+_ACCEPT = "application/jwk-set+json, application/json;q=0.9"
+
+
+class _BaseJWKSClient:
+    """Configuration, cache state and response interpretation shared by both clients."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_ttl: float,
+        min_refetch_interval: float,
+        timeout: float,
+        max_response_bytes: int,
+        stale_ttl: float,
+        max_cache_ttl: float,
+        allow_http_loopback: bool,
+        clock: Clock,
+    ) -> None:
+        self._url = check_url(url, allow_http_loopback=allow_http_loopback, what="JWKS URL")
+        self._policy = CachePolicy(
+            cache_ttl=cache_ttl,
+            min_refetch_interval=min_refetch_interval,
+            stale_ttl=stale_ttl,
+            max_cache_ttl=max_cache_ttl,
+        )
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ValueError("timeout must be a number of seconds > 0")
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+            raise TypeError("max_response_bytes must be an int")
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be >= 1")
+        self._timeout = float(timeout)
+        self._max_bytes = max_response_bytes
+        self._clock = clock
+        self._state = CacheState()
+
+    @property
+    def url(self) -> str:
+        """The JWKS URL this client fetches."""
+        return str(self._url)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={str(self._url)!r})"
+
+    def _headers(self, state: CacheState) -> dict[str, str]:
+        headers = {"Accept": _ACCEPT, "Accept-Encoding": "identity"}
+        if state.keyset is not None and state.etag is not None:
+            headers["If-None-Match"] = state.etag
+        return headers
+
+    def _check_length(self, response: httpx.Response) -> None:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise JWKSFetchError("the JWKS response is larger than max_response_bytes")
+
+    def _add_chunk(self, chunks: list[bytes], chunk: bytes, size: int) -> int:
+        size += len(chunk)
+        if size > self._max_bytes:
+            # Stop reading: a hostile or broken endpoint must not make us buffer without bound.
+            raise JWKSFetchError("the JWKS response is larger than max_response_bytes")
+        chunks.append(chunk)
+        return size
+
+    def _interpret(self, response: httpx.Response, body: bytes, state: CacheState) -> FetchResult:
+        status = response.status_code
+        max_age = parse_cache_control(response.headers.get("cache-control"))
+        etag = response.headers.get("etag")
+        if status == 304 and state.keyset is not None and state.etag is not None:
+            return FetchResult(keyset=None, max_age=max_age, etag=etag)
+        if status != 200:
+            raise JWKSFetchError(f"the JWKS endpoint answered HTTP {status}")
+        return FetchResult(keyset=parse_jwks(body), max_age=max_age, etag=etag)
+
+    def _finish(self, state: CacheState, now: float, result: FetchResult) -> KeySet:
+        self._state = new = self._policy.succeeded(state, result, now)
+        assert new.keyset is not None  # noqa: S101 - a success always leaves keys in the cache
+        return new.keyset
+
+    def _fail(self, state: CacheState, now: float, error: JWKSFetchError) -> KeySet:
+        self._state = new = self._policy.failed(state, error, now)
+        return self._policy.after_failure(new, now)
+
+
+class JWKSClient(_BaseJWKSClient):
+    """Fetch and cache a remote JWKS; a ``KeySource`` usable wherever a ``Verifier`` takes keys.
+
+    Example::
+
+        jwks = JWKSClient("https://auth.example.com/.well-known/jwks.json")
+        verifier = Verifier(jwks, algorithms=["ES256"], issuer="https://auth.example.com",
+                            audience="api")
+        claims = verifier.verify(token)
+
+    ``clock`` (monotonic seconds) is injectable for tests; ``http_client`` lets the caller pass
+    an ``httpx.Client`` with its own proxies or TLS settings (redirects are still handled here,
+    and the caller closes it). See docs/client.md for every option.
+
+    Raises:
+        ValueError: at construction, for a non-https URL (http only to loopback with
+            ``allow_http_loopback=True``) or a nonsensical bound.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_ttl: float = 300,
+        min_refetch_interval: float = 30,
+        timeout: float = 5,
+        max_response_bytes: int = _DEFAULT_MAX_RESPONSE_BYTES,
+        stale_ttl: float = _DEFAULT_STALE_TTL,
+        max_cache_ttl: float = _DEFAULT_MAX_CACHE_TTL,
+        allow_http_loopback: bool = False,
+        http_client: httpx.Client | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        super().__init__(
+            url,
+            cache_ttl=cache_ttl,
+            min_refetch_interval=min_refetch_interval,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            stale_ttl=stale_ttl,
+            max_cache_ttl=max_cache_ttl,
+            allow_http_loopback=allow_http_loopback,
+            clock=clock,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False)
+        self._lock = threading.Lock()
+
+    def get_keyset(self, kid: str | None = None) -> KeySet:
+        """Return the keys to verify with now, fetching only when the cache policy allows.
+
+        Cheap when cached: one snapshot read, no lock. Returns the same KeySet object until the
+        issuer's keys change. A fetch holds a lock, so concurrent callers wait for it and then
+        use its result instead of fetching again.
+
+        Raises:
+            JWKSFetchError: the keys cannot be fetched and no fresh or stale keys are cached.
+        """
+        cached = self._policy.lookup(self._state, kid, self._clock())
+        if cached is not None:
+            return cached
+        with self._lock:
+            state, now = self._state, self._clock()
+            cached = self._policy.lookup(state, kid, now)
+            if cached is not None:
+                return cached
+            try:
+                result = self._fetch(state)
+            except JWKSFetchError as error:
+                return self._fail(state, now, error)
+            return self._finish(state, now, result)
+
+    def _fetch(self, state: CacheState) -> FetchResult:
+        url = self._url
+        # The overall deadline bounds a server that trickles bytes just inside the read timeout;
+        # it is network time, so it uses the real monotonic clock, not the injected one.
+        deadline = time.monotonic() + self._timeout
+        try:
+            for _ in range(_MAX_REDIRECTS + 1):
+                with self._http.stream(
+                    "GET",
+                    url,
+                    headers=self._headers(state),
+                    follow_redirects=False,
+                    timeout=self._timeout,
+                ) as response:
+                    if response.is_redirect:
+                        url = redirect_target(url, response.headers.get("location"))
+                        continue
+                    body = b""
+                    if response.status_code == 200:
+                        self._check_length(response)
+                        chunks: list[bytes] = []
+                        size = 0
+                        for chunk in response.iter_bytes():
+                            size = self._add_chunk(chunks, chunk, size)
+                            if time.monotonic() > deadline:
+                                raise JWKSFetchError("fetching the JWKS timed out")
+                        body = b"".join(chunks)
+                    return self._interpret(response, body, state)
+        except httpx.HTTPError as exc:
+            raise JWKSFetchError(f"could not fetch the JWKS ({type(exc).__name__})") from exc
+        raise JWKSFetchError("the JWKS endpoint redirected too many times")
+
+    def close(self) -> None:
+        """Close the HTTP connection pool (only if this client created it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncJWKSClient(_BaseJWKSClient):
+    """The asyncio form of ``JWKSClient``: same cache policy and protections, no blocking.
+
+    Use it through ``AsyncVerifier`` (or ``BearerAuthMiddleware``/``RequireToken`` given an
+    ``AsyncVerifier``); ``get_keyset_async`` awaits at most one fetch at a time per client.
+    Create it inside the event loop that uses it.
+
+    Example::
+
+        jwks = AsyncJWKSClient("https://auth.example.com/.well-known/jwks.json")
+        verifier = AsyncVerifier(jwks, algorithms=["ES256"], issuer="https://auth.example.com",
+                                 audience="api")
+        claims = await verifier.verify_async(token)
+
+    Raises:
+        ValueError: at construction, for the same reasons as ``JWKSClient``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_ttl: float = 300,
+        min_refetch_interval: float = 30,
+        timeout: float = 5,
+        max_response_bytes: int = _DEFAULT_MAX_RESPONSE_BYTES,
+        stale_ttl: float = _DEFAULT_STALE_TTL,
+        max_cache_ttl: float = _DEFAULT_MAX_CACHE_TTL,
+        allow_http_loopback: bool = False,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        super().__init__(
+            url,
+            cache_ttl=cache_ttl,
+            min_refetch_interval=min_refetch_interval,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            stale_ttl=stale_ttl,
+            max_cache_ttl=max_cache_ttl,
+            allow_http_loopback=allow_http_loopback,
+            clock=clock,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        self._lock = asyncio.Lock()
+
+    async def get_keyset_async(self, kid: str | None = None) -> KeySet:
+        """Return the keys to verify with now, fetching only when the cache policy allows.
+
+        Same contract as ``JWKSClient.get_keyset``; concurrent tasks wait on one in-flight
+        fetch. A cancelled fetch leaves the cache untouched, so the next caller retries.
+
+        Raises:
+            JWKSFetchError: the keys cannot be fetched and no fresh or stale keys are cached.
+        """
+        cached = self._policy.lookup(self._state, kid, self._clock())
+        if cached is not None:
+            return cached
+        async with self._lock:
+            state, now = self._state, self._clock()
+            cached = self._policy.lookup(state, kid, now)
+            if cached is not None:
+                return cached
+            try:
+                result = await self._fetch(state)
+            except JWKSFetchError as error:
+                return self._fail(state, now, error)
+            return self._finish(state, now, result)
+
+    async def _fetch(self, state: CacheState) -> FetchResult:
+        url = self._url
+        try:
+            # One deadline for the whole exchange, redirects and a trickling body included.
+            async with asyncio.timeout(self._timeout):
+                for _ in range(_MAX_REDIRECTS + 1):
+                    async with self._http.stream(
+                        "GET",
+                        url,
+                        headers=self._headers(state),
+                        follow_redirects=False,
+                        timeout=self._timeout,
+                    ) as response:
+                        if response.is_redirect:
+                            url = redirect_target(url, response.headers.get("location"))
+                            continue
+                        body = b""
+                        if response.status_code == 200:
+                            self._check_length(response)
+                            chunks: list[bytes] = []
+                            size = 0
+                            async for chunk in response.aiter_bytes():
+                                size = self._add_chunk(chunks, chunk, size)
+                            body = b"".join(chunks)
+                        return self._interpret(response, body, state)
+        except TimeoutError as exc:
+            raise JWKSFetchError("fetching the JWKS timed out") from exc
+        except httpx.HTTPError as exc:
+            raise JWKSFetchError(f"could not fetch the JWKS ({type(exc).__name__})") from exc
+        raise JWKSFetchError("the JWKS endpoint redirected too many times")
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool (only if this client created it)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,259 @@
+"""Master keys and envelope encryption for stored private keys.
+
+Each private key (its private JWK as JSON) is encrypted with AES-256-GCM under its own random
+32-byte data key; the data key is encrypted with AES-256-GCM under the master key. Both layers
+bind the store id and the key's ``kid`` as associated data, so a ciphertext cannot be moved to
+another record or another store. Rewrapping to a new master key re-encrypts only the data keys.
+
+Sealed blob layout (version 1)::
+
+    0x01 | nonce_dek (12) | wrapped_dek (32 + 16 tag) | nonce_key (12) | ciphertext + tag
+
+A check value (a constant encrypted under the master key, store id as associated data) lets a
+wrong master key fail with MasterKeyError before anything else is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from jwtkit.errors import CorruptStoreError, MasterKeyError
+
+__all__ = [
+    "ENV_MASTER_KEY",
+    "ENV_MASTER_KEY_FILE",
+    "MasterKey",
+    "ScryptParams",
+    "b64d",
+    "b64e",
+    "generate_master_key",
+    "make_check",
+    "parse_master_key",
+    "resolve_master_key",
+]
+
+ENV_MASTER_KEY: Final = "JWTKIT_MASTER_KEY"
+ENV_MASTER_KEY_FILE: Final = "JWTKIT_MASTER_KEY_FILE"
+_SEAL_VERSION: Final = 1
+_NONCE: Final = 12
+_WRAPPED: Final = 32 + 16
+_HEADER: Final = 1 + _NONCE + _WRAPPED + _NONCE
+_CHECK_PLAINTEXT: Final = b"jwtkit master key check v1"
+
+
+def b64e(data: bytes) -> str:
+    """Encode ``data`` as unpadded base64url text."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64d(text: str) -> bytes:
+    """Decode unpadded (or padded) base64url text; raises ValueError on bad input."""
+    text = text.strip()
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not base64url text") from exc
+
+
+def generate_master_key() -> str:
+    """Return a new random 32-byte master key as base64url text (for JWTKIT_MASTER_KEY).
+
+    Example::
+
+        export JWTKIT_MASTER_KEY=$(python -c "import jwtkit.keys as k; print(k.generate_master_key())")
+    """
+    return b64e(secrets.token_bytes(32))
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt cost parameters, stored beside the salt so they can be raised later."""
+
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+    def derive(self, passphrase: str | bytes, salt: bytes) -> bytes:
+        """Derive 32 key bytes from ``passphrase`` and ``salt``."""
+        secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
+        if not secret:
+            raise ValueError("the passphrase must not be empty")
+        return Scrypt(salt=salt, length=32, n=self.n, r=self.r, p=self.p).derive(secret)
+
+
+class MasterKey:
+    """A 32-byte AES-256 key that wraps data keys; its repr never shows the bytes."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != 32:
+            raise MasterKeyError("the master key must be exactly 32 bytes")
+        self._aead = AESGCM(raw)
+
+    def __repr__(self) -> str:
+        return "MasterKey(<hidden>)"
+
+    def seal(self, plaintext: bytes, *, store_id: str, kid: str) -> bytes:
+        """Encrypt ``plaintext`` under a fresh data key; return the sealed blob."""
+        dek = AESGCM.generate_key(bit_length=256)
+        n1, n2 = os.urandom(_NONCE), os.urandom(_NONCE)
+        wrapped = self._aead.encrypt(n1, dek, _aad(b"dek", store_id, kid))
+        body = AESGCM(dek).encrypt(n2, plaintext, _aad(b"key", store_id, kid))
+        return bytes([_SEAL_VERSION]) + n1 + wrapped + n2 + body
+
+    def open(self, sealed: bytes, *, store_id: str, kid: str) -> bytes:
+        """Decrypt a sealed blob made by :meth:`seal` for the same store id and kid.
+
+        Raises:
+            CorruptStoreError: the blob is malformed, was altered or moved to another record.
+        """
+        n1, wrapped, n2, body = _split(sealed, kid)
+        try:
+            dek = self._aead.decrypt(n1, wrapped, _aad(b"dek", store_id, kid))
+            return AESGCM(dek).decrypt(n2, body, _aad(b"key", store_id, kid))
+        except InvalidTag:
+            raise CorruptStoreError(
+                f"key {kid!r} cannot be decrypted: altered, moved from another record, "
+                "or sealed under a different master key"
+            ) from None
+
+    def rewrap(self, sealed: bytes, new: MasterKey, *, store_id: str, kid: str) -> bytes:
+        """Re-encrypt the data key inside ``sealed`` under ``new``; the body is unchanged."""
+        n1, wrapped, n2, body = _split(sealed, kid)
+        try:
+            dek = self._aead.decrypt(n1, wrapped, _aad(b"dek", store_id, kid))
+        except InvalidTag:
+            raise CorruptStoreError(f"key {kid!r} cannot be decrypted for rewrapping") from None
+        n1 = os.urandom(_NONCE)
+        return (
+            bytes([_SEAL_VERSION])
+            + n1
+            + new._aead.encrypt(n1, dek, _aad(b"dek", store_id, kid))
+            + n2
+            + body
+        )
+
+    def check(self, check_value: bytes, *, store_id: str) -> bool:
+        """Return True when ``check_value`` was made by :func:`make_check` with this key."""
+        if len(check_value) <= _NONCE:
+            return False
+        try:
+            got = self._aead.decrypt(
+                check_value[:_NONCE], check_value[_NONCE:], _aad(b"check", store_id, "")
+            )
+        except InvalidTag:
+            return False
+        return got == _CHECK_PLAINTEXT
+
+
+def make_check(key: MasterKey, *, store_id: str) -> bytes:
+    """Return a fresh check value for ``key`` (an AEAD-encrypted constant)."""
+    nonce = os.urandom(_NONCE)
+    return nonce + key._aead.encrypt(nonce, _CHECK_PLAINTEXT, _aad(b"check", store_id, ""))
+
+
+def _aad(purpose: bytes, store_id: str, kid: str) -> bytes:
+    return b"jwtkit/" + purpose + b"/v1\x00" + store_id.encode() + b"\x00" + kid.encode()
+
+
+def _split(sealed: bytes, kid: str) -> tuple[bytes, bytes, bytes, bytes]:
+    if len(sealed) <= _HEADER + 16 or sealed[0] != _SEAL_VERSION:
+        raise CorruptStoreError(f"key {kid!r} has a malformed or truncated ciphertext")
+    n1 = sealed[1 : 1 + _NONCE]
+    wrapped = sealed[1 + _NONCE : 1 + _NONCE + _WRAPPED]
+    n2 = sealed[1 + _NONCE + _WRAPPED : _HEADER]
+    return n1, wrapped, n2, sealed[_HEADER:]
+
+
+def parse_master_key(value: bytes | str, *, source: str = "master key") -> MasterKey:
+    """Accept 32 raw bytes or their base64url text (bytes holding that text work too).
+
+    Raises:
+        MasterKeyError: anything else; the message names ``source``, never the value.
+    """
+    if isinstance(value, bytes) and len(value) == 32:
+        return MasterKey(value)
+    try:
+        text = value.decode("ascii") if isinstance(value, bytes) else value
+        raw = b64d(text)
+    except (UnicodeDecodeError, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise MasterKeyError(
+            f"the {source} must be 32 random bytes or their base64url text "
+            "(make one with jwtkit.keys.generate_master_key())"
+        )
+    return MasterKey(raw)
+
+
+@dataclass(frozen=True)
+class MasterKeySpec:
+    """Where the master key comes from, resolved before the store is opened.
+
+    Exactly one of ``key`` or ``passphrase`` is set; a passphrase needs the store's salt.
+    """
+
+    key: MasterKey | None = None
+    passphrase: str | bytes | None = None
+
+    def __repr__(self) -> str:
+        return "MasterKeySpec(<hidden>)"
+
+
+def resolve_master_key(
+    master_key: bytes | str | None,
+    master_key_file: str | os.PathLike[str] | None,
+    passphrase: str | bytes | None,
+    *,
+    required: bool,
+) -> MasterKeySpec | None:
+    """Pick the master key from the arguments, else ``JWTKIT_MASTER_KEY(_FILE)``.
+
+    Raises:
+        MasterKeyError: none found while ``required``, more than one given, or malformed.
+    """
+    given = [x for x in (master_key, master_key_file, passphrase) if x is not None]
+    if len(given) > 1:
+        raise MasterKeyError(
+            "give only one of master_key, master_key_file or master_passphrase"
+        )
+    if master_key is not None:
+        return MasterKeySpec(key=parse_master_key(master_key))
+    if master_key_file is not None:
+        return MasterKeySpec(key=_read_key_file(Path(master_key_file), "master_key_file"))
+    if passphrase is not None:
+        if not passphrase:
+            raise MasterKeyError("the master passphrase must not be empty")
+        return MasterKeySpec(passphrase=passphrase)
+    env = os.environ.get(ENV_MASTER_KEY)
+    if env:
+        return MasterKeySpec(key=parse_master_key(env, source=f"{ENV_MASTER_KEY} variable"))
+    env_file = os.environ.get(ENV_MASTER_KEY_FILE)
+    if env_file:
+        return MasterKeySpec(key=_read_key_file(Path(env_file), ENV_MASTER_KEY_FILE))
+    if required:
+        raise MasterKeyError(
+            f"no master key: pass master_key= or master_key_file=, or set {ENV_MASTER_KEY}"
+        )
+    return None
+
+
+def _read_key_file(path: Path, source: str) -> MasterKey:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MasterKeyError(f"cannot read the {source} {str(path)!r}: {exc.strerror}") from None
+    if len(data) != 32:
+        data = data.strip()
+    return parse_master_key(data, source=f"{source} {str(path)!r}")

@@ -1,0 +1,310 @@
+"""The key lifecycle as pure functions over a ring of records (style guide §5).
+
+A ring is a list of :class:`KeyRecord`. Every function here takes the ring, the policy and
+``now`` and returns a new ring; none reads the clock or touches storage, so stores can run
+them inside one transaction and tests can drive them with a fixed ``now``. New keys come from
+a ``fresh`` factory so that generating key material (not pure) stays outside.
+
+States: ``pending`` (published, not signing), ``active`` (exactly one; signs), ``retired``
+(verifies until retired_at + max_token_lifetime + leeway, then removed), ``revoked`` (never
+verifies, never published).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Final, Literal
+
+from jwtkit.errors import CorruptStoreError, KeyStateError
+
+__all__ = [
+    "ACTIVE",
+    "PENDING",
+    "RETIRED",
+    "REVOKED",
+    "STATES",
+    "KeyRecord",
+    "RotationPolicy",
+    "ensure",
+    "maintain",
+    "normalize_now",
+    "revoke",
+    "rotate",
+    "usable",
+    "validate",
+]
+
+KeyState = Literal["pending", "active", "retired", "revoked"]
+PENDING: Final = "pending"
+ACTIVE: Final = "active"
+RETIRED: Final = "retired"
+REVOKED: Final = "revoked"
+STATES: Final[tuple[str, ...]] = (PENDING, ACTIVE, RETIRED, REVOKED)
+
+# Algorithms a rotating signing key may use: asymmetric only, because the public half is
+# published in the JWKS (an HMAC secret can never be published).
+_SIGNING_ALGS: Final = frozenset(
+    {
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "ES256K",
+        "EdDSA",
+        "Ed25519",
+        "Ed448",
+        "ML-DSA-44",
+        "ML-DSA-65",
+        "ML-DSA-87",
+    }
+)
+
+Fresh = Callable[[datetime], "KeyRecord"]
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    """How keys are generated and rotated.
+
+    ``rotation_period``: how long a key stays active before :meth:`KeyManager.maintain`
+    rotates it. ``publication_delay``: how long a pending key must have been published
+    (so verifiers caching the JWKS know it) before it may become active by maintenance.
+    ``max_token_lifetime``: the longest lifetime of a token signed by the manager's signers;
+    a retired key keeps verifying for that long plus ``leeway`` (which must cover clock skew
+    and the signer cache refresh of other instances). ``key_size`` applies to RSA only.
+
+    Example::
+
+        RotationPolicy(alg="EdDSA", rotation_period=timedelta(days=7))
+    """
+
+    alg: str = "ES256"
+    rotation_period: timedelta = field(default_factory=lambda: timedelta(days=30))
+    publication_delay: timedelta = field(default_factory=lambda: timedelta(hours=1))
+    max_token_lifetime: timedelta = field(default_factory=lambda: timedelta(hours=1))
+    leeway: timedelta = field(default_factory=lambda: timedelta(seconds=60))
+    key_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.alg not in _SIGNING_ALGS:
+            raise ValueError(
+                f"RotationPolicy.alg must be an asymmetric signing algorithm, not {self.alg!r}"
+            )
+        for name in ("rotation_period", "publication_delay", "max_token_lifetime", "leeway"):
+            value = getattr(self, name)
+            if not isinstance(value, timedelta):
+                raise TypeError(f"RotationPolicy.{name} must be a datetime.timedelta")
+            if value < timedelta(0):
+                raise ValueError(f"RotationPolicy.{name} must not be negative")
+        if self.rotation_period <= timedelta(0) or self.max_token_lifetime <= timedelta(0):
+            raise ValueError("rotation_period and max_token_lifetime must be positive")
+
+    @property
+    def verification_window(self) -> timedelta:
+        """Return how long a retired key keeps verifying: max token lifetime plus leeway."""
+        return self.max_token_lifetime + self.leeway
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """One key's public bookkeeping: no key material, safe to print and log.
+
+    Times are timezone-aware UTC datetimes; ``activated_at``, ``retired_at`` and
+    ``revoked_at`` are None until the key reaches that state.
+    """
+
+    kid: str
+    alg: str
+    state: KeyState
+    created_at: datetime
+    activated_at: datetime | None = None
+    retired_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise CorruptStoreError(f"key {self.kid!r} has an unknown state {self.state!r}")
+        for name in ("created_at", "activated_at", "retired_at", "revoked_at"):
+            value = getattr(self, name)
+            if value is not None and value.utcoffset() is None:
+                raise ValueError(f"KeyRecord.{name} must be timezone-aware")
+
+    def expires_at(self, policy: RotationPolicy) -> datetime | None:
+        """Return when a retired key stops verifying under ``policy`` (None unless retired)."""
+        if self.state != RETIRED or self.retired_at is None:
+            return None
+        return self.retired_at + policy.verification_window
+
+
+def normalize_now(now: datetime | float | None) -> datetime:
+    """Return ``now`` as an aware UTC datetime; None means the current time.
+
+    This is the one place in jwtkit.keys that reads the clock.
+    """
+    if now is None:
+        return datetime.now(UTC)
+    if isinstance(now, datetime):
+        if now.utcoffset() is None:
+            raise ValueError("now must be a timezone-aware datetime")
+        return now.astimezone(UTC)
+    if isinstance(now, bool) or not isinstance(now, int | float):
+        raise TypeError("now must be a datetime, a POSIX timestamp or None")
+    return datetime.fromtimestamp(now, UTC)
+
+
+def validate(ring: Iterable[KeyRecord]) -> None:
+    """Check the invariants a stored ring must satisfy.
+
+    Raises:
+        CorruptStoreError: duplicate kids, or more than one active key.
+    """
+    kids: set[str] = set()
+    active = 0
+    for rec in ring:
+        if rec.kid in kids:
+            raise CorruptStoreError(f"duplicate key id {rec.kid!r} in the store")
+        kids.add(rec.kid)
+        active += rec.state == ACTIVE
+    if active > 1:
+        raise CorruptStoreError(f"the store holds {active} active keys; exactly one may sign")
+
+
+def _order(rec: KeyRecord) -> tuple[datetime, str]:
+    return (rec.created_at, rec.kid)
+
+
+def usable(ring: Iterable[KeyRecord], policy: RotationPolicy, now: datetime) -> list[KeyRecord]:
+    """Return the keys that may verify at ``now``: pending, active, unexpired retired.
+
+    Pending keys verify too: another instance may already have promoted one.
+    """
+    out = []
+    for rec in ring:
+        if rec.state in (PENDING, ACTIVE):
+            out.append(rec)
+        elif rec.state == RETIRED:
+            expires = rec.expires_at(policy)
+            if expires is None or now < expires:
+                out.append(rec)
+    return sorted(out, key=_order)
+
+
+def _replace(ring: list[KeyRecord], old: KeyRecord, new: KeyRecord) -> None:
+    ring[ring.index(old)] = new
+
+
+def _oldest_pending(ring: Sequence[KeyRecord]) -> KeyRecord | None:
+    pending = [r for r in ring if r.state == PENDING]
+    return min(pending, key=_order) if pending else None
+
+
+def _active(ring: Sequence[KeyRecord]) -> KeyRecord | None:
+    return next((r for r in ring if r.state == ACTIVE), None)
+
+
+def _promote(ring: list[KeyRecord], now: datetime, fresh: Fresh) -> KeyRecord:
+    """Make the oldest pending key active (creating one if none) and return it."""
+    nxt = _oldest_pending(ring)
+    if nxt is None:
+        nxt = fresh(now)
+        ring.append(nxt)
+    promoted = dataclasses.replace(nxt, state=ACTIVE, activated_at=now)
+    _replace(ring, nxt, promoted)
+    return promoted
+
+
+def _ensure_pending(ring: list[KeyRecord], now: datetime, fresh: Fresh) -> None:
+    if _oldest_pending(ring) is None:
+        ring.append(fresh(now))
+
+
+def ensure(
+    ring: Sequence[KeyRecord], policy: RotationPolicy, now: datetime, fresh: Fresh
+) -> list[KeyRecord]:
+    """Return a ring with exactly one active key and at least one pending key.
+
+    An empty ring gets one active and one pending key; a ring without an active key (all
+    revoked, say) promotes its oldest pending key. A ring that already qualifies is returned
+    unchanged (equal, not the same list).
+    """
+    out = list(ring)
+    validate(out)
+    if _active(out) is None:
+        _promote(out, now, fresh)
+    _ensure_pending(out, now, fresh)
+    return out
+
+
+def rotate(
+    ring: Sequence[KeyRecord], policy: RotationPolicy, now: datetime, fresh: Fresh
+) -> list[KeyRecord]:
+    """Promote the oldest pending key, retire the active key, pre-publish a fresh pending key.
+
+    On an empty ring the first keys are created and then rotated, so after ``rotate`` the
+    active key is always a different key than before.
+    """
+    out = ensure(ring, policy, now, fresh)
+    old = _active(out)
+    assert old is not None  # noqa: S101 - ensure() guarantees an active key.
+    _replace(out, old, dataclasses.replace(old, state=RETIRED, retired_at=now))
+    _promote(out, now, fresh)
+    _ensure_pending(out, now, fresh)
+    return out
+
+
+def revoke(
+    ring: Sequence[KeyRecord], kid: str, policy: RotationPolicy, now: datetime, fresh: Fresh
+) -> list[KeyRecord]:
+    """Revoke ``kid``: it never verifies again and leaves the JWKS.
+
+    Revoking the active key is an emergency rotation: the oldest pending key becomes active
+    at once. Revoking an already revoked key changes nothing.
+
+    Raises:
+        KeyStateError: no key has this kid.
+    """
+    out = list(ring)
+    validate(out)
+    target = next((r for r in out if r.kid == kid), None)
+    if target is None:
+        raise KeyStateError(f"no key with kid {kid!r} in the store")
+    if target.state == REVOKED:
+        return out
+    _replace(out, target, dataclasses.replace(target, state=REVOKED, revoked_at=now))
+    if target.state == ACTIVE:
+        _promote(out, now, fresh)
+    _ensure_pending(out, now, fresh)
+    return out
+
+
+def maintain(
+    ring: Sequence[KeyRecord], policy: RotationPolicy, now: datetime, fresh: Fresh
+) -> list[KeyRecord]:
+    """Advance the lifecycle to ``now``.
+
+    Ensures an active and a pending key; rotates when the active key is older than the
+    rotation period and the oldest pending key has been published for at least the
+    publication delay; removes retired keys whose verification window has passed.
+    """
+    out = ensure(ring, policy, now, fresh)
+    active = _active(out)
+    pending = _oldest_pending(out)
+    assert active is not None and pending is not None  # noqa: S101 - see ensure().
+    since = active.activated_at or active.created_at
+    if now >= since + policy.rotation_period and now >= pending.created_at + (
+        policy.publication_delay
+    ):
+        out = rotate(out, policy, now, fresh)
+    return [
+        r
+        for r in out
+        if not (r.state == RETIRED and (exp := r.expires_at(policy)) is not None and now >= exp)
+    ]

@@ -1,0 +1,72 @@
+"""OAuth 2.0 error responses (RFC 6749 §5.2), produced in one place.
+
+Handlers raise :class:`OAuthError`; the exception handlers registered by ``create_app`` turn
+it, a store failure, or a rejected token into a JSON response with ``Cache-Control: no-store``.
+Unexpected exceptions are left to Starlette's error middleware: a 500 that is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+__all__ = [
+    "NO_STORE",
+    "OAuthError",
+    "invalid_client",
+    "oauth_error_handler",
+    "store_error_handler",
+]
+
+logger = logging.getLogger("jwtkit.server")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error: ``error`` code, a generic description, an HTTP status."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        self.status = status
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        """Return the JSON error response for this error."""
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description},
+            status_code=self.status,
+            headers={**NO_STORE, **self.headers},
+        )
+
+
+def invalid_client(*, basic: bool) -> OAuthError:
+    """Return the invalid_client error; with a Basic challenge when Basic was tried (§5.2)."""
+    headers = {"WWW-Authenticate": 'Basic realm="jwtkit", charset="UTF-8"'} if basic else {}
+    return OAuthError("invalid_client", "client authentication failed", status=401, headers=headers)
+
+
+async def oauth_error_handler(request: Request, exc: Exception) -> Response:
+    """Render an OAuthError raised by a handler."""
+    assert isinstance(exc, OAuthError)  # noqa: S101 - registered for this class only
+    return exc.response()
+
+
+async def store_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer 503 when the store is unreachable or broken; log the cause (it holds no secret)."""
+    logger.error("store error while serving %s: %s", request.url.path, exc)
+    return OAuthError(
+        "temporarily_unavailable", "the service store is unavailable", status=503
+    ).response()
+

@@ -1,0 +1,119 @@
+"""Strict parsing of form-encoded OAuth requests and of client authentication.
+
+RFC 6749 §3.1/§3.2: parameters are ``application/x-www-form-urlencoded`` UTF-8, must not be
+repeated, and a parameter without a value counts as omitted. Bodies are capped before they are
+read in full, so a huge or endless upload costs at most ``max_size`` bytes of memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote_plus
+
+from starlette.requests import ClientDisconnect, Request
+
+from jwtkit.server.errors import OAuthError, invalid_client
+
+__all__ = ["ClientCredentials", "client_credentials", "read_form"]
+
+_MAX_FIELDS = 64
+
+
+async def read_form(request: Request, *, max_size: int) -> dict[str, str]:
+    """Read and parse the body as a strict form; raise OAuthError for anything malformed."""
+    ctype = request.headers.get("content-type", "")
+    media, _, params = ctype.partition(";")
+    if media.strip().lower() != "application/x-www-form-urlencoded":
+        raise OAuthError(
+            "invalid_request", "the body must be application/x-www-form-urlencoded"
+        )
+    charset = params.strip().lower()
+    if charset and charset.replace(" ", "") not in ("charset=utf-8", 'charset="utf-8"'):
+        raise OAuthError("invalid_request", "the body must be UTF-8")
+    declared = request.headers.get("content-length")
+    too_large = OAuthError("invalid_request", "the request body is too large", status=413)
+    if declared is not None:
+        if not declared.isdigit():
+            raise OAuthError("invalid_request", "the Content-Length header is malformed")
+        if int(declared) > max_size:
+            raise too_large
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_size:
+                raise too_large
+    except ClientDisconnect:
+        raise OAuthError("invalid_request", "the client went away") from None
+    return parse_form(bytes(body))
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Parse form bytes: UTF-8 only, no repeated names, empty values dropped (RFC 6749 §3.1)."""
+    try:
+        text = body.decode("ascii")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=_MAX_FIELDS,
+        )
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "the body is not valid UTF-8 form data") from None
+    except ValueError:
+        raise OAuthError("invalid_request", "too many parameters") from None
+    form: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in pairs:
+        if name in seen:
+            raise OAuthError("invalid_request", f"parameter {name!r} is repeated")
+        seen.add(name)
+        if any(ord(c) < 0x20 and c not in "\t" for c in name + value):
+            raise OAuthError("invalid_request", "control characters are not allowed")
+        if value:
+            form[name] = value
+    return form
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """The client identity a request presents; ``basic`` says HTTP Basic was used."""
+
+    client_id: str
+    secret: str | None = field(repr=False)
+    basic: bool
+
+
+def client_credentials(request: Request, form: dict[str, str]) -> ClientCredentials | None:
+    """Extract client credentials from HTTP Basic or the body (RFC 6749 §2.3.1).
+
+    Returns None when the request names no client. Using both methods at once is an
+    invalid_request; an unreadable Basic header is an invalid_client with a challenge.
+    """
+    header = request.headers.get("authorization")
+    in_body = "client_id" in form or "client_secret" in form
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise invalid_client(basic=True)
+        if in_body:
+            raise OAuthError("invalid_request", "use one client authentication method only")
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise invalid_client(basic=True) from None
+        raw_id, sep, raw_secret = decoded.partition(":")
+        if not sep or not raw_id:
+            raise invalid_client(basic=True)
+        # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+        secret = unquote_plus(raw_secret) or None
+        return ClientCredentials(unquote_plus(raw_id), secret, True)
+    if "client_id" not in form:
+        if "client_secret" in form:
+            raise OAuthError("invalid_request", "client_secret without client_id")
+        return None
+    return ClientCredentials(form["client_id"], form.get("client_secret"), False)

@@ -1,0 +1,168 @@
+"""Typed, validated settings of the token service, read once from the environment.
+
+Every field has an environment variable ``JWTKIT_<FIELD NAME IN UPPER CASE>``; a bad value
+fails with :class:`SettingsError` naming that variable (or the field, when built in code).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["Settings", "SettingsError"]
+
+_ENV_PREFIX = "JWTKIT_"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; ``key`` names the environment variable or field."""
+
+    code = "invalid_setting"
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one token-service instance.
+
+    ``store`` holds both the keys (``jwtkit.keys``) and the service's own tables (users,
+    clients, refresh tokens, denylist). ``audience`` defaults to the issuer. Lifetimes and
+    windows are in seconds. The Argon2 cost parameters apply to newly hashed passwords and
+    secrets; existing hashes keep verifying and are upgraded at the next successful login.
+    """
+
+    store: str = "sqlite:///jwtkit.db"
+    master_key: str | bytes | None = field(default=None, repr=False)
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str | None = None
+    access_token_lifetime: int = 900
+    refresh_token_lifetime: int = 7 * 24 * 3600
+    refresh_grace_seconds: int = 0
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_address: int = 20
+    login_failure_window: int = 300
+    maintain_interval: int = 60
+    jwks_max_age: int = 300
+    max_body_size: int = 64 * 1024
+    cookie_name: str = "jwtkit_refresh"
+    cookie_path: str = "/token"
+    cookie_secure: bool = True
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    forwarded_allow_ips: str | None = None
+
+    def __post_init__(self) -> None:
+        """Check every field so that a bad configuration fails at start, not at first use."""
+        _check_store(self.store, "store")
+        _check_url(self.issuer, "issuer")
+        if self.audience is not None and not self.audience.strip():
+            raise SettingsError("audience", "must not be empty")
+        minimums = {
+            "access_token_lifetime": 1,
+            "refresh_token_lifetime": 1,
+            "refresh_grace_seconds": 0,
+            "login_max_failures_per_user": 1,
+            "login_max_failures_per_address": 1,
+            "login_failure_window": 1,
+            "maintain_interval": 1,
+            "jwks_max_age": 0,
+            "max_body_size": 1024,
+            "argon2_time_cost": 1,
+            "argon2_memory_cost": 8,
+            "argon2_parallelism": 1,
+        }
+        for name, minimum in minimums.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise SettingsError(name, f"must be an integer >= {minimum}")
+        if self.argon2_memory_cost < 8 * self.argon2_parallelism:
+            raise SettingsError("argon2_memory_cost", "must be at least 8 * argon2_parallelism")
+        if not self.cookie_name or not all(c.isalnum() or c in "-_." for c in self.cookie_name):
+            raise SettingsError("cookie_name", "must be a non-empty cookie token")
+        if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, \t"):
+            raise SettingsError("cookie_path", "must be an absolute URL path")
+
+    @property
+    def token_audience(self) -> str:
+        """Return the ``aud`` of issued access tokens (the audience, else the issuer)."""
+        return self.audience if self.audience is not None else self.issuer
+
+    @property
+    def base_url(self) -> str:
+        """Return the issuer without a trailing slash, the prefix of every endpoint URL."""
+        return self.issuer.rstrip("/")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``JWTKIT_*`` variables (``os.environ`` unless ``env`` is given).
+
+        Keyword ``overrides`` win over the environment (the CLI passes its options this way).
+
+        Raises:
+            SettingsError: a variable does not parse or is out of range; it is named.
+        """
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            var = _ENV_PREFIX + f.name.upper()
+            raw = source.get(var)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(var, f.default, raw)
+        values.update(overrides)
+        try:
+            return cls(**values)
+        except SettingsError as exc:
+            # Name the environment variable when the value came from there.
+            if exc.key in values and exc.key not in overrides:
+                raise SettingsError(_ENV_PREFIX + exc.key.upper(), exc.problem) from None
+            raise
+
+
+def _parse(var: str, default: Any, raw: str) -> Any:
+    """Convert one environment value to the type of the field's default."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise SettingsError(var, "must be true or false")
+    if isinstance(default, int):
+        try:
+            return int(raw.strip(), 10)
+        except ValueError:
+            raise SettingsError(var, "must be an integer") from None
+    return raw
+
+
+def _check_store(url: str, key: str) -> None:
+    """Accept only the store URL schemes jwtkit understands."""
+    if not isinstance(url, str) or not url.startswith(
+        ("sqlite://", "postgresql://", "postgres://", "memory://")
+    ):
+        raise SettingsError(key, "must be a sqlite://, postgresql:// or memory:// URL")
+
+
+def _check_url(url: str, key: str) -> None:
+    """Require an absolute http(s) URL without query or fragment (RFC 8414 §2 issuer)."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise SettingsError(key, "must be an http(s) URL without query or fragment")
