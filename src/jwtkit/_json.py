@@ -36,7 +36,7 @@ def _reject_constant(name: str) -> Any:
 _decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
 # The C scanner behind JSONDecoder.decode, called directly: decode() adds two regex
 # whitespace scans that a compact JOSE document almost never needs.
-_scan = json.scanner.make_scanner(_decoder)
+_scan = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
 _decode = _decoder.decode
 _encoder = json.JSONEncoder(
     separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
