@@ -6,15 +6,22 @@ The core API::
 
 Key management (``jwtkit.keys``), the token service (``jwtkit.server``), the resource-server
 side (``jwtkit.client``) and the CLI (``jwtkit.cli``) are layers on top; the core imports none
-of them and depends only on ``cryptography``.
+of them and depends only on ``cryptography``. Names are loaded on first use (PEP 562), so
+``import jwtkit`` alone costs almost nothing and a command that never touches a key never pays
+for loading the cryptography backend.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from jwtkit import errors
-from jwtkit.jwk import Key, KeySet
-from jwtkit.jws import KeySource
-from jwtkit.jwt import Signer, SigningKeySource, Verifier, decode, decode_unverified, encode
+
+if TYPE_CHECKING:
+    from jwtkit.jwk import Key, KeySet
+    from jwtkit.jws import KeySource
+    from jwtkit.jwt import Signer, SigningKeySource, Verifier, decode, decode_unverified, encode
 
 __version__ = "0.1.0"
 
@@ -31,3 +38,28 @@ __all__ = [
     "encode",
     "errors",
 ]
+
+_LAZY = {
+    "Key": "jwtkit.jwk",
+    "KeySet": "jwtkit.jwk",
+    "KeySource": "jwtkit.jws",
+    "Signer": "jwtkit.jwt",
+    "SigningKeySource": "jwtkit.jwt",
+    "Verifier": "jwtkit.jwt",
+    "decode": "jwtkit.jwt",
+    "decode_unverified": "jwtkit.jwt",
+    "encode": "jwtkit.jwt",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jwtkit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

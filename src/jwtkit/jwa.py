@@ -8,8 +8,7 @@ branching on names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from jwtkit.errors import UnsupportedAlgorithmError
 
@@ -18,8 +17,7 @@ __all__ = ["ALGORITHMS", "Algorithm", "Family", "get_algorithm"]
 Family = Literal["HMAC", "RSA", "PSS", "EC", "OKP", "AKP"]
 
 
-@dataclass(frozen=True, slots=True)
-class Algorithm:
+class Algorithm(NamedTuple):
     """One JWS algorithm: what key it needs and how it signs.
 
     ``crv`` is the EC curve, the OKP curve (``None`` for the polymorphic ``EdDSA``), or the

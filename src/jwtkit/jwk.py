@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -207,7 +207,7 @@ class Key:
                     f"{algorithm.name} needs at least {algorithm.min_size * 8} bits"
                 )
             return cls._make(
-                kty="oct", secret=secrets.token_bytes(nbytes), size=nbytes * 8, alg=alg, kid=kid
+                kty="oct", secret=os.urandom(nbytes), size=nbytes * 8, alg=alg, kid=kid
             )
         if family in ("RSA", "PSS"):
             bits = 2048 if size is None else size

@@ -9,7 +9,7 @@ a parameter (``now``) at every public entry point; nothing below reads the clock
 from __future__ import annotations
 
 import math
-import secrets
+import os
 import time
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
@@ -433,7 +433,7 @@ class Signer:
         if self._not_before:
             payload["nbf"] = iat
         if self._jti:
-            payload["jti"] = secrets.token_urlsafe(16)
+            payload["jti"] = b64encode(os.urandom(16)).decode("ascii")
         if self._issuer is not None:
             payload["iss"] = self._issuer
         if self._audience is not None:
