@@ -70,7 +70,8 @@ def generate_master_key() -> str:
 
     Example::
 
-        export JWTKIT_MASTER_KEY=$(python -c "import jwtkit.keys as k; print(k.generate_master_key())")
+        import jwtkit.keys
+        print(jwtkit.keys.generate_master_key())  # store it like a password
     """
     return b64e(secrets.token_bytes(32))
 
@@ -225,9 +226,7 @@ def resolve_master_key(
     """
     given = [x for x in (master_key, master_key_file, passphrase) if x is not None]
     if len(given) > 1:
-        raise MasterKeyError(
-            "give only one of master_key, master_key_file or master_passphrase"
-        )
+        raise MasterKeyError("give only one of master_key, master_key_file or master_passphrase")
     if master_key is not None:
         return MasterKeySpec(key=parse_master_key(master_key))
     if master_key_file is not None:

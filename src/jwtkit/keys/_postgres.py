@@ -42,7 +42,7 @@ class PostgresStore(SQLStore):
     """A key store in two tables of a PostgreSQL database."""
 
     PARAM: ClassVar[str] = "%s"
-    FOR_UPDATE: ClassVar[str] = " FOR UPDATE"
+    SELECT_META_LOCKED: ClassVar[str] = "SELECT name, value FROM jwtkit_meta FOR UPDATE"
     DDL: ClassVar[Sequence[str]] = (
         "CREATE TABLE jwtkit_meta (name text PRIMARY KEY, value text NOT NULL)",
         "CREATE TABLE jwtkit_keys ("
@@ -118,7 +118,7 @@ class PostgresStore(SQLStore):
             yield
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cur = self._connection().execute(sql, tuple(params) if params else None)  # type: ignore[arg-type]
+        cur = self._connection().execute(sql, tuple(params) if params else None)
         return cur.fetchall() if cur.description is not None else []
 
     def _tables(self) -> set[str]:

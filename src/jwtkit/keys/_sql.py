@@ -23,7 +23,15 @@ from ._store import SCHEMA_VERSION, Change, StoredKey, StoreMeta, Updater
 
 __all__ = ["SQLStore"]
 
-_COLUMNS = "kid, alg, state, created_at, activated_at, retired_at, revoked_at, sealed"
+_INSERT_KEY = (
+    "INSERT INTO jwtkit_keys"
+    " (kid, alg, state, created_at, activated_at, retired_at, revoked_at, sealed)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_KEYS = (
+    "SELECT kid, alg, state, created_at, activated_at, retired_at, revoked_at, sealed"
+    " FROM jwtkit_keys ORDER BY created_at, kid"
+)
 
 
 class SQLStore(ABC):
@@ -35,7 +43,8 @@ class SQLStore(ABC):
     # Statements upgrading version N to N + 1 (the version row is updated separately).
     MIGRATIONS: ClassVar[dict[int, Sequence[str]]]
     PARAM: ClassVar[str] = "?"
-    FOR_UPDATE: ClassVar[str] = ""
+    # The meta query of a write transaction; PostgreSQL adds FOR UPDATE to take row locks.
+    SELECT_META_LOCKED: ClassVar[str] = "SELECT name, value FROM jwtkit_meta"
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -195,7 +204,7 @@ class SQLStore(ABC):
             if prev is not None:
                 self._exec(self._q("DELETE FROM jwtkit_keys WHERE kid = ?"), (kid,))
             self._exec(
-                self._q(f"INSERT INTO jwtkit_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                self._q(_INSERT_KEY),
                 self._row(key),
             )
 
@@ -213,8 +222,9 @@ class SQLStore(ABC):
         )
 
     def _read_meta(self, *, lock: bool, current: bool) -> StoreMeta:
-        suffix = self.FOR_UPDATE if lock else ""
-        rows = self._exec("SELECT name, value FROM jwtkit_meta" + suffix)
+        rows = self._exec(
+            self.SELECT_META_LOCKED if lock else "SELECT name, value FROM jwtkit_meta"
+        )
         values = {str(name): str(value) for name, value in rows}
         try:
             version = int(values["schema_version"])
@@ -243,7 +253,7 @@ class SQLStore(ABC):
             raise CorruptStoreError(f"{self.label}: the store's meta rows are damaged") from exc
 
     def _read_keys(self) -> list[StoredKey]:
-        rows = self._exec(f"SELECT {_COLUMNS} FROM jwtkit_keys ORDER BY created_at, kid")
+        rows = self._exec(_SELECT_KEYS)
         return list(self._parse_rows(rows))
 
     def _parse_rows(self, rows: list[tuple[Any, ...]]) -> Iterator[StoredKey]:

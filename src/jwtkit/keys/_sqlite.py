@@ -148,5 +148,7 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise KeyStoreError(f"cannot create the key store file {str(path)!r}: {exc.strerror}") from None
+        raise KeyStoreError(
+            f"cannot create the key store file {str(path)!r}: {exc.strerror}"
+        ) from None
     os.close(fd)

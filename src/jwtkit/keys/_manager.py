@@ -1,0 +1,581 @@
+"""KeyManager: the public face of jwtkit.keys (lifecycle + store + envelope encryption)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Final
+
+from jwtkit import Key, KeySet, Signer, Verifier
+from jwtkit.errors import (
+    CorruptStoreError,
+    InvalidKeyError,
+    KeyStateError,
+    KeyStoreError,
+    MasterKeyError,
+    UnsupportedAlgorithmError,
+)
+
+from . import _lifecycle as lc
+from ._backup import read_backup, write_backup
+from ._cache import KeyCache, KeyView, ManagerKeySource, ManagerSigningSource
+from ._crypto import MasterKey, MasterKeySpec, ScryptParams, make_check, resolve_master_key
+from ._lifecycle import KeyRecord, RotationPolicy
+from ._store import SCHEMA_VERSION, Change, Store, StoredKey, StoreMeta, open_store
+
+__all__ = ["KeyManager"]
+
+Seconds = int | float | timedelta
+Now = datetime | int | float | None
+Step = Callable[[list[KeyRecord], lc.Fresh], list[KeyRecord]]
+_DEFAULT_REFRESH: Final = 5.0
+
+
+class KeyManager:
+    """Signing keys kept encrypted in a store, rotated on a schedule, published as a JWKS.
+
+    Open one with :meth:`open`. Every state change runs the pure lifecycle functions inside
+    one store transaction, so several processes (or token-service instances on PostgreSQL)
+    can share one ring. Signers and verifiers made here read keys from an in-process cache
+    refreshed every ``refresh_interval`` seconds (and at once after this manager's own
+    changes), so they follow rotations without a database round trip per token.
+
+    Example::
+
+        with KeyManager.open("sqlite:///keys.db", master_key=key) as km:
+            signer = km.signer(issuer="https://id.example", audience="api")
+            token = signer.sign({"sub": "alice"})
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        master: MasterKey,
+        meta: StoreMeta,
+        policy: RotationPolicy,
+        refresh_interval: float,
+    ) -> None:
+        """Use :meth:`open`; this wires an already opened and checked store."""
+        self._store = store
+        self._master = master
+        self._store_id = meta.store_id
+        self._policy = policy
+        self._materials: dict[str, tuple[bytes, Key, Key]] = {}
+        self._materials_lock = threading.Lock()
+        self._cache = KeyCache(self._load, refresh_interval)
+        self._signing_source = ManagerSigningSource(self._cache)
+        self._key_source = ManagerKeySource(self._cache)
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        master_key: bytes | str | None = None,
+        *,
+        master_key_file: str | os.PathLike[str] | None = None,
+        master_passphrase: str | bytes | None = None,
+        policy: RotationPolicy | None = None,
+        refresh_interval: float = _DEFAULT_REFRESH,
+    ) -> KeyManager:
+        """Open (creating if needed) the key store at ``url``.
+
+        ``url`` is ``memory://``, ``sqlite:///relative.db`` / ``sqlite:////abs/path.db``, or
+        a libpq ``postgresql://`` URL. The master key is ``master_key`` (32 bytes or their
+        base64url text), the contents of ``master_key_file``, a ``master_passphrase``
+        (stretched with scrypt and the store's salt), or else ``JWTKIT_MASTER_KEY`` /
+        ``JWTKIT_MASTER_KEY_FILE``. ``memory://`` needs none. Older schema versions are
+        upgraded in place; nothing is written when opening fails.
+
+        Raises:
+            MasterKeyError: missing, malformed or wrong master key.
+            SchemaVersionError: the store was written by a newer jwtkit.
+            CorruptStoreError: the store is damaged or not a jwtkit store.
+            KeyStoreError: the store cannot be reached or created.
+        """
+        policy = RotationPolicy() if policy is None else policy
+        if not isinstance(policy, RotationPolicy):
+            raise TypeError("policy must be a RotationPolicy")
+        memory = isinstance(url, str) and url.startswith("memory:")
+        spec = resolve_master_key(
+            master_key, master_key_file, master_passphrase, required=not memory
+        )
+        if spec is None:
+            spec = MasterKeySpec(key=MasterKey(secrets.token_bytes(32)))
+        store = open_store(url)
+        try:
+            master, meta = _attach(store, spec)
+            return cls(store, master, meta, policy, refresh_interval)
+        except BaseException:
+            store.close()
+            raise
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> RotationPolicy:
+        """The rotation policy this manager applies."""
+        return self._policy
+
+    def records(self) -> list[KeyRecord]:
+        """Return every key's record (oldest first), read from the store now.
+
+        Raises:
+            KeyStoreError: the store cannot be read.
+        """
+        _, keys = self._store.read()
+        return sorted((k.record for k in keys), key=lambda r: (r.created_at, r.kid))
+
+    def active_key(self, *, now: Now = None) -> KeyRecord:
+        """Return the record of the key that signs now (from the cache).
+
+        On an empty store this creates the first active key and a pending successor.
+        """
+        view = self._cache.current()
+        active = _active(view)
+        if active is None:
+            when = lc.normalize_now(now)
+            view = self._transition(lambda ring, fresh: lc.ensure(ring, self._policy, when, fresh))
+            active = _active(view)
+        if active is None:  # pragma: no cover - ensure() always leaves an active key.
+            raise KeyStateError("the key store has no active key")
+        return active
+
+    def jwks(self) -> dict[str, Any]:
+        """Return the JWK Set (RFC 7517 §5) of public keys verifiers must trust now.
+
+        It holds pending, active and not yet expired retired keys, never revoked ones, and
+        never private members. Served from the cache like the verifier.
+        """
+        view = self._cache.current()
+        document = view.keyset.to_jwks()
+        for jwk in document["keys"]:
+            jwk.setdefault("use", "sig")
+        return document
+
+    def signer(
+        self,
+        *,
+        issuer: str | None = None,
+        audience: str | Collection[str] | None = None,
+        lifetime: Seconds | None = None,
+        not_before: bool = False,
+        jti: bool = True,
+        typ: str | None = "JWT",
+        headers: Mapping[str, Any] | None = None,
+    ) -> Signer:
+        """Return a ``Signer`` that always signs with the current active key.
+
+        ``lifetime`` defaults to the policy's ``max_token_lifetime`` and may not exceed it:
+        retired keys are deleted after that window, and a longer-lived token would outlive
+        its key. Creates the first keys on an empty store.
+
+        Raises:
+            ValueError: ``lifetime`` exceeds ``policy.max_token_lifetime``.
+        """
+        limit = self._policy.max_token_lifetime.total_seconds()
+        if lifetime is None:
+            lifetime = int(limit)
+        seconds = lifetime.total_seconds() if isinstance(lifetime, timedelta) else lifetime
+        if seconds > limit:
+            raise ValueError(
+                f"lifetime {seconds:g}s exceeds the rotation policy's max_token_lifetime "
+                f"({limit:g}s); raise RotationPolicy.max_token_lifetime"
+            )
+        self.active_key()
+        return Signer(
+            self._signing_source,
+            issuer=issuer,
+            audience=audience,
+            lifetime=lifetime,
+            not_before=not_before,
+            jti=jti,
+            typ=typ,
+            headers=headers,
+        )
+
+    def verifier(
+        self,
+        *,
+        algorithms: Collection[str] | None = None,
+        issuer: str | Collection[str] | None = None,
+        audience: str | Collection[str] | None = None,
+        subject: str | None = None,
+        leeway: Seconds = 0,
+        require: Collection[str] = ("exp",),
+        max_age: Seconds | None = None,
+        typ: str | None = None,
+    ) -> Verifier:
+        """Return a ``Verifier`` that accepts every key that may verify now.
+
+        ``algorithms`` defaults to the policy's algorithm plus the algorithms of the keys in
+        the ring now; pass it explicitly when you plan to change the policy's algorithm.
+        """
+        if algorithms is None:
+            view = self._cache.current()
+            algorithms = sorted(
+                {self._policy.alg} | {r.alg for r in view.records if r.state != lc.REVOKED}
+            )
+        return Verifier(
+            self._key_source,
+            algorithms=algorithms,
+            issuer=issuer,
+            audience=audience,
+            subject=subject,
+            leeway=leeway,
+            require=require,
+            max_age=max_age,
+            typ=typ,
+        )
+
+    def refresh(self) -> None:
+        """Reload the key cache from the store now (signers and verifiers see it at once).
+
+        Raises:
+            KeyStoreError: the store cannot be read.
+        """
+        self._cache.refresh()
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def rotate(self, *, now: Now = None) -> KeyRecord:
+        """Promote the oldest pending key, retire the active one, pre-publish a new pending key.
+
+        Returns the new active key's record. Tokens signed by the old key keep verifying until
+        ``retired_at + max_token_lifetime + leeway``.
+        """
+        when = lc.normalize_now(now)
+        view = self._transition(lambda ring, fresh: lc.rotate(ring, self._policy, when, fresh))
+        active = _active(view)
+        if active is None:  # pragma: no cover - rotate() always leaves an active key.
+            raise KeyStateError("rotation left no active key")
+        return active
+
+    def revoke(self, kid: str, *, now: Now = None) -> KeyRecord:
+        """Revoke ``kid``: it stops verifying and leaves the JWKS at once (in this process;
+        other processes within their refresh interval). Its private key is destroyed.
+
+        Revoking the active key is an emergency rotation: a pending key becomes active.
+
+        Raises:
+            KeyStateError: no key has this kid.
+        """
+        when = lc.normalize_now(now)
+        view = self._transition(lambda ring, fresh: lc.revoke(ring, kid, self._policy, when, fresh))
+        return next(r for r in view.records if r.kid == kid)
+
+    def maintain(self, *, now: Now = None) -> list[KeyRecord]:
+        """Advance the lifecycle by the clock; safe to call often, from several processes.
+
+        Rotates when the active key is older than the rotation period and the pending key
+        has been published for the publication delay; deletes retired keys whose tokens have
+        all expired. Returns the records afterwards.
+        """
+        when = lc.normalize_now(now)
+        view = self._transition(lambda ring, fresh: lc.maintain(ring, self._policy, when, fresh))
+        return list(view.records)
+
+    def rewrap(
+        self,
+        new_master_key: bytes | str | None = None,
+        *,
+        new_passphrase: str | bytes | None = None,
+    ) -> None:
+        """Re-encrypt every key's data key under a new master key, in one transaction.
+
+        Give ``new_master_key`` (32 bytes or base64url text) or ``new_passphrase``. Other
+        processes holding the old master key get MasterKeyError until reopened.
+
+        Raises:
+            MasterKeyError: neither or both given, or the new key is malformed.
+        """
+        if (new_master_key is None) == (new_passphrase is None):
+            raise MasterKeyError("give exactly one of new_master_key or new_passphrase")
+        spec = resolve_master_key(new_master_key, None, new_passphrase, required=True)
+        if spec is None:  # pragma: no cover - required=True never returns None.
+            raise MasterKeyError("no new master key given")
+        new_key: list[MasterKey] = []
+
+        def update(meta: StoreMeta, keys: list[StoredKey]) -> Change:
+            self._check_master(meta)
+            salt = None
+            if spec.key is not None:
+                new = spec.key
+            else:
+                salt = secrets.token_bytes(16)
+                new = MasterKey(meta.kdf.derive(spec.passphrase or b"", salt))
+            rows = [
+                StoredKey(
+                    k.record,
+                    self._master.rewrap(k.sealed, new, store_id=meta.store_id, kid=k.record.kid)
+                    if k.sealed
+                    else k.sealed,
+                )
+                for k in keys
+            ]
+            new_key.append(new)
+            return Change(rows, check=make_check(new, store_id=meta.store_id), kdf_salt=salt)
+
+        meta, keys = self._store.update(update)
+        self._master = new_key[-1]
+        self._cache.install(self._build_view(meta, keys, None))
+
+    # -- backups -------------------------------------------------------------------------------
+
+    def export_backup(
+        self, path: str | os.PathLike[str], passphrase: str | bytes, *, now: Now = None
+    ) -> None:
+        """Write every key (state, times, private JWK) to ``path``, encrypted under
+        ``passphrase`` with scrypt + AES-256-GCM; atomic, mode 0600.
+
+        Raises:
+            ValueError: the passphrase is shorter than 8 characters.
+            KeyStoreError: the store cannot be read or the file cannot be written.
+        """
+        meta, keys = self._store.read()
+        self._check_master(meta)
+        entries = [(k.record, json.loads(self._open(k)) if k.sealed else None) for k in keys]
+        write_backup(path, passphrase, entries, now=lc.normalize_now(now))
+
+    @classmethod
+    def import_backup(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str | bytes,
+        *,
+        into: str,
+        master_key: bytes | str | None = None,
+        master_key_file: str | os.PathLike[str] | None = None,
+        master_passphrase: str | bytes | None = None,
+        policy: RotationPolicy | None = None,
+        refresh_interval: float = _DEFAULT_REFRESH,
+    ) -> KeyManager:
+        """Restore a backup made by :meth:`export_backup` into the empty store at ``into``.
+
+        Keys keep their kids, states and times; they are re-encrypted under the target's
+        master key. Returns the opened manager.
+
+        Raises:
+            MasterKeyError: wrong backup passphrase (or target master key problems).
+            CorruptStoreError: the file is not a valid jwtkit backup.
+            KeyStoreError: the target store already holds keys.
+        """
+        entries = read_backup(path, passphrase)
+        lc.validate(rec for rec, _ in entries)
+        materials: dict[str, Key] = {}
+        for rec, jwk in entries:
+            if jwk is None:
+                if rec.state != lc.REVOKED:
+                    raise CorruptStoreError(f"backup key {rec.kid!r} has no key material")
+                continue
+            key = _parse_private(json.dumps(jwk), rec.kid)
+            materials[rec.kid] = key
+        manager = cls.open(
+            into,
+            master_key,
+            master_key_file=master_key_file,
+            master_passphrase=master_passphrase,
+            policy=policy,
+            refresh_interval=refresh_interval,
+        )
+        try:
+            manager._restore(entries, materials)
+        except BaseException:
+            manager.close()
+            raise
+        return manager
+
+    def _restore(
+        self, entries: list[tuple[KeyRecord, dict[str, Any] | None]], materials: dict[str, Key]
+    ) -> None:
+        def update(meta: StoreMeta, keys: list[StoredKey]) -> Change:
+            self._check_master(meta)
+            if keys:
+                raise KeyStoreError(
+                    f"the target store already holds {len(keys)} keys; restore into an empty store"
+                )
+            rows = []
+            for rec, _ in entries:
+                key = materials.get(rec.kid)
+                sealed = b"" if key is None else self._seal(key, meta.store_id)
+                rows.append(StoredKey(rec, sealed))
+            return Change(rows)
+
+        meta, keys = self._store.update(update)
+        self._cache.install(self._build_view(meta, keys, None))
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store connection; signers and verifiers made here stop refreshing."""
+        self._store.close()
+
+    def __enter__(self) -> KeyManager:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"KeyManager({self._store.label!r}, alg={self._policy.alg!r})"
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _check_master(self, meta: StoreMeta) -> None:
+        if not self._master.check(meta.check, store_id=meta.store_id):
+            raise MasterKeyError(
+                "the store's master key changed (rewrapped elsewhere?): reopen with the new one"
+            )
+
+    def _seal(self, key: Key, store_id: str) -> bytes:
+        kid = key.kid or ""
+        plaintext = json.dumps(key.to_jwk(private=True), sort_keys=True).encode()
+        return self._master.seal(plaintext, store_id=store_id, kid=kid)
+
+    def _open(self, stored: StoredKey) -> bytes:
+        return self._master.open(stored.sealed, store_id=self._store_id, kid=stored.record.kid)
+
+    def _material(self, stored: StoredKey, meta: StoreMeta) -> tuple[Key, Key]:
+        kid = stored.record.kid
+        with self._materials_lock:
+            cached = self._materials.get(kid)
+        if cached is not None and cached[0] == stored.sealed:
+            return cached[1], cached[2]
+        try:
+            plaintext = self._open(stored)
+        except CorruptStoreError:
+            self._check_master(meta)
+            raise
+        key = _parse_private(plaintext.decode(), kid)
+        pair = (key, key.public())
+        with self._materials_lock:
+            self._materials[kid] = (stored.sealed, *pair)
+        return pair
+
+    def _fresh_factory(self, meta: StoreMeta, sealed: dict[str, bytes]) -> lc.Fresh:
+        def fresh(now: datetime) -> KeyRecord:
+            try:
+                key = Key.generate(self._policy.alg, size=self._policy.key_size)
+            except (UnsupportedAlgorithmError, InvalidKeyError) as exc:
+                raise KeyStoreError(f"cannot generate a {self._policy.alg} key: {exc}") from exc
+            key = key.with_kid(key.thumbprint())
+            kid = key.kid or ""
+            sealed[kid] = self._seal(key, meta.store_id)
+            with self._materials_lock:
+                self._materials[kid] = (sealed[kid], key, key.public())
+            return KeyRecord(kid=kid, alg=self._policy.alg, state=lc.PENDING, created_at=now)
+
+        return fresh
+
+    def _transition(self, step: Step) -> KeyView:
+        def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
+            self._check_master(meta)
+            sealed = {k.record.kid: k.sealed for k in keys}
+            before = [k.record for k in keys]
+            after = step(before, self._fresh_factory(meta, sealed))
+            if after == before:
+                return None
+            return Change(
+                [StoredKey(r, b"" if r.state == lc.REVOKED else sealed[r.kid]) for r in after]
+            )
+
+        meta, keys = self._store.update(update)
+        view = self._build_view(meta, keys, None)
+        self._cache.install(view)
+        return view
+
+    def _load(self, prev: KeyView | None) -> KeyView:
+        meta, keys = self._store.read()
+        return self._build_view(meta, keys, prev)
+
+    def _build_view(self, meta: StoreMeta, keys: list[StoredKey], prev: KeyView | None) -> KeyView:
+        records = [k.record for k in keys]
+        lc.validate(records)
+        by_kid = {k.record.kid: k for k in keys}
+        usable = lc.usable(records, self._policy, lc.normalize_now(None))
+        pairs = {r.kid: self._material(by_kid[r.kid], meta) for r in usable}
+        publics = [pairs[r.kid][1] for r in usable]
+        if prev is None:
+            prev = self._cache_view()
+        if prev is not None and _same_keys(prev.keyset, publics):
+            keyset = prev.keyset
+        else:
+            keyset = KeySet(publics)
+        active = next((pairs[r.kid][0] for r in usable if r.state == lc.ACTIVE), None)
+        with self._materials_lock:
+            for kid in list(self._materials):
+                if kid not in by_kid:
+                    del self._materials[kid]
+        records.sort(key=lambda r: (r.created_at, r.kid))
+        return KeyView(meta.generation, tuple(records), active, keyset)
+
+    def _cache_view(self) -> KeyView | None:
+        return self._cache._view
+
+
+def _same_keys(keyset: KeySet, keys: list[Key]) -> bool:
+    current = list(keyset)
+    return len(current) == len(keys) and all(a is b for a, b in zip(current, keys, strict=True))
+
+
+def _active(view: KeyView) -> KeyRecord | None:
+    return next((r for r in view.records if r.state == lc.ACTIVE), None)
+
+
+def _parse_private(text: str, kid: str) -> Key:
+    try:
+        key = Key.from_jwk(text)
+    except (InvalidKeyError, UnsupportedAlgorithmError, ValueError) as exc:
+        raise CorruptStoreError(f"key {kid!r} holds unusable key material") from exc
+    if key.kid != kid or not key.has_private:
+        raise CorruptStoreError(f"key {kid!r} holds key material for another key")
+    return key
+
+
+def _attach(store: Store, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
+    """Initialize or check the store against the master key; migrate older schemas."""
+    meta = store.load_meta()
+    if meta is None:
+        salt, params = secrets.token_bytes(16), ScryptParams()
+        store_id = uuid.uuid4().hex
+        master = _derive(spec, salt, params)
+        meta = store.initialize(
+            StoreMeta(
+                store_id=store_id,
+                schema_version=SCHEMA_VERSION,
+                kdf_salt=salt,
+                kdf=params,
+                check=make_check(master, store_id=store_id),
+            )
+        )
+        if meta.kdf_salt != salt or meta.kdf != params:
+            master = _derive(spec, meta.kdf_salt, meta.kdf)
+    else:
+        master = _derive(spec, meta.kdf_salt, meta.kdf)
+    if not master.check(meta.check, store_id=meta.store_id):
+        raise MasterKeyError(
+            f"{store.label}: the master key does not match this key store (wrong key or "
+            "passphrase, or the store was rewrapped with a new one)"
+        )
+    if meta.schema_version < SCHEMA_VERSION:
+        store.migrate()
+        meta, _ = store.read()
+    return master, meta
+
+
+def _derive(spec: MasterKeySpec, salt: bytes, params: ScryptParams) -> MasterKey:
+    if spec.key is not None:
+        return spec.key
+    return MasterKey(params.derive(spec.passphrase or b"", salt))
