@@ -86,7 +86,7 @@ class CachePolicy:
             return None
         if cooled:
             return None
-        return self._stale_or_raise(state, now, state.last_error)
+        return self._stale_or_raise(state, now, just_failed=False)
 
     def succeeded(self, state: CacheState, result: FetchResult, now: float) -> CacheState:
         """Return the state after a successful fetch (keeping the same KeySet if unchanged)."""
@@ -115,11 +115,11 @@ class CachePolicy:
 
     def after_failure(self, state: CacheState, now: float) -> KeySet:
         """Return the keys to use right after a failed fetch, or raise the fetch error."""
-        return self._stale_or_raise(state, now, state.last_error)
+        return self._stale_or_raise(state, now, just_failed=True)
 
     @staticmethod
-    def _stale_or_raise(state: CacheState, now: float, error: JWKSFetchError | None) -> KeySet:
-        keyset = state.keyset
+    def _stale_or_raise(state: CacheState, now: float, *, just_failed: bool) -> KeySet:
+        keyset, error = state.keyset, state.last_error
         if keyset is not None and now < state.fresh_until:
             return keyset
         if keyset is not None and now < state.stale_until:
@@ -129,7 +129,7 @@ class CachePolicy:
             raise JWKSFetchError(
                 "the JWKS could not be refreshed and the last good keys are past stale_ttl"
             ) from error
-        if error is not None and state.last_attempt == now:
+        if error is not None and just_failed:
             raise error
         raise JWKSFetchError(
             "the JWKS is unavailable; the next fetch waits for min_refetch_interval"

@@ -124,10 +124,19 @@ def parse_jwks(body: bytes) -> KeySet:
             "the JWKS has %d members; only the first %d are used", len(members), MAX_KEYS
         )
     keys: list[Key] = []
+    seen: set[str] = set()
     for index, member in enumerate(members[:MAX_KEYS]):
         key = _parse_member(index, member)
-        if key is not None:
-            keys.append(key)
+        if key is None:
+            continue
+        if key.kid is not None:
+            if key.kid in seen:
+                # A kid must name one key (RFC 7517 §4.5); keep the first, as jose does not
+                # guess either: it refuses the ambiguity, which would refuse every token.
+                logger.warning("JWKS member %d skipped: duplicate kid %s", index, _short(key.kid))
+                continue
+            seen.add(key.kid)
+        keys.append(key)
     if not keys:
         raise JWKSFetchError("the JWKS has no usable verification key")
     try:

@@ -31,6 +31,7 @@ __all__ = ["AsyncJWKSClient", "JWKSClient"]
 Clock = Callable[[], float]
 
 _MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024
 _DEFAULT_STALE_TTL = 900.0
 _DEFAULT_MAX_CACHE_TTL = 86400.0
@@ -204,7 +205,7 @@ class JWKSClient(_BaseJWKSClient):
                     follow_redirects=False,
                     timeout=self._timeout,
                 ) as response:
-                    if response.is_redirect:
+                    if response.status_code in _REDIRECTS:
                         url = redirect_target(url, response.headers.get("location"))
                         continue
                     body = b""
@@ -322,7 +323,7 @@ class AsyncJWKSClient(_BaseJWKSClient):
                         follow_redirects=False,
                         timeout=self._timeout,
                     ) as response:
-                        if response.is_redirect:
+                        if response.status_code in _REDIRECTS:
                             url = redirect_target(url, response.headers.get("location"))
                             continue
                         body = b""
