@@ -49,7 +49,9 @@ def read_token(arg: str) -> str:
     try:
         token = raw.decode("ascii").strip()
     except UnicodeDecodeError:
-        raise CLIError("malformed token: it contains non-ASCII bytes", ExitStatus.INVALID_TOKEN)
+        raise CLIError(
+            "malformed token: it contains non-ASCII bytes", ExitStatus.INVALID_TOKEN
+        ) from None
     if token[:7].lower() == "bearer ":
         token = token[7:].strip()
     if not token:

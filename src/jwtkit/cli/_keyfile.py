@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
@@ -23,7 +24,7 @@ __all__ = ["key_options", "load_key_material", "refuse_secret"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SECRET_REFUSED = (
+REFUSAL = (
     "--secret is refused: a secret on the command line is visible to other users (ps) and is "
     "kept in shell history; use --key FILE, --key - (stdin) or --key-env VAR"
 )
@@ -32,7 +33,7 @@ SECRET_REFUSED = (
 def refuse_secret(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     """Click callback for the hidden ``--secret`` option: always fail, saying why."""
     if value is not None:
-        raise click.UsageError(SECRET_REFUSED, ctx)
+        raise click.UsageError(REFUSAL, ctx)
 
 
 def key_options(f: F) -> F:
@@ -77,7 +78,36 @@ def _read_material(key_file: str | None, key_env: str | None) -> tuple[bytes, st
     return read_source(key_file, "key file"), "stdin" if key_file == "-" else repr(key_file)
 
 
-def _parse(data: bytes, origin: str, alg: str | None, passphrase_stdin: bool) -> Key | KeySet:
+@dataclass(frozen=True)
+class _Binding:
+    """How to bind a loaded key: ``alg`` binds any key (sign); ``secret_alg`` only secrets."""
+
+    alg: str | None
+    secret_alg: str | None
+    passphrase_stdin: bool
+
+
+def _pem(text: str, binding: _Binding) -> Key:
+    password = None
+    if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in text or "Proc-Type: 4,ENCRYPTED" in text:
+        password = read_password(
+            "key passphrase", from_stdin=binding.passphrase_stdin, confirm=False
+        )
+    key = Key.from_pem(text, alg=binding.alg, password=password)
+    # PEM cannot record a kid: use the RFC 7638 thumbprint, as keygen does by default.
+    return key if key.kid is not None else key.with_kid(key.thumbprint())
+
+
+def _secret(data: bytes, text: str | None, binding: _Binding) -> Key:
+    # A text file loses its trailing newline only; binary secrets are used as they are.
+    secret = text.rstrip("\r\n").encode() if text is not None and "\0" not in text else data
+    alg = binding.alg or binding.secret_alg
+    key = Key.from_secret(secret, alg=alg or "HS256")
+    # Verifying without --alg: allow every HS* the secret is long enough for.
+    return key.with_alg(None) if alg is None and binding.alg is None else key
+
+
+def _parse(data: bytes, origin: str, binding: _Binding) -> Key | KeySet:
     try:
         text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -91,15 +121,10 @@ def _parse(data: bytes, origin: str, alg: str | None, passphrase_stdin: bool) ->
         if isinstance(obj, dict) and "keys" in obj:
             return KeySet.from_jwks(obj)
         key = Key.from_jwk(obj)
-        return key.with_alg(alg) if alg is not None and key.alg is None else key
+        return key.with_alg(binding.alg) if binding.alg and key.alg is None else key
     if stripped.startswith("-----BEGIN"):
-        password = None
-        if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in stripped or "Proc-Type: 4,ENCRYPTED" in stripped:
-            password = read_password("key passphrase", from_stdin=passphrase_stdin, confirm=False)
-        return Key.from_pem(stripped, alg=alg, password=password)
-    # Anything else is a raw HMAC secret; a text file loses its trailing newline only.
-    secret = text.rstrip("\r\n").encode() if text is not None and "\0" not in text else data
-    return Key.from_secret(secret, alg=alg or "HS256")
+        return _pem(stripped, binding)
+    return _secret(data, text, binding)
 
 
 def load_key_material(
@@ -107,18 +132,26 @@ def load_key_material(
     key_env: str | None,
     alg: str | None,
     *,
+    secret_alg: str | None = None,
+    for_verify: bool = False,
     passphrase_stdin: bool = False,
 ) -> Key | KeySet:
-    """Return the key (or key set) named by ``--key``/``--key-env``, bound to ``alg`` if given.
+    """Return the key (or key set) named by ``--key``/``--key-env``.
 
-    An encrypted PEM key asks for its passphrase (hidden prompt, or stdin with
+    For signing, ``alg`` binds the key to one algorithm. For verifying (``for_verify``), only
+    a raw HMAC secret is bound (to ``secret_alg``, or left open to every HS* it is long enough
+    for); other keys stay unbound so that a disallowed ``alg`` is reported as such. An
+    encrypted PEM key asks for its passphrase (hidden prompt, or stdin with
     ``passphrase_stdin``). Raises CLIError (KEY_ERROR) naming where the key came from when it
     cannot be used.
     """
     if passphrase_stdin and key_file == "-":
         raise CLIError("--key - and --passphrase-stdin cannot both read stdin")
     data, origin = _read_material(key_file, key_env)
+    binding = _Binding(
+        None if for_verify else alg, secret_alg if for_verify else alg, passphrase_stdin
+    )
     try:
-        return _parse(data, origin, alg, passphrase_stdin)
+        return _parse(data, origin, binding)
     except JWTError as exc:
         raise CLIError(f"unusable key from {origin}: {exc}", ExitStatus.KEY_ERROR) from exc

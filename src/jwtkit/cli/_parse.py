@@ -49,7 +49,7 @@ def format_duration(seconds: float) -> str:
     return f"{count} year{'' if count == 1 else 's'}"
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[int]):
     """A click parameter type for durations, converted to whole seconds."""
 
     name = "duration"
@@ -81,7 +81,9 @@ def parse_item(item: str) -> tuple[str, Any]:
         try:
             value: Any = json.loads(raw)
         except ValueError:
-            raise ValueError(f"{name!r}: {raw!r} is not valid JSON (quote strings: use =)") from None
+            raise ValueError(
+                f"{name!r}: {raw!r} is not valid JSON (quote strings: use =)"
+            ) from None
     else:
         name, value = item[:eq], item[eq + 1 :]
     if not name:

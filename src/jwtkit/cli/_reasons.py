@@ -66,7 +66,9 @@ def _time_claim(exc: ClaimsError, claims: Mapping[str, Any], now: float) -> str:
     return f"token not valid yet ({exc})"
 
 
-def _claims_message(exc: ClaimsError, claims: Mapping[str, Any], e: Expectations, now: float) -> str:
+def _claims_message(
+    exc: ClaimsError, claims: Mapping[str, Any], e: Expectations, now: float
+) -> str:
     if isinstance(exc, ExpiredTokenError | NotYetValidError):
         return _time_claim(exc, claims, now)
     if isinstance(exc, MissingClaimError):

@@ -34,9 +34,9 @@ def _plain_report(report: Report) -> str:
 
 
 def _rich_report(report: Report) -> None:
-    from rich.console import Console  # noqa: PLC0415 (slow import, colour only)
-    from rich.json import JSON  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.json import JSON
+    from rich.table import Table
 
     console = Console(force_terminal=True, highlight=False)
     console.print(f"[bold yellow]{NOT_VERIFIED}[/]", markup=True)
@@ -71,8 +71,8 @@ def render_table(
 ) -> None:
     """Print rows as an aligned table on stdout (a rich table when ``color``)."""
     if color:
-        from rich.console import Console  # noqa: PLC0415 (slow import, colour only)
-        from rich.table import Table  # noqa: PLC0415
+        from rich.console import Console
+        from rich.table import Table
 
         table = Table(*columns, title=title or None, title_justify="left")
         for row in rows:

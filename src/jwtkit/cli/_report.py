@@ -103,14 +103,17 @@ def _number(value: Any) -> float | None:
 
 def _times(claims: Mapping[str, Any], now: float) -> Iterator[TimeClaim]:
     for claim in TIME_CLAIMS:
-        value = claims.get(claim)
-        if _number(value) is None:
+        raw = claims.get(claim)
+        value = _number(raw)
+        if value is None:
             continue
         try:
             date = datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         except (OverflowError, OSError, ValueError):
             date = "out of range"
-        yield TimeClaim(claim, value, date, _relative(claim, value - now))
+        yield TimeClaim(
+            claim, raw if isinstance(raw, int) else value, date, _relative(claim, value - now)
+        )
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -157,7 +160,9 @@ def _header_warnings(header: Mapping[str, Any]) -> Iterator[str]:
             )
     for name in ("jwk", "x5c"):
         if name in header:
-            yield f"header {name!r} embeds a key: a verifier must never trust a key the token carries"
+            yield (
+                f"header {name!r} embeds a key: a verifier must never trust a key the token carries"
+            )
     kid = header.get("kid")
     if isinstance(kid, str) and re.search(r"\.\.|[/\\'\";]", kid):
         yield f"kid {kid!r} contains path or quote characters (kid injection attempt?)"

@@ -92,7 +92,7 @@ class JwtkitGroup(click.Group):
         assert isinstance(command, click.Command)  # noqa: S101 (a programming error)
         return command
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -142,7 +142,8 @@ def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.group(
     cls=JwtkitGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Example:\n\n  jwtkit keygen --alg ES256 --out key.pem && jwtkit sign --key key.pem --sub alice",
+    epilog="Example:\n\n  jwtkit keygen --alg ES256 --out key.json\n\n"
+    "  jwtkit sign --key key.json --sub alice | jwtkit verify - --key key.pub.json",
 )
 @click.version_option(__version__, "--version", prog_name="jwtkit", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")

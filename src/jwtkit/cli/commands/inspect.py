@@ -21,7 +21,7 @@ __all__ = ["inspect"]
     epilog="Examples:\n\n"
     "  jwtkit inspect eyJhbGciOi...\n\n"
     "  pbpaste | jwtkit inspect -\n\n"
-    "  jwtkit inspect --json \"$TOKEN\" | jq .warnings"
+    '  jwtkit inspect --json "$TOKEN" | jq .warnings'
 )
 @click.argument("token_arg", metavar="TOKEN|-")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -31,9 +31,10 @@ def _serialize(key: Key, fmt: str, *, private: bool, password: str | None = None
 
 @click.command(
     epilog="Examples:\n\n"
-    "  jwtkit keygen --alg ES256 --out es256.pem      (writes es256.pem 0600 and es256.pub.pem)\n\n"
-    "  jwtkit keygen --alg HS256 --out hs.jwk         (HMAC secret as a JWK, 0600)\n\n"
-    "  jwtkit keygen --alg RS256 --size 3072 --format jwk"
+    "  jwtkit keygen --alg ES256 --out es256.json    (writes es256.json 0600, es256.pub.json)\n\n"
+    "  jwtkit keygen --alg EdDSA --out ed.pem        (PEM: ed.pem 0600 and ed.pub.pem)\n\n"
+    "  jwtkit keygen --alg HS256 --out hs.json       (HMAC secret as a JWK, 0600)\n\n"
+    "  jwtkit keygen --alg RS256 --size 3072 > rsa.json"
 )
 @click.option(
     "--alg",
@@ -48,7 +49,7 @@ def _serialize(key: Key, fmt: str, *, private: bool, password: str | None = None
     "--format",
     "fmt",
     type=click.Choice(["pem", "jwk"]),
-    help="Output format (default pem; HMAC keys are always JWK).",
+    help="Output format (default: pem if --out ends in .pem, else jwk, which keeps kid and alg).",
 )
 @click.option(
     "--out",
@@ -74,7 +75,7 @@ def keygen(
     """
     symmetric = get_algorithm(alg).family == "HMAC"
     if fmt is None:
-        fmt = "jwk" if symmetric else "pem"
+        fmt = "pem" if out is not None and out.suffix == ".pem" and not symmetric else "jwk"
     if symmetric and fmt == "pem":
         raise CLIError("HMAC secrets have no PEM form; use --format jwk")
     encrypt = encrypt or passphrase_stdin

@@ -86,8 +86,8 @@ def build_claims(
 @click.command(
     epilog="Examples:\n\n"
     "  jwtkit sign --key es256.pem --sub alice --aud api --exp 1h --claim role=admin\n\n"
-    "  jwtkit sign --key hs.jwk --claim n:=42 --claim roles:='[\"a\",\"b\"]'\n\n"
-    "  echo '{\"sub\":\"bob\"}' | jwtkit sign --key-env JWT_KEY --claims -"
+    '  jwtkit sign --key hs.jwk --claim n:=42 --claim roles:=\'["a","b"]\'\n\n'
+    '  echo \'{"sub":"bob"}\' | jwtkit sign --key-env JWT_KEY --claims -'
 )
 @key_options
 @click.option("--alg", type=click.Choice(list(ALGORITHMS)), help="Algorithm (default: the key's).")
@@ -130,6 +130,15 @@ def sign(
         material = keys[0]
     if not material.has_private:
         raise CLIError("this is a public key; signing needs the private key", ExitStatus.KEY_ERROR)
+    if alg is None and material.alg is None:
+        fits = material.algorithms()
+        if len(fits) == 1:
+            material = material.with_alg(fits[0])
+        elif material.kty != "OKP":
+            choices = ", ".join(fits)
+            raise CLIError(
+                f"the key does not record its algorithm; choose one with --alg ({choices})"
+            )
     claims = build_claims(
         base=_claims_file(claims_file),
         items=_items(claim_items, "--claim"),

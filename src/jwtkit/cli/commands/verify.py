@@ -24,7 +24,7 @@ def _jwks(spec: str) -> Any:
     """Return a KeySet from a JWKS file, or a fetching key source for an http(s) URL."""
     if spec.startswith(("https://", "http://")):
         try:
-            from jwtkit.client import JWKSClient  # noqa: PLC0415 (needs the client extra)
+            from jwtkit.client import JWKSClient
         except ImportError as exc:
             raise CLIError(
                 f"fetching a JWKS needs jwtkit.client ({exc}); pip install 'jwtkit[client]'",
@@ -41,10 +41,14 @@ def _jwks(spec: str) -> Any:
 def _algorithms(given: tuple[str, ...], keys: Key | KeySet) -> list[str]:
     if given:
         return list(given)
-    found = [keys.alg] if isinstance(keys, Key) else [k.alg for k in keys]
-    algs = sorted({a for a in found if a})
+    # A key not bound to one algorithm (PEM) allows those its type fits: the key type already
+    # rules out the dangerous substitutions (HS256 with an RSA public key as the secret).
+    found = (
+        keys.algorithms() if isinstance(keys, Key) else [a for k in keys for a in k.algorithms()]
+    )
+    algs = sorted(set(found))
     if not algs:
-        raise CLIError("--alg is required: the key does not name its algorithm")
+        raise CLIError("no usable key: give the allowed algorithm with --alg", ExitStatus.KEY_ERROR)
     return algs
 
 
@@ -56,9 +60,9 @@ def _kids(keys: Key | KeySet) -> list[str]:
 
 @click.command(
     epilog="Examples:\n\n"
-    "  jwtkit verify \"$TOKEN\" --key es256.pub.pem --aud api\n\n"
+    '  jwtkit verify "$TOKEN" --key es256.pub.pem --aud api\n\n'
     "  jwtkit verify - --jwks https://issuer.example/.well-known/jwks.json --alg ES256 < token\n\n"
-    "  jwtkit verify \"$TOKEN\" --key-env JWT_SECRET --alg HS256 --leeway 30s"
+    '  jwtkit verify "$TOKEN" --key-env JWT_SECRET --alg HS256 --leeway 30s'
 )
 @click.argument("token_arg", metavar="TOKEN|-")
 @key_options
@@ -91,23 +95,31 @@ def verify(
     """Verify TOKEN; print its claims as JSON (exit 0) or why it is invalid (exit 1)."""
     readers = [token_arg, key_file, jwks, "-" if passphrase_stdin else None]
     if readers.count("-") > 1:
-        raise CLIError("only one of TOKEN -, --key -, --jwks - and --passphrase-stdin can read stdin")
+        raise CLIError(
+            "only one of TOKEN -, --key -, --jwks - and --passphrase-stdin can read stdin"
+        )
     if jwks is not None and (key_file is not None or key_env is not None):
         raise CLIError("give either --key/--key-env or --jwks, not both")
+    source: Any
+    if jwks is not None:
+        source = _jwks(jwks)
+    else:
+        # A raw HMAC secret is bound to --alg when one is given; other keys stay unbound so
+        # that a token with a disallowed alg is reported as such rather than as a key mismatch.
+        source = load_key_material(
+            key_file,
+            key_env,
+            None,
+            secret_alg=alg[0] if len(alg) == 1 else None,
+            for_verify=True,
+            passphrase_stdin=passphrase_stdin,
+        )
     token = read_token(token_arg)
     try:
         header, claims = decode_unverified(token)
     except InvalidTokenError as exc:
         raise CLIError(f"malformed token: {exc}", ExitStatus.INVALID_TOKEN) from exc
-    source: Any
-    if jwks is not None:
-        source = _jwks(jwks)
-        keys = source if isinstance(source, KeySet) else source.get_keyset(header.get("kid"))
-    else:
-        bind = alg[0] if len(alg) == 1 else None
-        source = keys = load_key_material(
-            key_file, key_env, bind, passphrase_stdin=passphrase_stdin
-        )
+    keys = source if isinstance(source, Key | KeySet) else source.get_keyset(header.get("kid"))
     algorithms = _algorithms(alg, keys)
     required = ("exp", *require)
     verifier = Verifier(

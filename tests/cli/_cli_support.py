@@ -1,0 +1,75 @@
+"""Shared helpers for the CLI tests: run ``jwtkit`` through click's runner or a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from jwtkit.cli.main import cli
+
+REPO = Path(__file__).resolve().parents[2]
+JWTKIT_BIN = Path(sys.executable).with_name("jwtkit")
+
+
+def vectors_dir() -> Path:
+    """Return the shared test-vector directory (JWTKIT_VECTORS or <repo>/../shared/vectors)."""
+    return Path(os.environ.get("JWTKIT_VECTORS") or REPO.parent / "shared" / "vectors")
+
+
+def rfc7519_token() -> dict[str, Any]:
+    """Return the RFC 7519 §3.1 example vector (token, key, claims)."""
+    path = vectors_dir() / "rfc-examples" / "rfc7519_3.1_JWT_HS256.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+@dataclass
+class Result:
+    """What one ``jwtkit`` run produced."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """Parse stdout as JSON."""
+        return json.loads(self.stdout)
+
+
+def run_cli(
+    *args: str | os.PathLike[str],
+    stdin: str | bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """Run the real ``jwtkit`` click group in-process with click's runner."""
+    runner = CliRunner()
+    res = runner.invoke(cli, [str(a) for a in args], input=stdin, env=env, catch_exceptions=False)
+    return Result(res.exit_code, res.stdout, res.stderr)
+
+
+def run_process(
+    *args: str | os.PathLike[str],
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Result:
+    """Run the installed ``jwtkit`` console script in a real subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [str(JWTKIT_BIN), *(str(a) for a in args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,112 @@
+"""The entry point itself: --version, --help on every verb, exit statuses, real subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _cli_support import JWTKIT_BIN, rfc7519_token, run_cli, run_process
+
+from jwtkit import __version__
+from jwtkit.cli.main import COMMANDS, main
+from jwtkit.cli.status import ExitStatus
+
+VERBS = [
+    ["keygen"],
+    ["sign"],
+    ["verify"],
+    ["inspect"],
+    ["keys"],
+    ["keys", "init"],
+    ["keys", "list"],
+    ["keys", "rotate"],
+    ["keys", "revoke"],
+    ["keys", "jwks"],
+    ["keys", "backup"],
+    ["keys", "restore"],
+    ["keys", "rewrap"],
+    ["serve"],
+    ["user"],
+    ["user", "add"],
+    ["user", "list"],
+    ["user", "disable"],
+    ["client"],
+    ["client", "add"],
+    ["client", "list"],
+    ["client", "disable"],
+]
+
+
+def test_version() -> None:
+    res = run_cli("--version")
+    assert res.code == 0
+    assert res.stdout.strip() == f"jwtkit {__version__}"
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=[" ".join(v) for v in VERBS])
+def test_help_has_an_example(verb: list[str]) -> None:
+    res = run_cli(*verb, "--help")
+    assert res.code == 0, res.stderr
+    assert "Example" in res.stdout
+    assert "jwtkit " + verb[0] in res.stdout
+
+
+def test_top_level_help_lists_every_command() -> None:
+    res = run_cli("--help")
+    assert res.code == 0
+    for name in COMMANDS:
+        assert name in res.stdout
+
+
+def test_usage_errors_are_one_line() -> None:
+    res = run_cli("frobnicate")
+    assert res.code == ExitStatus.USAGE_ERROR
+    assert res.stderr.startswith("error: ")
+    assert len(res.stderr.strip().splitlines()) == 1
+    res = run_cli("sign", "--exp", "later")
+    assert res.code == 2
+    assert res.stderr.startswith("error: Invalid value for '--exp'")
+
+
+def test_main_returns_status_without_exiting(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert main(["inspect", "abc"]) == ExitStatus.INVALID_TOKEN
+    assert main(["keygen", "--alg", "nope"]) == ExitStatus.USAGE_ERROR
+    captured = capsys.readouterr()
+    assert "error: malformed token" in captured.err
+
+
+def test_exit_status_values_are_stable() -> None:
+    assert [int(s) for s in ExitStatus] == [0, 1, 2, 3, 4, 5, 6, 7, 70]
+
+
+def test_subprocess_round_trip(tmp_path: Path) -> None:
+    assert JWTKIT_BIN.exists(), "the jwtkit console script is not installed in the venv"
+    key = tmp_path / "k.pem"
+    made = run_process("keygen", "--alg", "ES256", "--out", key)
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert made.code == 0, made.stderr
+    token = run_process("sign", "--key", key, "--sub", "p").stdout.strip()
+    ok = run_process("verify", "-", "--key", tmp_path / "k.pub.pem", stdin=token)
+    assert ok.code == 0, ok.stderr
+    assert '"sub": "p"' in ok.stdout
+    bad = run_process("verify", token + "x", "--key", tmp_path / "k.pub.pem")
+    assert bad.code == 1
+    assert bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_subprocess_inspect_rfc_token_is_plain_when_piped() -> None:
+    res = run_process("inspect", rfc7519_token()["token"])
+    assert res.code == 0, res.stderr
+    assert "\x1b[" not in res.stdout
+    assert '"iss": "joe"' in res.stdout
+
+
+def test_python_dash_m() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "jwtkit", "--version"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"jwtkit {__version__}"
