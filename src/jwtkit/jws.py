@@ -191,10 +191,17 @@ def _check_header(
     return algorithm
 
 
+_ALLOWED_CACHE: dict[tuple[str, ...], dict[str, Algorithm]] = {}
+
+
 def _allowed_algorithms(algorithms: Collection[str]) -> dict[str, Algorithm]:
-    """Validate an ``algorithms=`` allow-list once."""
+    """Validate an ``algorithms=`` allow-list (memoized: ``decode`` calls this per token)."""
     if isinstance(algorithms, str) or not isinstance(algorithms, Collection):
         raise TypeError("algorithms must be a list of algorithm names, e.g. ['ES256']")
+    names = tuple(algorithms)
+    cached = _ALLOWED_CACHE.get(names)
+    if cached is not None:
+        return cached
     if not algorithms:
         raise ValueError("algorithms must name at least one algorithm")
     allowed: dict[str, Algorithm] = {}
@@ -202,6 +209,8 @@ def _allowed_algorithms(algorithms: Collection[str]) -> dict[str, Algorithm]:
         if isinstance(name, str) and name.lower() == "none":
             raise UnsupportedAlgorithmError("alg 'none' can never be allowed")
         allowed[name] = get_algorithm(name)
+    if len(_ALLOWED_CACHE) < 256:
+        _ALLOWED_CACHE[names] = allowed
     return allowed
 
 
@@ -220,10 +229,15 @@ class _Resolver:
         self._source: KeySource = keys
         self._static = keys if isinstance(keys, KeySet) else None
 
-    def resolve(self, kid: str | None, alg: Algorithm) -> tuple[VerifyFn, ...]:
+    def keyset(self, kid: str | None) -> KeySet:
+        """The key set in force now for a token with this ``kid``."""
+        return self._static or self._source.get_keyset(kid)
+
+    def resolve(self, kid: str | None, alg: Algorithm) -> tuple[KeySet, tuple[VerifyFn, ...]]:
+        """The key set in force and the verify functions of its keys that fit."""
         keyset = self._static or self._source.get_keyset(kid)
         fns = keyset._table.get((kid, alg.name))
-        return fns if fns is not None else keyset._verifiers_for(kid, alg)
+        return keyset, fns if fns is not None else keyset._verifiers_for(kid, alg)
 
 
 def _verify(
@@ -234,12 +248,15 @@ def _verify(
     typ: str | None = None,
     max_size: int = DEFAULT_MAX_TOKEN_SIZE,
     max_depth: int = DEFAULT_MAX_DEPTH,
-) -> tuple[dict[str, Any], bytes]:
-    """The verification pipeline (see the module docstring); return header and raw payload."""
+) -> tuple[dict[str, Any], bytes, KeySet]:
+    """The verification pipeline (see the module docstring).
+
+    Returns the header, the raw payload and the key set the signature was checked against.
+    """
     signing_input, header_segment, payload_segment, signature_segment = _split(token, max_size)
     header = _decode_json(header_segment, "header", max_depth)
     algorithm = _check_header(header, allowed, typ)
-    verifiers = resolver.resolve(header.get("kid"), algorithm)
+    keyset, verifiers = resolver.resolve(header.get("kid"), algorithm)
     signature = _decode_signature(signature_segment)
     for verify in verifiers:
         if verify(signing_input, signature):
@@ -250,7 +267,7 @@ def _verify(
         payload = b64decode(payload_segment)
     except ValueError as exc:
         raise MalformedTokenError(f"payload: {exc}") from None
-    return header, payload
+    return header, payload, keyset
 
 
 def verify_compact(
@@ -265,4 +282,6 @@ def verify_compact(
     Raises:
         InvalidTokenError: a subclass naming why the token is rejected.
     """
-    return _verify(token, _Resolver(keys), _allowed_algorithms(algorithms), max_size=max_size)
+    resolver, allowed = _Resolver(keys), _allowed_algorithms(algorithms)
+    header, payload, _ = _verify(token, resolver, allowed, max_size=max_size)
+    return header, payload

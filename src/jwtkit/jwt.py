@@ -54,6 +54,7 @@ __all__ = [
 Time = int | float | datetime
 Seconds = int | float | timedelta
 _NUMERIC_DATES = ("exp", "nbf", "iat")
+_DEFAULT_REQUIRE = ("exp",)
 
 
 class SigningKeySource(Protocol):
@@ -95,7 +96,9 @@ def _numeric_dates(claims: Mapping[str, Any]) -> dict[str, Any]:
 def _names(value: str | Collection[str] | None, what: str) -> frozenset[str] | None:
     if value is None:
         return None
-    names = frozenset((value,) if isinstance(value, str) else value)
+    if type(value) is str:
+        return frozenset((value,))
+    names = frozenset(value)
     if not names or not all(isinstance(name, str) for name in names):
         raise TypeError(f"{what} must be a string or a non-empty collection of strings")
     return names
@@ -164,6 +167,14 @@ class Verifier:
     allow-list that stops algorithm substitution. ``issuer`` and ``audience`` may each be one
     string or several. ``require`` names claims that must be present (``exp`` by default).
 
+    ``cache_size`` (off by default) keeps up to that many verified tokens, keyed by the whole
+    token string, for resource servers that see the same token many times. A hit re-checks
+    ``exp``/``nbf``/``iat``/``max_age`` against ``now`` and stands only while the key set it
+    was verified with is still in force (any rotation, revocation or JWKS refresh drops it).
+    The trade-off: memory for up to ``cache_size`` tokens and their claims, and a revoked
+    *token* (as opposed to key) stays accepted from the cache until it expires, exactly as it
+    would be by an uncached verifier without an online revocation check.
+
     Example::
 
         verifier = Verifier(keys, algorithms=["ES256"], issuer="https://id.example",
@@ -174,6 +185,8 @@ class Verifier:
     __slots__ = (
         "_allowed",
         "_audience",
+        "_cache",
+        "_cache_size",
         "_issuer",
         "_leeway",
         "_max_age",
@@ -194,11 +207,12 @@ class Verifier:
         audience: str | Collection[str] | None = None,
         subject: str | None = None,
         leeway: Seconds = 0,
-        require: Collection[str] = ("exp",),
+        require: Collection[str] = _DEFAULT_REQUIRE,
         max_age: Seconds | None = None,
         typ: str | None = None,
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
         max_depth: int = DEFAULT_MAX_DEPTH,
+        cache_size: int = 0,
     ) -> None:
         self._resolver = _Resolver(keys)
         self._allowed = _allowed_algorithms(algorithms)
@@ -209,14 +223,22 @@ class Verifier:
         self._subject = subject
         self._leeway = _seconds(leeway, "leeway")
         self._max_age = None if max_age is None else _seconds(max_age, "max_age")
-        required = set(require)
-        if not all(isinstance(name, str) for name in required):
-            raise TypeError("require must be a collection of claim names")
-        if self._max_age is not None:
-            required.add("iat")
-        self._require = tuple(sorted(required))
+        if require is not _DEFAULT_REQUIRE or self._max_age is not None:
+            required = set(require)
+            if not all(isinstance(name, str) for name in required):
+                raise TypeError("require must be a collection of claim names")
+            if self._max_age is not None:
+                required.add("iat")
+            require = tuple(sorted(required))
+        self._require = tuple(require)
         self._typ = None if typ is None else _normalize_typ(typ)
         self._max_size, self._max_depth = max_token_size, max_depth
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise ValueError("cache_size must be a non-negative integer")
+        self._cache_size = cache_size
+        self._cache: dict[str, tuple[dict[str, Any], dict[str, Any], KeySet]] | None = (
+            {} if cache_size else None
+        )
 
     def verify(self, token: str, *, now: Time | None = None) -> dict[str, Any]:
         """Verify ``token`` and return its claims.
@@ -224,7 +246,8 @@ class Verifier:
         Raises:
             InvalidTokenError: a subclass saying why the token is rejected.
         """
-        return self.verify_complete(token, now=now)[1]
+        _, claims, shared = self._run(token, now)
+        return dict(claims) if shared else claims
 
     def verify_complete(
         self, token: str, *, now: Time | None = None
@@ -234,7 +257,24 @@ class Verifier:
         Raises:
             InvalidTokenError: a subclass saying why the token is rejected.
         """
-        header, payload = _verify(
+        header, claims, shared = self._run(token, now)
+        return (dict(header), dict(claims)) if shared else (header, claims)
+
+    def _run(self, token: str, now: Time | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """Verify; the flag says the dicts are shared with the cache (the caller copies)."""
+        timestamp = time.time() if now is None else _timestamp(now)
+        cache = self._cache
+        if cache is not None:
+            entry = cache.get(token)
+            if entry is not None:
+                header, claims, keyset = entry
+                # A hit stands only while the key set it was verified against is still the
+                # one in force: a rotation, revocation or JWKS refresh drops it.
+                if self._resolver.keyset(header.get("kid")) is keyset:
+                    self._check_times(claims, timestamp)
+                    return header, claims, True
+                cache.pop(token, None)
+        header, payload, keyset = _verify(
             token,
             self._resolver,
             self._allowed,
@@ -246,13 +286,30 @@ class Verifier:
             claims = loads_object(payload, max_depth=self._max_depth)
         except ValueError as exc:
             raise MalformedTokenError(f"claims: {exc}") from None
-        self._check_claims(claims, time.time() if now is None else _timestamp(now))
-        return header, claims
+        self._check_claims(claims, timestamp)
+        if cache is None:
+            return header, claims, False
+        if len(cache) >= self._cache_size:
+            cache.pop(next(iter(cache)), None)  # evict the oldest entry
+        cache[token] = (header, claims, keyset)
+        return header, claims, True
 
     def _check_claims(self, claims: dict[str, Any], now: float) -> None:
         for name in self._require:
             if name not in claims:
                 raise MissingClaimError(f"required claim {name!r} is missing", claim=name)
+        self._check_times(claims, now)
+        if self._issuer is not None:
+            _check_issuer(claims, self._issuer)
+        _check_audience(claims, self._audience)
+        if self._subject is not None:
+            if "sub" not in claims:
+                raise MissingClaimError("required claim 'sub' is missing", claim="sub")
+            if claims["sub"] != self._subject:
+                raise InvalidClaimError("subject does not match", claim="sub")
+
+    def _check_times(self, claims: dict[str, Any], now: float) -> None:
+        """The checks that depend on the clock (re-run on every verified-token cache hit)."""
         leeway = self._leeway
         if "exp" in claims and _number(claims, "exp") <= now - leeway:
             raise ExpiredTokenError("token has expired", claim="exp")
@@ -264,14 +321,6 @@ class Verifier:
                 raise NotYetValidError("token was issued in the future (iat)", claim="iat")
             if self._max_age is not None and now - iat > self._max_age + leeway:
                 raise ExpiredTokenError("token is older than max_age", claim="iat")
-        if self._issuer is not None:
-            _check_issuer(claims, self._issuer)
-        _check_audience(claims, self._audience)
-        if self._subject is not None:
-            if "sub" not in claims:
-                raise MissingClaimError("required claim 'sub' is missing", claim="sub")
-            if claims["sub"] != self._subject:
-                raise InvalidClaimError("subject does not match", claim="sub")
 
 
 def _number(claims: Mapping[str, Any], name: str) -> float:
@@ -322,7 +371,7 @@ def decode(
     audience: str | Collection[str] | None = None,
     subject: str | None = None,
     leeway: Seconds = 0,
-    require: Collection[str] = ("exp",),
+    require: Collection[str] = _DEFAULT_REQUIRE,
     max_age: Seconds | None = None,
     typ: str | None = None,
     now: Time | None = None,
