@@ -1,0 +1,289 @@
+"""Turn measured results into ``results.md``, ``results.json`` and ``chart.png``.
+
+The JSON keeps every sample so a reader can recompute anything; the Markdown shows medians,
+ratios to the floor and to PyJWT, noise (inter-quartile range as % of the median) and any
+validation check a library skipped; the chart shows the headline algorithms on a log scale.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import HEADLINE
+
+__all__ = ["evaluate_goals", "write_chart", "write_json", "write_markdown"]
+
+ASYMMETRIC_HEADLINE = ("RS256", "PS256", "ES256", "EdDSA")
+
+
+def _index(cells: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(c["library"], c["case"], c["op"]): c for c in cells}
+
+
+def _limit(case: str, op: str) -> float:
+    if case.startswith("HS"):
+        return 1.3
+    return 1.10 if op == "verify" else 1.08
+
+
+def _goal(
+    name: str, value: float | None, limit: float, *, lower_is_better: bool = True
+) -> dict[str, Any]:
+    if value is None:
+        return {"goal": name, "value": None, "limit": limit, "status": "not measured"}
+    met = value <= limit if lower_is_better else value >= limit
+    if met:
+        status = "met"
+    else:
+        status = f"missed by {abs(value / limit - 1) * 100:.0f}%"
+    return {"goal": name, "value": value, "limit": limit, "status": status}
+
+
+def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check each measurable goal of issue 6 and say whether it is met or by how much not."""
+    idx = _index(result["cells"])
+    peers = set(result["meta"]["peers"])
+    cases = list(dict.fromkeys(c["case"] for c in result["cells"]))
+    goals: list[dict[str, Any]] = []
+    names = {"verify": "Verifier.verify", "sign": "Signer.sign"}
+    for op in ("verify", "sign"):
+        for case in cases:
+            mine, base = idx.get(("jwtkit", case, op)), idx.get(("floor", case, op))
+            if mine is None or base is None:
+                continue
+            tag = "" if case in HEADLINE else " (beyond the issue's list)"
+            goals.append(
+                _goal(
+                    f"{names[op]} {case} x floor{tag}",
+                    mine["median_us"] / base["median_us"],
+                    _limit(case, op),
+                )
+            )
+            rivals = [idx[(p, case, op)] for p in peers if (p, case, op) in idx]
+            if rivals:
+                best = min(rivals, key=lambda c: c["median_us"])
+                goal = _goal(
+                    f"{names[op]} {case} x fastest peer ({best['library']})",
+                    mine["median_us"] / best["median_us"],
+                    1.0,
+                )
+                goals.append(goal)
+    for conv, obj, op in (
+        ("jwtkit encode/decode", "jwtkit", "verify"),
+        ("jwtkit encode/decode", "jwtkit", "sign"),
+    ):
+        worst: tuple[float, str] | None = None
+        for case in cases:
+            a, b = idx.get((conv, case, op)), idx.get((obj, case, op))
+            if a and b:
+                ratio = a["median_us"] / b["median_us"]
+                worst = max(worst or (ratio, case), (ratio, case))
+        fn = "decode()" if op == "verify" else "encode()"
+        goals.append(
+            _goal(
+                f"{fn} x {names[op]} (worst case: {worst[1] if worst else '-'})",
+                worst[0] if worst else None,
+                1.5,
+            )
+        )
+    speedups = [
+        (
+            idx[("jwtkit", case, "verify")]["median_us"]
+            / idx[("jwtkit cached", case, "verify")]["median_us"],
+            case,
+        )
+        for case in cases
+        if ("jwtkit cached", case, "verify") in idx and ("jwtkit", case, "verify") in idx
+    ]
+    if speedups:
+        low = min(speedups)
+        goals.append(
+            _goal(f"cached verify speed-up (lowest: {low[1]})", low[0], 10.0, lower_is_better=False)
+        )
+    else:
+        goals.append(_goal("cached verify speed-up", None, 10.0, lower_is_better=False))
+    rows = result.get("startup", {}).get("rows", {})
+    base = rows.get("python -c pass", {}).get("median_ms")
+    imp, pyjwt = rows.get("python -c 'import jwtkit'"), rows.get("python -c 'import jwt' (PyJWT)")
+    if imp and pyjwt:
+        goals.append(
+            _goal("import jwtkit x import jwt", imp["median_ms"] / pyjwt["median_ms"], 0.5)
+        )
+    cli = rows.get("jwtkit verify (ES256, PEM key)")
+    goals.append(
+        _goal(
+            "jwtkit verify x python -c pass",
+            cli["median_ms"] / base if cli and base else None,
+            4.0,
+        )
+    )
+    return goals
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """Write the whole result, samples included."""
+    path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _fmt_us(us: float) -> str:
+    if us >= 1000:
+        return f"{us:,.0f}"
+    return f"{us:.1f}" if us >= 10 else f"{us:.2f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x"
+
+
+def _meta_lines(meta: dict[str, Any]) -> list[str]:
+    versions = ", ".join(f"{name} {ver}" for name, ver in meta["versions"].items())
+    return [
+        f"Measured {meta['finished']} on {meta['cpu']} ({meta['nproc']} CPUs visible), "
+        f"{meta['platform']}, Python {meta['python']}, {meta['openssl']}.",
+        "",
+        f"Versions: {versions}.",
+        "",
+        f"Command: `{meta['command']}`; {meta['rounds']} interleaved rounds, batches of about "
+        f"{meta['batch_ms']} ms, GC off during samples; load average before/after: "
+        f"{meta['load_before']} / {meta['load_after']}.",
+    ]
+
+
+def write_markdown(result: dict[str, Any], path: Path) -> None:
+    """Write the human-readable report (goals, full table, rules, cache, start-up, service)."""
+    meta = result["meta"]
+    out = ["# jwtkit benchmark results", "", *_meta_lines(meta), ""]
+    out += [
+        "Times are medians in µs per operation; `x floor` and `x PyJWT` divide by the same "
+        "cell of those rows; noise is the inter-quartile range as % of the median. "
+        "`checks` lists validation checks a library skipped (see `benchmarks/checks.py`); "
+        "`ok` means it rejected every bad token.",
+        "",
+        "## Goals (issue 6)",
+        "",
+        "| goal | value | limit | status |",
+        "|---|---:|---:|---|",
+    ]
+    for g in result["goals"]:
+        value = "" if g["value"] is None else f"{g['value']:.2f}"
+        out.append(f"| {g['goal']} | {value} | {g['limit']} | {g['status']} |")
+    out += [
+        "",
+        "## Sign and verify",
+        "",
+        "| case | op | library | µs/op | x floor | x PyJWT | noise | checks |",
+        "|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    for c in result["cells"]:
+        checks = "n/a" if c["missed_checks"] is None else (", ".join(c["missed_checks"]) or "ok")
+        out.append(
+            f"| {c['case']} | {c['op']} | {c['library']} | {_fmt_us(c['median_us'])} | "
+            f"{_ratio(c['ratio_floor'])} | {_ratio(c['ratio_pyjwt'])} | {c['noise_pct']:.1f}% | "
+            f"{checks} |"
+        )
+    if result["unsupported"]:
+        out += ["", "Not measured (library lacks the algorithm or feature):", ""]
+        grouped: dict[str, list[str]] = {}
+        for u in result["unsupported"]:
+            grouped.setdefault(f"{u['library']}: {u['reason']}", []).append(u["case"])
+        out += [f"- {reason} ({', '.join(cases)})" for reason, cases in grouped.items()]
+    out += _rules_section(result.get("rules", []))
+    out += _startup_section(result.get("startup", {}))
+    out += _service_section(result.get("service", {}))
+    notes = meta.get("notes", [])
+    if notes:
+        out += ["", "## Notes", "", *[f"- {n}" for n in notes]]
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _rules_section(rules: list[dict[str, Any]]) -> list[str]:
+    if not rules:
+        return []
+    out = [
+        "",
+        "## Cost of the security rules (jwtkit internals vs the same step unchecked)",
+        "",
+        "| rule | checked µs | unchecked µs | extra ns | noise |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rules:
+        if r.get("skipped"):
+            out.append(f"| {r['name']} | | | | skipped: {r['skipped']} |")
+            continue
+        out.append(
+            f"| {r['name']} | {r['checked_us']:.3f} | {r['unchecked_us']:.3f} | "
+            f"{(r['checked_us'] - r['unchecked_us']) * 1000:+.0f} | {r['noise_pct']:.0f}% |"
+        )
+    return out
+
+
+def _startup_section(startup: dict[str, Any]) -> list[str]:
+    rows = startup.get("rows", {})
+    if not rows and not startup.get("notes"):
+        return []
+    out = ["", "## Start-up (fresh interpreter, wall time)", ""]
+    out += ["| command | median ms | min ms | max ms | runs |", "|---|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        out.append(
+            f"| `{name}` | {r['median_ms']:.1f} | {r['min_ms']:.1f} | {r['max_ms']:.1f} | "
+            f"{r['runs']} |"
+        )
+    out += [f"\n{n}" for n in startup.get("notes", [])]
+    return out
+
+
+def _service_section(service: dict[str, Any]) -> list[str]:
+    if not service:
+        return []
+    out = ["", "## Token service (loopback load)", ""]
+    if service.get("skipped"):
+        return [*out, f"Skipped: {service['skipped']}"]
+    out += [
+        "| endpoint | requests | req/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in service.get("rows", []):
+        out.append(
+            f"| {r['name']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
+            f"{r['p99_ms']:.2f} | {r['errors']} |"
+        )
+    out += [f"\n{n}" for n in service.get("notes", [])]
+    return out
+
+
+def write_chart(result: dict[str, Any], path: Path) -> None:
+    """Draw grouped bars (log scale) of the headline cases, one panel per operation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    idx = _index(result["cells"])
+    libraries = list(dict.fromkeys(c["library"] for c in result["cells"]))
+    cases = [c for c in HEADLINE if any(k[1] == c for k in idx)]
+    fig, axes = plt.subplots(2, 1, figsize=(12, 8), constrained_layout=True)
+    width = 0.8 / max(1, len(libraries))
+    for ax, op in zip(axes, ("verify", "sign"), strict=True):
+        for i, lib in enumerate(libraries):
+            xs, ys = [], []
+            for j, case in enumerate(cases):
+                cell = idx.get((lib, case, op))
+                if cell is not None:
+                    xs.append(j + (i - (len(libraries) - 1) / 2) * width)
+                    ys.append(cell["median_us"])
+            if xs:
+                ax.bar(xs, ys, width, label=lib)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(cases)), cases)
+        ax.set_ylabel("µs per operation (log)")
+        ax.set_title(f"{op} (median of interleaved rounds; lower is better)")
+        ax.grid(axis="y", which="both", alpha=0.3)
+    axes[0].legend(ncol=4, fontsize="small")
+    fig.suptitle(
+        f"jwtkit vs floor and peers - Python {result['meta']['python']}, {result['meta']['cpu']}"
+    )
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
