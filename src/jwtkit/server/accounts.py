@@ -327,8 +327,7 @@ class Accounts:
         """Return the user by name, or None if there is none."""
         with self._db.transaction() as tx:
             row = tx.one(
-                "SELECT username, roles, disabled, created_at FROM jwtkit_users"
-                " WHERE username = ?",
+                "SELECT username, roles, disabled, created_at FROM jwtkit_users WHERE username = ?",
                 (username,),
             )
         if row is None:

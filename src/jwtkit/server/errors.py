@@ -69,4 +69,3 @@ async def store_error_handler(request: Request, exc: Exception) -> Response:
     return OAuthError(
         "temporarily_unavailable", "the service store is unavailable", status=503
     ).response()
-

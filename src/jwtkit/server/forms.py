@@ -26,9 +26,7 @@ async def read_form(request: Request, *, max_size: int) -> dict[str, str]:
     ctype = request.headers.get("content-type", "")
     media, _, params = ctype.partition(";")
     if media.strip().lower() != "application/x-www-form-urlencoded":
-        raise OAuthError(
-            "invalid_request", "the body must be application/x-www-form-urlencoded"
-        )
+        raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
     charset = params.strip().lower()
     if charset and charset.replace(" ", "") not in ("charset=utf-8", 'charset="utf-8"'):
         raise OAuthError("invalid_request", "the body must be UTF-8")

@@ -12,6 +12,7 @@ at most N times the budget, which still bounds online guessing.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 
@@ -37,7 +38,7 @@ class LoginLimiter:
                 times = self._prune(key, now)
                 if times is not None and len(times) >= limit:
                     wait = max(wait, times[len(times) - limit] + self._window - now)
-        return max(1, int(wait) + 1) if wait > 0 else 0
+        return max(1, math.ceil(wait)) if wait > 0 else 0
 
     def record_failure(self, username: str, address: str | None, *, now: float) -> None:
         """Count one failed login for the user and for the address."""

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from jwtkit.jwa import ALGORITHMS
+
 __all__ = ["Settings", "SettingsError"]
 
 _ENV_PREFIX = "JWTKIT_"
+_SIGNING_ALGS = frozenset(a for a in ALGORITHMS if not a.startswith("HS"))
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -61,6 +64,8 @@ class Settings:
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 4
     forwarded_allow_ips: str | None = None
+    signing_alg: str = "ES256"
+    key_rotation_period: int = 30 * 24 * 3600
 
     def __post_init__(self) -> None:
         """Check every field so that a bad configuration fails at start, not at first use."""
@@ -81,11 +86,14 @@ class Settings:
             "argon2_time_cost": 1,
             "argon2_memory_cost": 8,
             "argon2_parallelism": 1,
+            "key_rotation_period": 60,
         }
         for name, minimum in minimums.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise SettingsError(name, f"must be an integer >= {minimum}")
+        if self.signing_alg not in _SIGNING_ALGS:
+            raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
         if self.argon2_memory_cost < 8 * self.argon2_parallelism:
             raise SettingsError("argon2_memory_cost", "must be at least 8 * argon2_parallelism")
         if not self.cookie_name or not all(c.isalnum() or c in "-_." for c in self.cookie_name):

@@ -117,7 +117,9 @@ class Database:
         elif url.startswith(("postgresql://", "postgres://")):
             self.dialect = "postgres"
         else:
-            raise KeyStoreError("unsupported store URL scheme (sqlite://, postgresql://, memory://)")
+            raise KeyStoreError(
+                "unsupported store URL scheme (sqlite://, postgresql://, memory://)"
+            )
         self._create_schema()
 
     def _connect(self) -> _Connection:

@@ -22,7 +22,7 @@ __all__ = ["RefreshError", "RefreshGrant", "RefreshInfo", "TokenStore", "hash_to
 
 logger = logging.getLogger("jwtkit.server")
 
-_SELECT_TOKEN = (
+_SELECT_ROW = (
     "SELECT t.family_id, t.expires_at, t.used_at, t.replaced_by, f.client_id, f.username,"
     " f.scope, f.revoked_at, t.issued_at"
     " FROM jwtkit_refresh_tokens t JOIN jwtkit_refresh_families f"
@@ -128,7 +128,7 @@ class TokenStore:
         now: float,
         requested: tuple[str, ...] | None,
     ) -> RefreshGrant | str:
-        row = tx.one(_SELECT_TOKEN + tx.for_update, (presented,))
+        row = tx.one(_SELECT_ROW + tx.for_update, (presented,))
         if row is None:
             return "unknown"
         family_id, expires_at, used_at, replaced_by, owner, username, scope, revoked_at = row[:8]
@@ -138,9 +138,7 @@ class TokenStore:
             return "revoked"
         if requested is not None and not set(requested) <= set(_split(scope)):
             return "scope"
-        user = tx.one(
-            "SELECT roles, disabled FROM jwtkit_users WHERE username = ?", (username,)
-        )
+        user = tx.one("SELECT roles, disabled FROM jwtkit_users WHERE username = ?", (username,))
         if user is None or user[1]:
             self._revoke_family(tx, family_id, now, "user disabled")
             return "user"
@@ -183,12 +181,14 @@ class TokenStore:
             token, family_id, owner, username, _split(scope), new_expiry, tuple(json.loads(user[0]))
         )
 
-    def _in_grace(self, tx: Transaction, used_at: float, replaced_by: str | None, now: float) -> bool:
+    def _in_grace(
+        self, tx: Transaction, used_at: float, replaced_by: str | None, now: float
+    ) -> bool:
         """True if the token was used within the grace window and its successor is unused."""
         if self._grace <= 0 or replaced_by is None or now - used_at > self._grace:
             return False
         successor = tx.one(
-            "SELECT used_at, expires_at FROM jwtkit_refresh_tokens WHERE token_hash = ?"
+            "SELECT used_at, expires_at FROM jwtkit_refresh_tokens WHERE token_hash = ?"  # noqa: S608
             + tx.for_update,
             (replaced_by,),
         )
@@ -208,7 +208,7 @@ class TokenStore:
     def inspect(self, token: str, *, now: float) -> RefreshInfo | None:
         """Return what is stored about a refresh token, or None if it is unknown."""
         with self._db.transaction() as tx:
-            row = tx.one(_SELECT_TOKEN, (hash_token(token),))
+            row = tx.one(_SELECT_ROW, (hash_token(token),))
         if row is None:
             return None
         active = row[2] is None and row[7] is None and row[1] > now
@@ -217,7 +217,7 @@ class TokenStore:
     def revoke(self, token: str, *, client_id: str, now: float, reason: str = "revoked") -> bool:
         """Revoke the family of ``token`` if it belongs to ``client_id``; say if it did."""
         with self._db.transaction(write=True) as tx:
-            row = tx.one(_SELECT_TOKEN + tx.for_update, (hash_token(token),))
+            row = tx.one(_SELECT_ROW + tx.for_update, (hash_token(token),))
             if row is None or row[4] != client_id:
                 return False
             self._revoke_family(tx, row[0], now, reason)

@@ -1,0 +1,31 @@
+"""The jwtkit token service: an OAuth 2.0 authorization server issuing RFC 9068 JWTs.
+
+Install with ``pip install 'jwtkit[server]'``. ``create_app(settings)`` builds the ASGI app;
+``serve(settings, host, port)`` runs it with uvicorn; ``Accounts`` manages users and clients.
+"""
+
+from __future__ import annotations
+
+try:
+    import argon2  # noqa: F401
+    import starlette  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("jwtkit.server needs the server extra: pip install 'jwtkit[server]'") from exc
+
+from jwtkit.server.accounts import AccountError, Accounts, ClientInfo, UserInfo
+from jwtkit.server.app import create_app
+from jwtkit.server.serve import serve
+from jwtkit.server.service import Clock
+from jwtkit.server.settings import Settings, SettingsError
+
+__all__ = [
+    "AccountError",
+    "Accounts",
+    "ClientInfo",
+    "Clock",
+    "Settings",
+    "SettingsError",
+    "UserInfo",
+    "create_app",
+    "serve",
+]

@@ -1,0 +1,19 @@
+"""``python -m jwtkit.server [HOST] [PORT]``: serve with settings from ``JWTKIT_*``."""
+
+from __future__ import annotations
+
+import sys
+
+from jwtkit.server.serve import serve
+from jwtkit.server.settings import Settings
+
+
+def main(argv: list[str]) -> None:
+    """Serve on ``HOST`` (default 127.0.0.1) and ``PORT`` (default 8000)."""
+    host = argv[0] if argv else "127.0.0.1"
+    port = int(argv[1]) if len(argv) > 1 else 8000
+    serve(Settings.from_env(), host, port)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

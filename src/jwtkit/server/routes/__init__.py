@@ -1,0 +1,20 @@
+"""HTTP endpoints of the token service, one module per concern."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from jwtkit.server.routes.discovery import healthz, jwks, metadata
+from jwtkit.server.routes.revocation import introspect, revoke
+from jwtkit.server.routes.token import token
+
+__all__ = ["ROUTES"]
+
+ROUTES = [
+    Route("/token", token, methods=["POST"]),
+    Route("/revoke", revoke, methods=["POST"]),
+    Route("/introspect", introspect, methods=["POST"]),
+    Route("/.well-known/jwks.json", jwks, methods=["GET", "HEAD"]),
+    Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "HEAD"]),
+    Route("/healthz", healthz, methods=["GET", "HEAD"]),
+]

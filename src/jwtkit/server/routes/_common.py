@@ -1,0 +1,66 @@
+"""Helpers shared by the endpoints: the service object, client address, refresh cookie."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from jwtkit.server.errors import OAuthError
+from jwtkit.server.service import TokenService
+
+__all__ = ["clear_cookie", "cookie_token", "service", "set_cookie"]
+
+CSRF_HEADER = "x-requested-with"
+
+
+def service(request: Request) -> TokenService:
+    """Return the TokenService that ``create_app`` attached to the application."""
+    svc: TokenService = request.app.state.service
+    return svc
+
+
+def cookie_token(request: Request, svc: TokenService) -> str | None:
+    """Return the refresh token from the cookie, enforcing the CSRF defence.
+
+    The cookie is ``SameSite=Strict``; in addition a request that relies on it must carry an
+    ``X-Requested-With`` header. A cross-site HTML form cannot set a custom header, and a
+    cross-site script can only do so after a CORS preflight that this service never grants.
+    """
+    value = request.cookies.get(svc.settings.cookie_name)
+    if not value:
+        return None
+    if not request.headers.get(CSRF_HEADER):
+        raise OAuthError(
+            "invalid_request", "a request using the refresh cookie needs X-Requested-With"
+        )
+    return value
+
+
+def set_cookie(response: Response, svc: TokenService, token: str, max_age: int) -> None:
+    """Put a refresh token into the HttpOnly, SameSite=Strict cookie scoped to the token path."""
+    s = svc.settings
+    response.set_cookie(
+        s.cookie_name,
+        token,
+        max_age=max_age,
+        path=s.cookie_path,
+        secure=s.cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear_cookie(response: Response, svc: TokenService) -> None:
+    """Expire the refresh cookie in the browser."""
+    s = svc.settings
+    response.delete_cookie(
+        s.cookie_name, path=s.cookie_path, secure=s.cookie_secure, httponly=True, samesite="strict"
+    )
+
+
+def client_address(request: Request) -> str | None:
+    """Return the peer address (uvicorn applies trusted proxy headers before this)."""
+    return request.client.host if request.client else None
+
+
+__all__ += ["CSRF_HEADER", "client_address"]

@@ -1,0 +1,55 @@
+"""``POST /revoke`` (RFC 7009) and ``POST /introspect`` (RFC 7662)."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from jwtkit.server.errors import NO_STORE, OAuthError, invalid_client
+from jwtkit.server.forms import client_credentials, read_form
+from jwtkit.server.routes._common import clear_cookie, cookie_token, service
+
+__all__ = ["introspect", "revoke"]
+
+
+async def revoke(request: Request) -> Response:
+    """Revoke a refresh or access token; 200 whether or not the token was known (§2.2).
+
+    Public clients may revoke their own tokens (RFC 7009 §5). Without a ``token`` parameter
+    the refresh cookie is used (when ``cookie_path`` covers /revoke) and then cleared.
+    """
+    svc = service(request)
+    form = await read_form(request, max_size=svc.settings.max_body_size)
+    creds = client_credentials(request, form)
+    client = await run_in_threadpool(svc.authenticate, creds)
+    value = form.get("token")
+    from_cookie = value is None
+    if value is None:
+        value = cookie_token(request, svc)
+    if value is None:
+        raise OAuthError("invalid_request", "token is required")
+    await run_in_threadpool(svc.revoke, value, client, hint=form.get("token_type_hint"))
+    response = Response(status_code=200, headers=NO_STORE)
+    if from_cookie:
+        clear_cookie(response, svc)
+    return response
+
+
+async def introspect(request: Request) -> Response:
+    """Describe a token to an authenticated confidential client (RFC 7662 §2).
+
+    Anything not valid right now (malformed, expired, revoked, unknown) is ``active: false``.
+    """
+    svc = service(request)
+    form = await read_form(request, max_size=svc.settings.max_body_size)
+    creds = client_credentials(request, form)
+    client = await run_in_threadpool(svc.authenticate, creds)
+    if client.public:
+        # RFC 7662 §2.1: the endpoint must be protected; a public client proves nothing.
+        raise invalid_client(basic=creds is not None and creds.basic)
+    value = form.get("token")
+    if value is None:
+        raise OAuthError("invalid_request", "token is required")
+    answer = await run_in_threadpool(svc.introspect, value, client)
+    return JSONResponse(answer, headers=NO_STORE)

@@ -1,0 +1,41 @@
+"""``POST /token``: the OAuth 2.0 token endpoint (RFC 6749 §3.2, §4.3, §4.4, §6)."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from jwtkit.server.errors import NO_STORE, OAuthError
+from jwtkit.server.forms import client_credentials, read_form
+from jwtkit.server.routes._common import client_address, cookie_token, service, set_cookie
+
+__all__ = ["token"]
+
+COOKIE_PARAM = "refresh_token_cookie"
+
+
+async def token(request: Request) -> Response:
+    """Run a grant and answer with the tokens, or with an RFC 6749 §5.2 error.
+
+    With ``refresh_token_cookie=true`` the refresh token is set as a cookie instead of being
+    returned in the body; a refresh grant without a ``refresh_token`` parameter reads it
+    from that cookie (and then answers with a cookie again).
+    """
+    svc = service(request)
+    form = await read_form(request, max_size=svc.settings.max_body_size)
+    creds = client_credentials(request, form)
+    mode = form.get(COOKIE_PARAM, "false")
+    if mode not in ("true", "false"):
+        raise OAuthError("invalid_request", f"{COOKIE_PARAM} must be true or false")
+    from_cookie = None
+    if form.get("grant_type") == "refresh_token" and "refresh_token" not in form:
+        from_cookie = cookie_token(request, svc)
+    use_cookie = mode == "true" or from_cookie is not None
+    issued = await run_in_threadpool(
+        svc.grant, form, creds, address=client_address(request), refresh_token=from_cookie
+    )
+    response = JSONResponse(issued.body(include_refresh=not use_cookie), headers=NO_STORE)
+    if use_cookie and issued.refresh_token:
+        set_cookie(response, svc, issued.refresh_token, issued.refresh_expires_in)
+    return response

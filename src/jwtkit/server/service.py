@@ -1,0 +1,336 @@
+"""The token service's logic, independent of HTTP: grants, revocation, introspection.
+
+Every method is synchronous (store and Argon2 work) and is run in a worker thread by the
+routes. Failures the client caused raise :class:`~jwtkit.server.errors.OAuthError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from jwtkit import Signer, Verifier
+from jwtkit.errors import InvalidTokenError
+from jwtkit.jwa import ALGORITHMS
+from jwtkit.keys import KeyManager, RotationPolicy
+from jwtkit.server.accounts import Accounts, ClientInfo, make_password_hasher
+from jwtkit.server.errors import OAuthError, invalid_client
+from jwtkit.server.forms import ClientCredentials
+from jwtkit.server.ratelimit import LoginLimiter
+from jwtkit.server.settings import Settings
+from jwtkit.server.store import Database
+from jwtkit.server.tokens import RefreshError, TokenStore
+
+__all__ = ["Clock", "IssuedTokens", "TokenService"]
+
+logger = logging.getLogger("jwtkit.server")
+
+Clock = Callable[[], float]
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+# Asymmetric algorithms only: the service publishes public keys and never signs with a MAC.
+VERIFY_ALGORITHMS = tuple(a for a in ALGORITHMS if not a.startswith("HS"))
+_SCOPE_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F)) - {'"', "\\"}
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """The result of a successful grant (RFC 6749 §5.1); ``refresh_token`` may be empty."""
+
+    access_token: str = field(repr=False)
+    expires_in: int
+    scope: tuple[str, ...]
+    refresh_token: str = field(default="", repr=False)
+    refresh_expires_in: int = 0
+
+    def body(self, *, include_refresh: bool = True) -> dict[str, Any]:
+        """Return the JSON body of the token response."""
+        out: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+        }
+        if self.scope:
+            out["scope"] = " ".join(self.scope)
+        if self.refresh_token and include_refresh:
+            out["refresh_token"] = self.refresh_token
+        return out
+
+
+class TokenService:
+    """Grants, revocation and introspection over one store, one key manager and a clock."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or time.time
+        policy = RotationPolicy(
+            alg=settings.signing_alg,
+            rotation_period=timedelta(seconds=settings.key_rotation_period),
+            # Retired keys must verify for as long as the access tokens they signed live.
+            max_token_lifetime=max(
+                timedelta(hours=1), timedelta(seconds=settings.access_token_lifetime)
+            ),
+        )
+        self.keys = KeyManager.open(settings.store, master_key=settings.master_key, policy=policy)
+        try:
+            self.db = Database(settings.store)
+        except BaseException:
+            self.keys.close()
+            raise
+        hasher = make_password_hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_cost,
+            parallelism=settings.argon2_parallelism,
+        )
+        self.accounts = Accounts(self.db, hasher=hasher)
+        self.tokens = TokenStore(
+            self.db,
+            lifetime=settings.refresh_token_lifetime,
+            grace_seconds=settings.refresh_grace_seconds,
+        )
+        self.limiter = LoginLimiter(
+            per_user=settings.login_max_failures_per_user,
+            per_address=settings.login_max_failures_per_address,
+            window=settings.login_failure_window,
+        )
+        self.signer: Signer = self.keys.signer(
+            issuer=settings.base_url,
+            audience=settings.token_audience,
+            lifetime=settings.access_token_lifetime,
+            typ=ACCESS_TOKEN_TYPE,
+        )
+        self.verifier: Verifier = self.keys.verifier(
+            algorithms=VERIFY_ALGORITHMS,
+            issuer=settings.base_url,
+            audience=settings.token_audience,
+            typ=ACCESS_TOKEN_TYPE,
+        )
+
+    def close(self) -> None:
+        """Release the store connections of the key manager and of the service tables."""
+        self.db.close()
+        with contextlib.suppress(Exception):
+            self.keys.close()
+
+    # Client authentication.
+
+    def authenticate(self, creds: ClientCredentials | None) -> ClientInfo:
+        """Return the authenticated client.
+
+        Raises:
+            OAuthError: invalid_client (401) for missing, unknown, disabled or wrong credentials.
+        """
+        if creds is None:
+            raise invalid_client(basic=False)
+        client = self.accounts.authenticate_client(creds.client_id, creds.secret)
+        if client is None:
+            raise invalid_client(basic=creds.basic)
+        return client
+
+    # Grants (RFC 6749 §4.3, §4.4, §6).
+
+    def grant(
+        self,
+        form: Mapping[str, str],
+        creds: ClientCredentials | None,
+        *,
+        address: str | None,
+        refresh_token: str | None = None,
+    ) -> IssuedTokens:
+        """Run the grant named by ``grant_type`` and return the issued tokens.
+
+        Raises:
+            OAuthError: any RFC 6749 §5.2 error.
+        """
+        grant_type = form.get("grant_type")
+        if grant_type is None:
+            raise OAuthError("invalid_request", "grant_type is required")
+        if grant_type not in ("password", "client_credentials", "refresh_token"):
+            raise OAuthError("unsupported_grant_type", "this grant type is not supported")
+        client = self.authenticate(creds)
+        if not client.allows_grant(grant_type):
+            raise OAuthError("unauthorized_client", "this client may not use this grant type")
+        if grant_type == "password":
+            return self._password(form, client, address)
+        if grant_type == "client_credentials":
+            scope = self._scope(form, client.scopes)
+            return self._issue(client.client_id, client, scope, (), None)
+        return self._refresh(form, client, refresh_token)
+
+    def _password(
+        self, form: Mapping[str, str], client: ClientInfo, address: str | None
+    ) -> IssuedTokens:
+        username, password = form.get("username"), form.get("password")
+        if username is None or password is None:
+            raise OAuthError("invalid_request", "username and password are required")
+        scope = self._scope(form, client.scopes)
+        now = self.clock()
+        wait = self.limiter.retry_after(username, address, now=now)
+        if wait:
+            raise OAuthError(
+                "invalid_grant",
+                "too many failed logins; retry later",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        user = self.accounts.authenticate_user(username, password)
+        if user is None:
+            self.limiter.record_failure(username, address, now=self.clock())
+            # Neither the username (users mistype passwords into it) nor the password.
+            logger.info("failed password login via client %s from %s", client.client_id, address)
+            raise OAuthError("invalid_grant", "invalid username or password")
+        self.limiter.record_success(username)
+        refresh = None
+        if client.allows_grant("refresh_token"):
+            refresh = self.tokens.issue(
+                client_id=client.client_id, username=username, scope=scope, now=self.clock()
+            )
+        return self._issue(username, client, scope, user.roles, refresh)
+
+    def _refresh(
+        self, form: Mapping[str, str], client: ClientInfo, cookie_token: str | None
+    ) -> IssuedTokens:
+        token = form.get("refresh_token") or cookie_token
+        if token is None:
+            raise OAuthError("invalid_request", "refresh_token is required")
+        requested = self._parse_scope(form["scope"]) if "scope" in form else None
+        try:
+            grant = self.tokens.rotate(
+                token, client_id=client.client_id, now=self.clock(), scope=requested
+            )
+        except RefreshError as exc:
+            if exc.reason == "scope":
+                raise OAuthError("invalid_scope", "the scope exceeds the granted scope") from None
+            raise OAuthError(
+                "invalid_grant", "the refresh token is invalid, expired or revoked"
+            ) from None
+        scope = requested if requested is not None else grant.scope
+        return self._issue(grant.username, client, scope, grant.roles, grant)
+
+    def _issue(
+        self,
+        subject: str,
+        client: ClientInfo,
+        scope: tuple[str, ...],
+        roles: tuple[str, ...],
+        refresh: Any,
+    ) -> IssuedTokens:
+        """Sign an RFC 9068 access token and pair it with the refresh token, if any."""
+        now = self.clock()
+        claims: dict[str, Any] = {"sub": subject, "client_id": client.client_id}
+        if scope:
+            claims["scope"] = " ".join(scope)
+        if roles:
+            claims["roles"] = list(roles)
+        access = self.signer.sign(claims, now=now)
+        lifetime = self.settings.access_token_lifetime
+        if refresh is None:
+            return IssuedTokens(access, lifetime, scope)
+        return IssuedTokens(
+            access, lifetime, scope, refresh.token, max(0, int(refresh.expires_at - now))
+        )
+
+    def _scope(self, form: Mapping[str, str], allowed: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the requested scope (default: all the client's scopes) if allowed (§3.3)."""
+        if "scope" not in form:
+            return allowed
+        requested = self._parse_scope(form["scope"])
+        if not set(requested) <= set(allowed):
+            raise OAuthError("invalid_scope", "the requested scope is not allowed for this client")
+        return requested
+
+    @staticmethod
+    def _parse_scope(text: str) -> tuple[str, ...]:
+        words = text.split(" ")
+        if any(not w or not set(w) <= _SCOPE_CHARS for w in words):
+            raise OAuthError("invalid_scope", "the scope is malformed")
+        return tuple(dict.fromkeys(words))
+
+    # Revocation (RFC 7009) and introspection (RFC 7662).
+
+    def revoke(self, token: str, client: ClientInfo, *, hint: str | None) -> None:
+        """Revoke a refresh token (its whole family) or an access token (by ``jti``).
+
+        Unknown, invalid or foreign tokens are ignored (RFC 7009 §2.2: the answer is 200
+        either way, which also does not tell a client whether another client's token exists).
+        """
+        now = self.clock()
+
+        def revoke_refresh() -> bool:
+            return self.tokens.revoke(token, client_id=client.client_id, now=now)
+
+        def revoke_access() -> bool:
+            claims = self._verify_access(token, now)
+            if claims is None or claims.get("client_id") != client.client_id:
+                return False
+            jti, exp = claims.get("jti"), claims.get("exp")
+            if not isinstance(jti, str) or not isinstance(exp, int | float):
+                return False
+            self.tokens.deny(jti, float(exp))
+            return True
+
+        # RFC 7009 §2.1: the hint only orders the search.
+        steps = (revoke_access, revoke_refresh)
+        if hint != "access_token":
+            steps = (revoke_refresh, revoke_access)
+        for step in steps:
+            if step():
+                return
+
+    def introspect(self, token: str, client: ClientInfo) -> dict[str, Any]:
+        """Return the RFC 7662 §2.2 answer; ``{"active": false}`` for anything not valid now."""
+        now = self.clock()
+        claims = self._verify_access(token, now)
+        if claims is not None:
+            jti = claims.get("jti")
+            if not isinstance(jti, str) or self.tokens.is_denied(jti):
+                return {"active": False}
+            out = {"active": True, "token_type": "Bearer"}
+            for name in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"):
+                if name in claims:
+                    out[name] = claims[name]
+            if "roles" in claims:
+                out["roles"] = claims["roles"]
+            if claims.get("sub") != claims.get("client_id"):
+                out["username"] = claims.get("sub")
+            return out
+        info = self.tokens.inspect(token, now=now)
+        # A refresh token is only described to the client it was issued to.
+        if info is None or not info.active or info.client_id != client.client_id:
+            return {"active": False}
+        out = {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": info.client_id,
+            "username": info.username,
+            "sub": info.username,
+            "iss": self.settings.base_url,
+            "iat": int(info.issued_at),
+            "exp": int(info.expires_at),
+        }
+        if info.scope:
+            out["scope"] = " ".join(info.scope)
+        return out
+
+    def _verify_access(self, token: str, now: float) -> dict[str, Any] | None:
+        """Return the claims of a valid access token issued here, else None."""
+        if token.count(".") != 2 or len(token) > 16 * 1024:
+            return None
+        try:
+            return dict(self.verifier.verify(token, now=now))
+        except (InvalidTokenError, ValueError):
+            return None
+
+    def maintain(self) -> None:
+        """Advance the key lifecycle and purge expired tokens (called on a timer)."""
+        self.keys.maintain(now=self.clock())
+        self.tokens.purge(now=self.clock())
+
+    def ping(self) -> None:
+        """Touch the store (for /healthz); raises KeyStoreError when it is unreachable."""
+        with self.db.transaction() as tx:
+            tx.execute("SELECT 1")
