@@ -1,0 +1,82 @@
+"""Layers import one way: core <- keys <- server/client <- cli (STYLE.md §1), checked with ast.
+
+Core modules (the top level of the package) may import only the standard library,
+``cryptography`` and other core modules, so ``pip install jwtkit`` alone always works.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
+LAYERS = ("keys", "client", "server", "cli")
+# layer -> jwtkit layers it must never import
+FORBIDDEN = {
+    "core": set(LAYERS),
+    "keys": {"client", "server", "cli"},
+    "client": {"keys", "server", "cli"},
+    "server": {"cli"},
+    "cli": set(),
+}
+CORE_THIRD_PARTY = {"cryptography"}
+
+
+def _layer(path: Path) -> str:
+    rel = path.relative_to(SRC).parts
+    if rel == ("__main__.py",):
+        return "cli"  # `python -m jwtkit` is the command line
+    return rel[0] if len(rel) > 1 and rel[0] in LAYERS else "core"
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            if node.module == "jwtkit":
+                names += [f"jwtkit.{alias.name}" for alias in node.names]
+    return names
+
+
+MODULES = sorted(SRC.rglob("*.py"))
+
+
+def test_the_package_has_modules() -> None:
+    assert len(MODULES) >= 8
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_follow_the_layers(path: Path) -> None:
+    layer = _layer(path)
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[0] == "jwtkit" and len(parts) > 1:
+            assert parts[1] not in FORBIDDEN[layer], f"{layer} module imports {name}"
+        elif layer == "core" and parts[0] != "jwtkit":
+            allowed = parts[0] in sys.stdlib_module_names or parts[0] in CORE_THIRD_PARTY
+            assert allowed, f"core module imports third-party {name}"
+
+
+def test_importing_the_core_loads_no_layer_or_extra() -> None:
+    import subprocess
+
+    code = (
+        "import sys, jwtkit\n"
+        "from jwtkit import Key, KeySet, Signer, Verifier, encode, decode\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('starlette', 'httpx', 'click', 'rich', 'psycopg', 'argon2', 'uvicorn')"
+        " or m.startswith(('jwtkit.keys', 'jwtkit.server', 'jwtkit.client', 'jwtkit.cli',"
+        " 'cryptography.x509'))]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
