@@ -1,0 +1,93 @@
+"""RequireToken used inside real Starlette endpoints (FastAPI uses it the same way)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from client_support import AUDIENCE, ISSUER
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from jwtkit import Key, KeySet, Signer, Verifier
+from jwtkit.client import RequireToken
+
+VERIFY: dict[str, Any] = {"algorithms": ["ES256"], "issuer": ISSUER, "audience": AUDIENCE}
+
+
+def make_app(key: Key, **options: Any) -> Starlette:
+    """An app whose /items endpoint needs the ``items:read`` scope."""
+    require = RequireToken(Verifier(KeySet([key.public()]), **VERIFY), ["items:read"], **options)
+
+    async def items(request: Request) -> JSONResponse:
+        claims = await require(request)
+        return JSONResponse({"sub": claims["sub"], "items": [1, 2]})
+
+    return Starlette(routes=[Route("/items", items)])
+
+
+def get(app: Starlette, headers: dict[str, str] | None = None) -> httpx.Response:
+    """GET /items through the ASGI transport."""
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.get("/items", headers=headers)
+
+    return asyncio.run(go())
+
+
+def bearer(key: Key, claims: dict[str, Any], **options: Any) -> dict[str, str]:
+    now = options.pop("now", None)
+    value = Signer(key, issuer=ISSUER, audience=AUDIENCE, **options).sign(claims, now=now)
+    return {"Authorization": f"Bearer {value}"}
+
+
+def test_returns_the_claims(key1: Key) -> None:
+    response = get(make_app(key1), bearer(key1, {"sub": "alice", "scope": "items:read"}))
+    assert response.status_code == 200
+    assert response.json() == {"sub": "alice", "items": [1, 2]}
+
+
+def test_missing_token_is_401_with_bare_challenge(key1: Key) -> None:
+    response = get(make_app(key1, realm="shop"))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="shop"'
+
+
+def test_invalid_and_expired_tokens_are_401_invalid_token(key1: Key, key2: Key) -> None:
+    app = make_app(key1)
+    forged = bearer(key2.with_kid("k1"), {"sub": "mallory", "scope": "items:read"})
+    expired = bearer(key1, {"sub": "alice", "scope": "items:read"}, lifetime=1, now=1_000_000)
+    for headers in (forged, expired, {"Authorization": "Bearer nope"}):
+        response = get(app, headers)
+        assert response.status_code == 401
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+        assert headers["Authorization"][7:] not in response.text
+
+
+def test_missing_scope_is_403(key1: Key) -> None:
+    response = get(make_app(key1), bearer(key1, {"sub": "alice", "scope": "items:write"}))
+    assert response.status_code == 403
+    challenge = response.headers["www-authenticate"]
+    assert 'error="insufficient_scope"' in challenge
+    assert 'scope="items:read"' in challenge
+
+
+def test_revocation_hook(key1: Key) -> None:
+    async def revoked(claims: Any, token: str) -> bool:
+        return bool(claims["sub"] == "mallory")
+
+    app = make_app(key1, is_revoked=revoked)
+    assert get(app, bearer(key1, {"sub": "alice", "scope": "items:read"})).status_code == 200
+    response = get(app, bearer(key1, {"sub": "mallory", "scope": "items:read"}))
+    assert response.status_code == 401
+
+
+def test_scopes_must_not_be_a_string(key1: Key) -> None:
+    with pytest.raises(TypeError):
+        RequireToken(Verifier(KeySet([key1.public()]), **VERIFY), "items:read")
