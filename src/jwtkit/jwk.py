@@ -769,7 +769,8 @@ class KeySet:
 
     @classmethod
     def from_jwks(cls, jwks: Mapping[str, Any] | str) -> KeySet:
-        """Load a JWK Set, skipping keys of unknown type or curve and keys for encryption.
+        """Load a JWK Set, skipping keys of unknown type, curve or algorithm and keys for
+        encryption.
 
         Raises:
             InvalidKeyError: not a JWK Set, or a supported key in it is malformed or weak.
@@ -860,6 +861,8 @@ def _load_member(jwk: object) -> Key | None:
         raise InvalidKeyError("a JWK Set member must be a JSON object")
     if jwk.get("kty") not in _JWK_LOADERS or jwk.get("use") == "enc":
         return None
+    if "alg" in jwk and jwk["alg"] not in ALGORITHMS:
+        return None  # an encryption algorithm (RSA-OAEP, ECDH-ES, ...) or one we do not know
     if jwk.get("kty") == "OKP" and jwk.get("crv") in _SKIPPED_OKP_CURVES:
         return None
     ops = jwk.get("key_ops")
