@@ -1,0 +1,80 @@
+"""Fixtures shared by the whole jwtkit suite: the vectors directory, a fixed clock, cached keys.
+
+Tests never patch time: they pass ``now`` (the :data:`_vectors.NOW` constant) to jwtkit. Key
+generation is cached per session because RSA generation is slow and 2 CPU cores are shared.
+jwtkit itself is imported lazily inside the fixtures, so a broken core shows up as failing tests
+rather than as an import error that hides every other test directory.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import _vectors
+
+if TYPE_CHECKING:
+    from jwtkit import Key
+
+#: Every algorithm name jwtkit must support (issue 2).
+ALL_ALGORITHMS: tuple[str, ...] = (
+    "HS256",
+    "HS384",
+    "HS512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "ES256K",
+    "EdDSA",
+    "Ed25519",
+    "Ed448",
+    "ML-DSA-44",
+    "ML-DSA-65",
+    "ML-DSA-87",
+)
+
+
+@functools.cache
+def _rsa_key() -> Key:
+    """One 2048-bit RSA key for every RS*/PS* test (generation is the slowest step we have)."""
+    from jwtkit import Key
+
+    return Key.generate("RS256")
+
+
+@functools.cache
+def cached_key(alg: str) -> Key:
+    """Return a private key bound to ``alg``, generated once per session."""
+    from jwtkit import Key
+
+    if alg[:2] in ("RS", "PS"):
+        return _rsa_key().with_alg(alg)
+    return Key.generate(alg)
+
+
+@pytest.fixture(scope="session")
+def vectors_dir() -> Path:
+    """The shared vectors directory; a missing directory fails the test (never skips)."""
+    return _vectors.vectors_dir()
+
+
+@pytest.fixture
+def now() -> int:
+    """The fixed clock passed to jwtkit as ``now``."""
+    return _vectors.NOW
+
+
+@pytest.fixture(scope="session")
+def key_for() -> Callable[[str], Key]:
+    """A function returning the session's private key for an algorithm name."""
+    return cached_key
