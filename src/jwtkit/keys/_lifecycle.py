@@ -256,7 +256,7 @@ def rotate(
     assert old is not None  # noqa: S101 - ensure() guarantees an active key.
     _replace(out, old, dataclasses.replace(old, state=RETIRED, retired_at=now))
     _promote(out, now, fresh)
-    _ensure_pending(out, now, fresh)
+    out.append(fresh(now))
     return out
 
 
