@@ -1,0 +1,103 @@
+"""Options and helpers shared by the commands that work on a key store (``keys``, ``serve``,
+``user``, ``client``): ``--store URL`` and where the master key comes from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+
+from jwtkit.cli._errors import CLIError
+from jwtkit.cli.status import ExitStatus
+
+if TYPE_CHECKING:
+    from jwtkit.keys import KeyManager
+
+__all__ = [
+    "DEFAULT_STORE",
+    "master_key_configured",
+    "open_manager",
+    "redact",
+    "require_existing",
+    "store_options",
+]
+
+DEFAULT_STORE = "sqlite:///jwtkit.db"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_options(f: F) -> F:
+    """Add ``--store URL`` (JWTKIT_STORE) and ``--master-key-file FILE`` to a command."""
+    f = click.option(
+        "--master-key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File holding the master key (else JWTKIT_MASTER_KEY or JWTKIT_MASTER_KEY_FILE).",
+    )(f)
+    f = click.option(
+        "--store",
+        envvar="JWTKIT_STORE",
+        default=DEFAULT_STORE,
+        show_default=True,
+        metavar="URL",
+        help="Key store: sqlite:///PATH, postgresql://... or memory:// (env JWTKIT_STORE).",
+    )(f)
+    return f
+
+
+def redact(url: str) -> str:
+    """Return ``url`` without a password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def sqlite_path(url: str) -> Path | None:
+    """Return the file of a ``sqlite:///PATH`` URL (None for other backends)."""
+    if not url.lower().startswith("sqlite:///"):
+        return None
+    return Path(url[len("sqlite:///") :].split("?", 1)[0])
+
+
+def require_existing(url: str) -> None:
+    """Fail with a hint when a SQLite store file does not exist yet (instead of creating it)."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise CLIError(
+            f"no key store at {str(path)!r}; create one with 'jwtkit keys init' "
+            "(or point --store / JWTKIT_STORE at yours)",
+            ExitStatus.STORE_ERROR,
+        )
+
+
+def master_key_configured(master_key_file: Path | None) -> bool:
+    """Return whether a master key is given by option or environment."""
+    return bool(
+        master_key_file
+        or os.environ.get("JWTKIT_MASTER_KEY")
+        or os.environ.get("JWTKIT_MASTER_KEY_FILE")
+    )
+
+
+def open_manager(url: str, master_key_file: Path | None, **options: Any) -> KeyManager:
+    """Open the existing key store at ``url`` with the configured master key.
+
+    Raises CLIError with a hint when no master key is configured or the store is missing;
+    other KeyStoreErrors propagate to the single handler (exit status 4).
+    """
+    from jwtkit.keys import KeyManager  # lazy: only the store commands need it
+
+    require_existing(url)
+    if not master_key_configured(master_key_file) and not url.startswith("memory:"):
+        raise CLIError(
+            "no master key: set JWTKIT_MASTER_KEY or pass --master-key-file FILE",
+            ExitStatus.STORE_ERROR,
+        )
+    return KeyManager.open(url, master_key_file=master_key_file, **options)
