@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,8 @@ class Reply:
     gate: threading.Event | None = None
     #: When > 0, stream this many bytes of filler without a Content-Length (an oversized body).
     stream_bytes: int = 0
+    #: When > 0, send the body one byte at a time with this many seconds between bytes.
+    trickle: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
+            if reply.trickle:
+                for index in range(len(reply.body)):
+                    self.wfile.write(reply.body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
+                return
             self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             # The client stopped reading on purpose (size cap, timeout): nothing to do.

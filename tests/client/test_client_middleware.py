@@ -22,6 +22,7 @@ from jwtkit.client import (
     granted_scopes,
 )
 from jwtkit.client._types import Message, Scope
+from jwtkit.errors import InvalidKeyError
 
 VERIFY: dict[str, Any] = {"algorithms": ["ES256"], "issuer": ISSUER, "audience": AUDIENCE}
 
@@ -296,3 +297,20 @@ def test_bad_configuration_fails_at_construction(
 def test_verifier_without_verify_is_refused() -> None:
     with pytest.raises(TypeError, match="verify"):
         BearerAuthMiddleware(starlette_app(), object())  # type: ignore[arg-type]
+
+
+class MisconfiguredVerifier:
+    """A user-supplied verifier whose keys cannot serve the token (a configuration error)."""
+
+    def verify(self, token: str) -> dict[str, Any]:
+        raise InvalidKeyError("the configured key does not fit ES256")
+
+
+def test_configuration_errors_reject_the_token_without_a_500(
+    key1: Key, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = BearerAuthMiddleware(starlette_app(), MisconfiguredVerifier())
+    response = call(app, headers=bearer(token(key1, {"sub": "alice"})))
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert "invalid_key" in caplog.text

@@ -161,3 +161,65 @@ def test_refuses_plain_http_and_hides_the_secret() -> None:
         return repr(check)
 
     assert "hunter2" not in asyncio.run(build())
+
+
+def test_no_caching_when_max_entries_is_zero(server: HTTPTestServer, clock: FakeClock) -> None:
+    introspection_endpoint(server, revoked=set())
+
+    async def scenario() -> None:
+        check = check_for(server, clock, max_entries=0)
+        try:
+            assert await check({}, "tok") is False
+            assert await check({}, "tok") is False
+        finally:
+            await check.aclose()
+
+    asyncio.run(scenario())
+    assert server.count == 2
+
+
+def test_expired_answers_are_dropped_before_the_oldest(
+    server: HTTPTestServer, clock: FakeClock
+) -> None:
+    introspection_endpoint(server, revoked=set())
+
+    async def scenario() -> None:
+        check = check_for(server, clock, max_entries=2, cache_ttl=10)
+        try:
+            await check({}, "a")
+            clock.advance(11)
+            await check({}, "b")
+            await check({}, "c")  # evicts the expired "a", keeps "b"
+            await check({}, "b")
+        finally:
+            await check.aclose()
+
+    asyncio.run(scenario())
+    assert server.count == 3
+
+
+def test_unreachable_endpoint_is_a_fetch_error(server: HTTPTestServer, clock: FakeClock) -> None:
+    server.stop()
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient() as http:
+            check = check_for(server, clock, http_client=http)
+            with pytest.raises(JWKSFetchError, match="ConnectError"):
+                await check({}, "tok")
+            await check.aclose()
+            assert not http.is_closed
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    "options", [{"cache_ttl": -1}, {"max_entries": -1}, {"timeout": 0}], ids=str
+)
+def test_rejects_nonsense_bounds(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        IntrospectionRevocationCheck(
+            "https://auth.example/introspect",
+            "id",
+            "secret",
+            **options,  # type: ignore[arg-type]
+        )

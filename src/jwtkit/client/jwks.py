@@ -12,6 +12,7 @@ into ``Verifier``; ``AsyncJWKSClient`` is used through ``AsyncVerifier``.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -61,8 +62,10 @@ class _BaseJWKSClient:
             stale_ttl=stale_ttl,
             max_cache_ttl=max_cache_ttl,
         )
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ValueError("timeout must be a number of seconds > 0")
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise TypeError("timeout must be a number of seconds")
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise ValueError("timeout must be a finite number of seconds > 0")
         if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
             raise TypeError("max_response_bytes must be an int")
         if max_response_bytes < 1:
