@@ -120,6 +120,10 @@ def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
             4.0,
         )
     )
+    service_rows = result.get("service", {}).get("rows", [])
+    if service_rows:
+        errors = sum(r["errors"] for r in service_rows)
+        goals.append(_goal("token service errors under load", errors, 0))
     return goals
 
 
@@ -174,15 +178,15 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         "",
         "## Sign and verify",
         "",
-        "| case | op | library | µs/op | x floor | x PyJWT | noise | checks |",
-        "|---|---|---|---:|---:|---:|---:|---|",
+        "| case | op | library | µs/op | x floor | x PyJWT | noise | min µs | checks |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for c in result["cells"]:
         checks = "n/a" if c["missed_checks"] is None else (", ".join(c["missed_checks"]) or "ok")
         out.append(
             f"| {c['case']} | {c['op']} | {c['library']} | {_fmt_us(c['median_us'])} | "
             f"{_ratio(c['ratio_floor'])} | {_ratio(c['ratio_pyjwt'])} | {c['noise_pct']:.1f}% | "
-            f"{checks} |"
+            f"{_fmt_us(c['min_us'])} | {checks} |"
         )
     if result["unsupported"]:
         out += ["", "Not measured (library lacks the algorithm or feature):", ""]
@@ -242,13 +246,16 @@ def _service_section(service: dict[str, Any]) -> list[str]:
     if service.get("skipped"):
         return [*out, f"Skipped: {service['skipped']}"]
     out += [
-        "| endpoint | requests | req/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| endpoint | requests | req/s | p50 ms | p99 ms | errors | signing % CPU | "
+        "secret check % CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in service.get("rows", []):
+        sign = f"{r['sign_cpu_pct']:.1f}" if "sign_cpu_pct" in r else ""
+        argon = f"{r['argon2_cpu_pct']:.0f}" if "argon2_cpu_pct" in r else ""
         out.append(
             f"| {r['name']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} |"
+            f"{r['p99_ms']:.2f} | {r['errors']} | {sign} | {argon} |"
         )
     out += [f"\n{n}" for n in service.get("notes", [])]
     return out

@@ -4,7 +4,8 @@ Every (library, case, operation) cell and every security-rule pair is calibrated
 (each verifier must reject the bad tokens of ``benchmarks.checks``; each signer's token must
 verify with the floor and carry the same claims), then sampled round-robin in one process,
 in a freshly shuffled order per round. Start-up times and the token-service load test follow.
-Results go to ``benchmarks/results/`` (or ``--out``): results.md, results.json, chart.png.
+Results go to ``benchmarks/results/`` (or ``--out``): results.md, results.json, chart.png,
+and profile.md (where ``Verifier.verify`` spends its time, see ``benchmarks.profile``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ if __package__ in (None, ""):  # Run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import report
-from benchmarks._common import CASES, KID, QUICK_CASES, Unsupported, full_claims, make_materials
+from benchmarks._common import (
+    CASES,
+    HEADLINE,
+    KID,
+    QUICK_CASES,
+    Unsupported,
+    full_claims,
+    make_materials,
+)
 from benchmarks.checks import bad_tokens, missed_checks
 from benchmarks.peers import LIBRARIES, Library, version_of
 from benchmarks.rules import rule_pairs
@@ -45,9 +54,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-ms", type=float, help="target ms per sample (default 8)")
     parser.add_argument("--cases", help="comma-separated case labels, e.g. HS256,ES256")
     parser.add_argument("--libraries", help="comma-separated library names")
-    parser.add_argument(
-        "--skip", default="", help="comma-separated parts to skip: rules,startup,service"
-    )
+    parser.add_argument("--skip", default="", help="parts to skip: rules,startup,profile,service")
     parser.add_argument("--startup-runs", type=int, help="runs per start-up command (15)")
     return parser.parse_args(argv)
 
@@ -225,6 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _log("start-up times ...")
         result["startup"] = measure_startup(args.startup_runs or (2 if quick else 15))
+    if "profile" not in skip:
+        from benchmarks.profile import profile_cases
+
+        _log("profiling Verifier.verify ...")
+        labels = [c.label for c in cases if c.label in HEADLINE] or [cases[0].label]
+        text = (
+            profile_cases(labels[:1], batch_ms=0.3, repeats=3) if quick else profile_cases(labels)
+        )
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "profile.md").write_text(text, encoding="utf-8")
     if "service" not in skip and not quick:
         from benchmarks.service import measure_service
 

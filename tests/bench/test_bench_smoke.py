@@ -53,3 +53,4 @@ def test_quick_run_writes_table_json_and_chart(tmp_path: Path) -> None:
     assert "## Start-up" in table
     assert result["meta"]["versions"]["cryptography"] != "missing"
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "| **Verifier.verify** |" in (tmp_path / "profile.md").read_text(encoding="utf-8")
