@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +152,44 @@ def login(client: TestClient, **extra: str) -> httpx.Response:
     """Do a password grant as alice through client web and return the response."""
     data = {"grant_type": "password", "username": USER, "password": PASSWORD, **extra}
     return client.post("/token", data=data, headers=basic())
+
+
+class LiveServer:
+    """An ASGI app served by a real uvicorn on a free 127.0.0.1 port, in a thread.
+
+    Binding port 0 and reading the bound port back avoids racing other tests for a port.
+    The app's lifespan runs (so the maintenance timer runs too).
+    """
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def free_port() -> int:
+    """Return a port that was free a moment ago (for servers in child processes)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import sys
 
+from jwtkit.errors import JWTError
 from jwtkit.server.serve import serve
 from jwtkit.server.settings import Settings
 
 
-def main(argv: list[str]) -> None:
-    """Serve on ``HOST`` (default 127.0.0.1) and ``PORT`` (default 8000)."""
-    host = argv[0] if argv else "127.0.0.1"
-    port = int(argv[1]) if len(argv) > 1 else 8000
-    serve(Settings.from_env(), host, port)
+def main(argv: list[str]) -> int:
+    """Serve on ``HOST`` (default 127.0.0.1) and ``PORT`` (default 8000); return the exit code.
+
+    Configuration problems end in one ``error: ...`` line on stderr, not a traceback.
+    """
+    try:
+        host = argv[0] if argv else "127.0.0.1"
+        port = int(argv[1]) if len(argv) > 1 else 8000
+        serve(Settings.from_env(), host, port)
+    except (JWTError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

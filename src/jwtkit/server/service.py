@@ -75,7 +75,12 @@ class TokenService:
                 timedelta(hours=1), timedelta(seconds=settings.access_token_lifetime)
             ),
         )
-        self.keys = KeyManager.open(settings.store, master_key=settings.master_key, policy=policy)
+        self.keys = KeyManager.open(
+            settings.store,
+            master_key=settings.master_key,
+            policy=policy,
+            refresh_interval=settings.key_cache_ttl,
+        )
         try:
             self.db = Database(settings.store)
         except BaseException:

@@ -65,6 +65,7 @@ class Settings:
     argon2_parallelism: int = 4
     forwarded_allow_ips: str | None = None
     signing_alg: str = "ES256"
+    key_cache_ttl: int = 5
     key_rotation_period: int = 30 * 24 * 3600
 
     def __post_init__(self) -> None:
@@ -87,6 +88,7 @@ class Settings:
             "argon2_memory_cost": 8,
             "argon2_parallelism": 1,
             "key_rotation_period": 60,
+            "key_cache_ttl": 1,
         }
         for name, minimum in minimums.items():
             value = getattr(self, name)
