@@ -1,0 +1,175 @@
+"""Damaged stores, schema versions and migrations, file modes, outages.
+
+Every failure must be a specific KeyStoreError subclass, and a failed open must change nothing
+(the bytes of the SQLite file are compared before and after).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from jwtkit.errors import CorruptStoreError, KeyStoreError, SchemaVersionError
+from jwtkit.keys import KeyManager
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def make_store(url: str, master_key: str) -> str:
+    """Create a store with a rotated ring; return a token signed by it."""
+    with KeyManager.open(url, master_key) as km:
+        token = km.signer().sign({"sub": "before"})
+        km.rotate()
+    return token
+
+
+@contextlib.contextmanager
+def raw_sql(url: str) -> Iterator[Callable[[str], None]]:
+    """Run SQL against the store behind the library's back (SQLite file or PostgreSQL)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None)
+
+        def run_sqlite(sql: str) -> None:
+            conn.execute(sql)
+
+        try:
+            yield run_sqlite
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pg:
+
+            def run_pg(sql: str) -> None:
+                pg.execute(sql.encode())
+
+            yield run_pg
+
+
+def test_garbage_file_is_a_corrupt_store(tmp_path: Path, master_key: str) -> None:
+    path = tmp_path / "keys.db"
+    path.write_bytes(os.urandom(8192))
+    before = snapshot(tmp_path)
+    with pytest.raises(CorruptStoreError) as info:
+        KeyManager.open(f"sqlite:///{path}", master_key)
+    assert info.value.code == "corrupt_store"
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("keep", [0.25, 0.5, 0.75])
+def test_truncated_file_is_a_corrupt_store(tmp_path: Path, master_key: str, keep: float) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    make_store(url, master_key)
+    path = tmp_path / "keys.db"
+    data = path.read_bytes()
+    assert not (tmp_path / "keys.db-wal").exists()  # checkpointed on close
+    path.write_bytes(data[: int(len(data) * keep)])
+    before = snapshot(tmp_path)
+    with pytest.raises(CorruptStoreError):
+        KeyManager.open(url, master_key)
+    assert snapshot(tmp_path) == before
+
+
+def test_newer_schema_version_changes_nothing(durable_url: str, master_key: str) -> None:
+    make_store(durable_url, master_key)
+    with raw_sql(durable_url) as sql:
+        sql("UPDATE jwtkit_meta SET value = '99' WHERE name = 'schema_version'")
+    before = snapshot(Path(durable_url[10:]).parent) if durable_url.startswith("sqlite") else {}
+    with pytest.raises(SchemaVersionError, match="newer jwtkit") as info:
+        KeyManager.open(durable_url, master_key)
+    assert info.value.code == "schema_version"
+    if before:
+        assert snapshot(Path(durable_url[10:]).parent) == before
+
+
+def test_version_1_store_is_upgraded_in_place(durable_url: str, master_key: str) -> None:
+    token = make_store(durable_url, master_key)
+    with KeyManager.open(durable_url, master_key) as km:
+        records = km.records()
+    # Rewrite the store into the version 1 shape: no revoked_at column, no generation row.
+    with raw_sql(durable_url) as sql:
+        sql("ALTER TABLE jwtkit_keys DROP COLUMN revoked_at")
+        sql("DELETE FROM jwtkit_meta WHERE name = 'generation'")
+        sql("UPDATE jwtkit_meta SET value = '1' WHERE name = 'schema_version'")
+    with KeyManager.open(durable_url, master_key) as km:
+        assert km._store.load_meta() is not None
+        assert km._store.read()[0].schema_version == 2
+        assert km.records() == records
+        assert km.verifier().verify(token)["sub"] == "before"
+        revoked = km.revoke(records[0].kid)
+        assert revoked.revoked_at is not None
+    with KeyManager.open(durable_url, master_key) as km:
+        assert {r.kid: r.state for r in km.records()}[records[0].kid] == "revoked"
+
+
+def test_damaged_row_is_a_corrupt_store(durable_url: str, master_key: str) -> None:
+    make_store(durable_url, master_key)
+    with raw_sql(durable_url) as sql:
+        sql("UPDATE jwtkit_keys SET state = 'bogus' WHERE state = 'pending'")
+    with KeyManager.open(durable_url, master_key) as km, pytest.raises(CorruptStoreError):
+        km.records()
+
+
+def test_two_active_rows_are_a_corrupt_store(durable_url: str, master_key: str) -> None:
+    make_store(durable_url, master_key)
+    with raw_sql(durable_url) as sql:
+        sql("UPDATE jwtkit_keys SET state = 'active'")
+    with KeyManager.open(durable_url, master_key) as km, pytest.raises(CorruptStoreError):
+        km.rotate()
+
+
+def test_missing_table_is_a_corrupt_store(durable_url: str, master_key: str) -> None:
+    make_store(durable_url, master_key)
+    with raw_sql(durable_url) as sql:
+        sql("DROP TABLE jwtkit_meta")
+    with pytest.raises(CorruptStoreError, match="missing"):
+        KeyManager.open(durable_url, master_key)
+
+
+def test_files_are_private(tmp_path: Path, master_key: str) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    old = os.umask(0o022)
+    try:
+        with KeyManager.open(url, master_key) as km:
+            km.active_key()
+            names = [p.name for p in tmp_path.iterdir()]
+            assert "keys.db-wal" in names
+            for p in tmp_path.iterdir():
+                assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
+    finally:
+        os.umask(old)
+
+
+def test_missing_directory_is_a_key_store_error(tmp_path: Path, master_key: str) -> None:
+    with pytest.raises(KeyStoreError, match="cannot create"):
+        KeyManager.open(f"sqlite:///{tmp_path / 'nope' / 'keys.db'}", master_key)
+
+
+def test_outage_serves_cached_keys_but_refresh_raises(tmp_path: Path, master_key: str) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    with KeyManager.open(url, master_key, refresh_interval=0) as km:
+        signer, verifier = km.signer(), km.verifier()
+        token = signer.sign({"sub": "cached"})
+        with raw_sql(url) as sql:
+            sql("DROP TABLE jwtkit_keys")
+        # Each call would reload (interval 0); the failure is logged and the cache serves.
+        assert verifier.verify(signer.sign({"sub": "still"}))["sub"] == "still"
+        assert verifier.verify(token)["sub"] == "cached"
+        with pytest.raises(CorruptStoreError):
+            km.refresh()
+
+
+def test_postgres_unreachable_is_a_key_store_error(master_key: str) -> None:
+    url = "postgresql://postgres:hunter2@127.0.0.1:1/test?connect_timeout=2"
+    with pytest.raises(KeyStoreError, match="PostgreSQL unavailable") as info:
+        KeyManager.open(url, master_key)
+    assert "hunter2" not in str(info.value)
