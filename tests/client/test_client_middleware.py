@@ -224,7 +224,10 @@ def test_revocation_hook_sync_and_async(key1: Key) -> None:
     async def async_check(claims: Mapping[str, Any], raw: str) -> bool:
         return claims["jti"] in denylist
 
-    for check in (sync_check, async_check):
+    def claims_only(claims: Mapping[str, Any]) -> bool:
+        return claims["jti"] in denylist
+
+    for check in (sync_check, async_check, claims_only):
         app = BearerAuthMiddleware(starlette_app(), verifier, is_revoked=check)
         assert call(app, headers=bearer(good)).status_code == 200
         response = call(app, headers=bearer(revoked))
@@ -283,8 +286,17 @@ def test_granted_scopes_reads_scope_and_scp() -> None:
         ({"scopes": ["has space"]}, ValueError),
         ({"realm": 'bad"realm'}, ValueError),
         ({"is_revoked": "yes"}, TypeError),
+        ({"is_revoked": lambda: False}, TypeError),
+        ({"is_revoked": lambda a, b, c: False}, TypeError),
     ],
-    ids=["scopes-string", "scope-with-space", "realm-quote", "hook-not-callable"],
+    ids=[
+        "scopes-string",
+        "scope-with-space",
+        "realm-quote",
+        "hook-not-callable",
+        "hook-no-args",
+        "hook-three-args",
+    ],
 )
 def test_bad_configuration_fails_at_construction(
     key1: Key, options: dict[str, Any], error: type[Exception]

@@ -22,8 +22,12 @@ __all__ = ["AuthenticationError", "Authenticator", "RevocationCheck", "granted_s
 
 logger = logging.getLogger("jwtkit.client")
 
-#: ``is_revoked(claims, token) -> bool`` (or an awaitable of bool); True rejects the token.
-RevocationCheck = Callable[[Mapping[str, Any], str], bool | Awaitable[bool]]
+#: ``is_revoked(claims, token)`` or ``is_revoked(claims)`` returning a bool (or an awaitable of
+#: one); True rejects the token.
+RevocationCheck = (
+    Callable[[Mapping[str, Any], str], bool | Awaitable[bool]]
+    | Callable[[Mapping[str, Any]], bool | Awaitable[bool]]
+)
 
 # RFC 6750 §3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); realm is a quoted-string we build,
 # so it must not contain a quote, a backslash or control characters.
@@ -75,6 +79,35 @@ def _check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return checked
 
 
+def _takes_token(hook: RevocationCheck | None) -> bool:
+    """Tell whether ``hook`` wants ``(claims, token)`` rather than just ``(claims)``.
+
+    Introspection needs the token itself; a jti denylist only needs the claims, so both
+    shapes are accepted and told apart once, at construction.
+    """
+    if hook is None:
+        return False
+    if not callable(hook):
+        raise TypeError(
+            "is_revoked must be a callable: (claims, token) -> bool or (claims) -> bool"
+        )
+    try:
+        signature = inspect.signature(hook)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return True
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        pass
+    else:
+        return True
+    try:
+        signature.bind(None)
+    except TypeError:
+        raise TypeError("is_revoked must accept (claims, token) or (claims)") from None
+    return False
+
+
 class Authenticator:
     """Read, verify and authorize the Bearer token of one request."""
 
@@ -90,8 +123,7 @@ class Authenticator:
             raise TypeError("verifier must have a verify(token) or verify_async(token) method")
         if not isinstance(realm, str) or not _REALM.fullmatch(realm):
             raise ValueError("realm must be printable ASCII without quotes or backslashes")
-        if is_revoked is not None and not callable(is_revoked):
-            raise TypeError("is_revoked must be a callable (claims, token) -> bool")
+        self._revocation_takes_token = _takes_token(is_revoked)
         self.verifier = verifier
         self.scopes = _check_scopes(scopes)
         self.realm = realm
@@ -165,7 +197,10 @@ class Authenticator:
         if self.is_revoked is None:
             return False
         try:
-            outcome = self.is_revoked(claims, token)
+            if self._revocation_takes_token:
+                outcome = self.is_revoked(claims, token)  # type: ignore[call-arg]
+            else:
+                outcome = self.is_revoked(claims)  # type: ignore[call-arg]
             if inspect.isawaitable(outcome):
                 outcome = await outcome
         except JWKSFetchError as exc:

@@ -22,9 +22,9 @@ logger = logging.getLogger("jwtkit.client")
 
 @dataclass(frozen=True)
 class FetchResult:
-    """What one successful round trip produced; ``keyset`` is None for 304 Not Modified."""
+    """What one successful round trip produced (after 304 Not Modified: the cached keys)."""
 
-    keyset: KeySet | None
+    keyset: KeySet
     max_age: float | None
     etag: str | None
 
@@ -88,26 +88,31 @@ class CachePolicy:
             return None
         return self._stale_or_raise(state, now, just_failed=False)
 
-    def succeeded(self, state: CacheState, result: FetchResult, now: float) -> CacheState:
-        """Return the state after a successful fetch (keeping the same KeySet if unchanged)."""
-        keyset = result.keyset if result.keyset is not None else state.keyset
+    def succeeded(
+        self, state: CacheState, result: FetchResult, now: float
+    ) -> tuple[CacheState, KeySet]:
+        """Record a successful fetch; return the new state and the keys to use.
+
+        The KeySet object stays the same when the fetched keys equal the cached ones.
+        """
+        keyset = result.keyset
         if (
-            keyset is not None
-            and state.keyset is not None
+            state.keyset is not None
             and keyset is not state.keyset
             and keyset.to_jwks() == state.keyset.to_jwks()
         ):
             # The Verifier caches prepared keys by KeySet identity; keep the identity stable.
             keyset = state.keyset
         fresh_until = now + self.lifetime(result.max_age)
-        return CacheState(
+        new_state = CacheState(
             keyset=keyset,
             fresh_until=fresh_until,
             stale_until=fresh_until + self.stale_ttl,
             last_attempt=now,
             last_error=None,
-            etag=result.etag if result.keyset is not None else (result.etag or state.etag),
+            etag=result.etag,
         )
+        return new_state, keyset
 
     def failed(self, state: CacheState, error: JWKSFetchError, now: float) -> CacheState:
         """Return the state after a failed fetch: same keys, attempt time and error recorded."""

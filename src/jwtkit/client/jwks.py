@@ -56,6 +56,8 @@ class _BaseJWKSClient:
         clock: Clock,
     ) -> None:
         self._url = check_url(url, allow_http_loopback=allow_http_loopback, what="JWKS URL")
+        # Messages name the endpoint without its query string, which could carry a secret.
+        self._where = str(self._url.copy_with(query=None, fragment=None))
         self._policy = CachePolicy(
             cache_ttl=cache_ttl,
             min_refetch_interval=min_refetch_interval,
@@ -107,15 +109,17 @@ class _BaseJWKSClient:
         max_age = parse_cache_control(response.headers.get("cache-control"))
         etag = response.headers.get("etag")
         if status == 304 and state.keyset is not None and state.etag is not None:
-            return FetchResult(keyset=None, max_age=max_age, etag=etag)
+            return FetchResult(keyset=state.keyset, max_age=max_age, etag=etag or state.etag)
         if status != 200:
-            raise JWKSFetchError(f"the JWKS endpoint answered HTTP {status}")
+            raise JWKSFetchError(f"the JWKS endpoint {self._where} answered HTTP {status}")
         return FetchResult(keyset=parse_jwks(body), max_age=max_age, etag=etag)
 
     def _finish(self, state: CacheState, now: float, result: FetchResult) -> KeySet:
-        self._state = new = self._policy.succeeded(state, result, now)
-        assert new.keyset is not None  # noqa: S101 - a success always leaves keys in the cache
-        return new.keyset
+        self._state, keyset = self._policy.succeeded(state, result, now)
+        return keyset
+
+    def _network_error(self, exc: Exception) -> JWKSFetchError:
+        return JWKSFetchError(f"could not fetch the JWKS at {self._where} ({type(exc).__name__})")
 
     def _fail(self, state: CacheState, now: float, error: JWKSFetchError) -> KeySet:
         self._state = new = self._policy.failed(state, error, now)
@@ -223,7 +227,7 @@ class JWKSClient(_BaseJWKSClient):
                         body = b"".join(chunks)
                     return self._interpret(response, body, state)
         except httpx.HTTPError as exc:
-            raise JWKSFetchError(f"could not fetch the JWKS ({type(exc).__name__})") from exc
+            raise self._network_error(exc) from exc
         raise JWKSFetchError("the JWKS endpoint redirected too many times")
 
     def close(self) -> None:
@@ -341,7 +345,7 @@ class AsyncJWKSClient(_BaseJWKSClient):
         except TimeoutError as exc:
             raise JWKSFetchError("fetching the JWKS timed out") from exc
         except httpx.HTTPError as exc:
-            raise JWKSFetchError(f"could not fetch the JWKS ({type(exc).__name__})") from exc
+            raise self._network_error(exc) from exc
         raise JWKSFetchError("the JWKS endpoint redirected too many times")
 
     async def aclose(self) -> None:
