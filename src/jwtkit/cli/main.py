@@ -140,6 +140,7 @@ def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 @click.group(
+    "jwtkit",
     cls=JwtkitGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Example:\n\n  jwtkit keygen --alg ES256 --out key.json\n\n"

@@ -20,7 +20,7 @@ from jwtkit.jwa import ALGORITHMS
 __all__ = ["verify"]
 
 
-def _jwks(spec: str) -> Any:
+def _jwks(ctx: click.Context, spec: str) -> Any:
     """Return a KeySet from a JWKS file, or a fetching key source for an http(s) URL."""
     if spec.startswith(("https://", "http://")):
         try:
@@ -30,7 +30,12 @@ def _jwks(spec: str) -> Any:
                 f"fetching a JWKS needs jwtkit.client ({exc}); pip install 'jwtkit[client]'",
                 ExitStatus.UNAVAILABLE,
             ) from exc
-        return JWKSClient(spec, allow_http_loopback=True)
+        try:
+            client = JWKSClient(spec, allow_http_loopback=True)
+        except ValueError as exc:
+            raise CLIError(f"--jwks: {exc}") from None
+        ctx.call_on_close(client.close)
+        return client
     data = read_source(spec, "JWKS file")
     try:
         return KeySet.from_jwks(data.decode("utf-8"))
@@ -102,7 +107,7 @@ def verify(
         raise CLIError("give either --key/--key-env or --jwks, not both")
     source: Any
     if jwks is not None:
-        source = _jwks(jwks)
+        source = _jwks(click.get_current_context(), jwks)
     else:
         # A raw HMAC secret is bound to --alg when one is given; other keys stay unbound so
         # that a token with a disallowed alg is reported as such rather than as a key mismatch.
@@ -119,7 +124,13 @@ def verify(
         header, claims = decode_unverified(token)
     except InvalidTokenError as exc:
         raise CLIError(f"malformed token: {exc}", ExitStatus.INVALID_TOKEN) from exc
-    keys = source if isinstance(source, Key | KeySet) else source.get_keyset(header.get("kid"))
+    try:
+        keys = source if isinstance(source, Key | KeySet) else source.get_keyset(header.get("kid"))
+    except InvalidTokenError as exc:
+        expect = Expectations(alg, iss, aud, ())
+        raise CLIError(
+            explain(exc, header, claims, expect, time.time()), ExitStatus.INVALID_TOKEN
+        ) from exc
     algorithms = _algorithms(alg, keys)
     required = ("exp", *require)
     verifier = Verifier(

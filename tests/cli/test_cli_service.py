@@ -1,0 +1,186 @@
+"""``jwtkit user``, ``jwtkit client`` and ``jwtkit serve`` with the real token service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from _cli_support import JWTKIT_BIN, run_cli
+
+# Cheap Argon2 parameters so that hashing does not dominate the suite (2 shared cores).
+FAST_HASH = {
+    "JWTKIT_ARGON2_TIME_COST": "1",
+    "JWTKIT_ARGON2_MEMORY_COST": "8",
+    "JWTKIT_ARGON2_PARALLELISM": "1",
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a fresh SQLite store with keys and a known master key."""
+    url = f"sqlite:///{tmp_path / 'svc.db'}"
+    res = run_cli("keys", "--store", url, "init", env={"JWTKIT_MASTER_KEY": ""})
+    assert res.code == 0, res.stderr
+    return {**FAST_HASH, "JWTKIT_STORE": url, "JWTKIT_MASTER_KEY": res.json()["master_key"]}
+
+
+def test_users(env: dict[str, str]) -> None:
+    added = run_cli("user", "add", "alice", "--role", "admin", "--password-stdin",
+                    stdin="correct horse\n", env=env)  # fmt: skip
+    assert added.code == 0, added.stderr
+    assert added.json() == {"username": "alice", "roles": ["admin"]}
+    prompted = run_cli("user", "add", "bob", stdin="pw-bob-1\npw-bob-1\n", env=env)
+    assert prompted.code == 0, prompted.stderr
+    assert "pw-bob-1" not in prompted.stdout + prompted.stderr
+    again = run_cli("user", "add", "alice", "--password-stdin", stdin="x\n", env=env)
+    assert again.code == 4
+    assert again.stderr == "error: user 'alice' already exists\n"
+    empty = run_cli("user", "add", "carol", "--password-stdin", stdin="\n", env=env)
+    assert empty.code == 2
+    assert "empty password" in empty.stderr
+
+    assert run_cli("user", "disable", "bob", env=env).code == 0
+    table = run_cli("user", "list", env=env)
+    assert table.code == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["username", "roles", "status", "created"]
+    assert lines[1].split()[:3] == ["alice", "admin", "active"]
+    assert lines[2].split()[:3] == ["bob", "-", "disabled"]
+    listed = run_cli("user", "list", "--json", env=env).json()
+    assert [(u["username"], u["disabled"]) for u in listed] == [("alice", False), ("bob", True)]
+    missing = run_cli("user", "disable", "nobody", env=env)
+    assert missing.code == 4
+    assert "nobody" in missing.stderr
+
+
+def test_password_never_on_command_line(env: dict[str, str]) -> None:
+    res = run_cli("user", "add", "alice", "--password", "hunter2", env=env)
+    assert res.code == 2
+    assert res.stderr.startswith("error: No such option '--password'.")
+    assert "(see 'jwtkit user add --help')" in res.stderr
+
+
+def test_clients(env: dict[str, str]) -> None:
+    added = run_cli("client", "add", "billing", "--grant", "client_credentials",
+                    "--scope", "invoices:read", env=env)  # fmt: skip
+    assert added.code == 0, added.stderr
+    out = added.json()
+    assert out["client_id"] == "billing"
+    assert len(out["client_secret"]) >= 32
+    assert "printed once" in added.stderr
+    own = run_cli("client", "add", "svc", "--secret-stdin", stdin="s" * 20 + "\n", env=env)
+    assert own.code == 0, own.stderr
+    assert "client_secret" not in own.json()
+    public = run_cli("client", "add", "spa", "--public", "--grant", "password", env=env)
+    assert public.code == 0, public.stderr
+    assert "client_secret" not in public.json()
+    bad = run_cli("client", "add", "x", "--public", "--grant", "client_credentials", env=env)
+    assert bad.code == 4
+    assert "public client" in bad.stderr
+    assert run_cli("client", "disable", "svc", env=env).code == 0
+    listed = run_cli("client", "list", "--json", env=env)
+    rows = {c["client_id"]: c for c in listed.json()}
+    assert rows["billing"]["scopes"] == ["invoices:read"]
+    assert rows["svc"]["disabled"] is True
+    assert rows["spa"]["public"] is True
+    table = run_cli("client", "list", env=env).stdout
+    assert out["client_secret"] not in table
+    assert "confidential" in table and "public" in table
+
+
+def test_serve_refuses_without_master_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    res = run_cli("serve", "--store", url, env={"JWTKIT_MASTER_KEY": ""})
+    assert res.code == 4
+    assert "jwtkit keys init" in res.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def service(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A real ``jwtkit serve`` process on a free loopback port; yields its base URL."""
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [str(JWTKIT_BIN), "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise AssertionError((tmp_path / "serve.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_serve_login_and_verify_against_jwks_url(env: dict[str, str], service: str) -> None:
+    run_cli("user", "add", "alice", "--role", "admin", "--password-stdin",
+            stdin="correct horse\n", env=env)  # fmt: skip
+    client = run_cli("client", "add", "web", "--grant", "password", env=env).json()
+    response = httpx.post(
+        service + "/token",
+        data={"grant_type": "password", "username": "alice", "password": "correct horse"},
+        auth=("web", client["client_secret"]),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+
+    jwks_url = service + "/.well-known/jwks.json"
+    ok = run_cli("verify", token, "--jwks", jwks_url, "--iss", service, "--aud", service)
+    assert ok.code == 0, ok.stderr
+    claims = ok.json()
+    assert claims["sub"] == "alice" and claims["roles"] == ["admin"]
+    wrong = run_cli("verify", token, "--jwks", jwks_url, "--aud", "other")
+    assert wrong.code == 1
+    assert wrong.stderr == f"error: wrong audience '{service}' (expected 'other')\n"
+    shown = run_cli("inspect", token)
+    assert "expires in 14 minutes" in shown.stdout or "expires in 15 minutes" in shown.stdout
+    assert '"typ": "at+jwt"' in shown.stdout
+
+    served = {k["kid"] for k in httpx.get(jwks_url, timeout=5).json()["keys"]}
+    published = {k["kid"] for k in run_cli("keys", "jwks", env=env).json()["keys"]}
+    assert served == published
+
+
+def test_verify_jwks_url_unreachable_and_plain_http(tmp_path: Path) -> None:
+    key = tmp_path / "k.json"
+    run_cli("keygen", "--out", key)
+    token = run_cli("sign", "--key", key).stdout.strip()
+    down = run_cli("verify", token, "--jwks", f"http://127.0.0.1:{_free_port()}/jwks.json")
+    assert down.code == 5
+    assert down.stderr.startswith("error: cannot fetch the JWKS")
+    remote = run_cli("verify", token, "--jwks", "http://example.com/jwks.json")
+    assert remote.code == 2
+    assert "https" in remote.stderr
