@@ -21,12 +21,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without httpx
 from jwtkit.client._auth import RevocationCheck, granted_scopes
 from jwtkit.client.dependency import RequireToken
 from jwtkit.client.jwks import AsyncJWKSClient, JWKSClient
-from jwtkit.client.middleware import CLAIMS_KEY, BearerAuthMiddleware
+from jwtkit.client.middleware import BearerAuthMiddleware
 from jwtkit.client.revocation import IntrospectionRevocationCheck
 from jwtkit.client.verifier import AsyncKeySource, AsyncTokenVerifier, AsyncVerifier, TokenVerifier
 
 __all__ = [
-    "CLAIMS_KEY",
     "AsyncJWKSClient",
     "AsyncKeySource",
     "AsyncTokenVerifier",

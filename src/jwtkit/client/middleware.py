@@ -13,10 +13,10 @@ from jwtkit.client._auth import AuthenticationError, Authenticator, RevocationCh
 from jwtkit.client._types import ASGIApp, Receive, Scope, Send
 from jwtkit.client.verifier import AsyncTokenVerifier, TokenVerifier
 
-__all__ = ["CLAIMS_KEY", "BearerAuthMiddleware"]
+__all__ = ["BearerAuthMiddleware"]
 
-#: The key under ``scope["state"]`` holding the verified claims.
-CLAIMS_KEY = "jwt_claims"
+# The key under ``scope["state"]`` holding the verified claims (documented in docs/client.md).
+_CLAIMS_KEY = "jwt_claims"
 
 
 class BearerAuthMiddleware:
@@ -66,7 +66,7 @@ class BearerAuthMiddleware:
         # A fresh state dict per request: writing into a state dict the server might share
         # between requests could leak one caller's claims to another.
         state = dict(scope.get("state") or {})
-        state[CLAIMS_KEY] = claims
+        state[_CLAIMS_KEY] = claims
         await self.app({**scope, "state": state}, receive, send)
 
 
