@@ -71,7 +71,7 @@ def test_two_processes_rotating_at_once(durable_url: str, master_key: str) -> No
 
 
 def _rotate_and_sign_forever(url: str, master_key: str, token_file: str, ready: Event) -> None:
-    with KeyManager.open(url, master_key, refresh_interval=3600) as km:
+    with KeyManager.open(url, master_key, refresh_interval=60) as km:
         signer = km.signer()
         with open(token_file, "a") as fh:
             ready.set()

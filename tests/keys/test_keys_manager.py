@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from jwtkit import Key, KeySet, Verifier, decode_unverified
-from jwtkit.errors import InvalidTokenError, KeyNotFoundError, KeyStateError, KeyStoreError
+from jwtkit.errors import (
+    InvalidKeyError,
+    InvalidTokenError,
+    KeyNotFoundError,
+    KeyStateError,
+    KeyStoreError,
+)
 from jwtkit.keys import KeyManager, KeyRecord, RotationPolicy
 
 
@@ -111,8 +119,8 @@ def test_persists_across_reopen(durable_url: str, master_key: str) -> None:
 def test_signer_follows_rotation_by_another_manager(durable_url: str, master_key: str) -> None:
     store_url = durable_url
     with (
-        KeyManager.open(store_url, master_key, refresh_interval=3600) as a,
-        KeyManager.open(store_url, master_key, refresh_interval=3600) as b,
+        KeyManager.open(store_url, master_key, refresh_interval=60) as a,
+        KeyManager.open(store_url, master_key, refresh_interval=60) as b,
     ):
         signer = a.signer()
         verifier = a.verifier()
@@ -193,3 +201,70 @@ def test_unsupported_url() -> None:
     assert "secretpw" not in str(info.value)
     with pytest.raises(KeyStoreError, match="sqlite:///"):
         KeyManager.open("sqlite:///", "A" * 43)
+
+
+def test_refresh_interval_must_fit_in_leeway() -> None:
+    with pytest.raises(ValueError, match="leeway"):
+        KeyManager.open("memory://", refresh_interval=61)
+    with pytest.raises(ValueError, match="leeway"):
+        KeyManager.open("memory://", refresh_interval=-1)
+    policy = RotationPolicy(leeway=timedelta(minutes=10))
+    KeyManager.open("memory://", policy=policy, refresh_interval=600).close()
+
+
+def test_add_key_keeps_a_user_chosen_kid(durable_url: str, master_key: str) -> None:
+    mine = Key.generate("ES256", kid="my-2026-key")
+    with KeyManager.open(durable_url, master_key) as km:
+        km.active_key()
+        record = km.add_key(mine)
+        assert (record.kid, record.state) == ("my-2026-key", "pending")
+        with pytest.raises(KeyStateError, match="already"):
+            km.add_key(mine)
+        km.rotate()  # the older generated pending key goes first
+        assert km.active_key().kid != "my-2026-key"
+        km.rotate()
+        assert km.active_key().kid == "my-2026-key"
+        token = km.signer().sign({"sub": "mine"})
+    with KeyManager.open(durable_url, master_key) as km:
+        assert decode_unverified(token)[0]["kid"] == "my-2026-key"
+        assert km.verifier().verify(token)["sub"] == "mine"
+        anonymous = Key.generate("EdDSA")
+        assert km.add_key(anonymous).kid == anonymous.thumbprint()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Key.generate("ES256").public(),
+        lambda: Key.generate("HS256"),
+        lambda: Key.generate("ES256").with_alg(None),
+    ],
+    ids=["public", "hmac", "no-alg"],
+)
+def test_add_key_refuses_unusable_keys(make: Callable[[], Key]) -> None:
+    with KeyManager.open("memory://") as km, pytest.raises(InvalidKeyError):
+        km.add_key(make())
+
+
+def test_threads_sign_and_verify_while_rotating(sqlite_url: str, master_key: str) -> None:
+    with KeyManager.open(sqlite_url, master_key, refresh_interval=0) as km:
+        signer, verifier = km.signer(), km.verifier()
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                while not stop.is_set():
+                    assert verifier.verify(signer.sign({"sub": "t"}))["sub"] == "t"
+            except BaseException as exc:  # reported to the main thread below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for _ in range(10):
+            km.rotate()
+        stop.set()
+        for t in threads:
+            t.join()
+        assert errors == []

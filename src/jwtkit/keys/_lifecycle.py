@@ -25,9 +25,11 @@ __all__ = [
     "PENDING",
     "RETIRED",
     "REVOKED",
+    "SIGNING_ALGS",
     "STATES",
     "KeyRecord",
     "RotationPolicy",
+    "add",
     "ensure",
     "maintain",
     "normalize_now",
@@ -46,7 +48,7 @@ STATES: Final[tuple[str, ...]] = (PENDING, ACTIVE, RETIRED, REVOKED)
 
 # Algorithms a rotating signing key may use: asymmetric only, because the public half is
 # published in the JWKS (an HMAC secret can never be published).
-_SIGNING_ALGS: Final = frozenset(
+SIGNING_ALGS: Final = frozenset(
     {
         "RS256",
         "RS384",
@@ -94,7 +96,7 @@ class RotationPolicy:
     key_size: int | None = None
 
     def __post_init__(self) -> None:
-        if self.alg not in _SIGNING_ALGS:
+        if self.alg not in SIGNING_ALGS:
             raise ValueError(
                 f"RotationPolicy.alg must be an asymmetric signing algorithm, not {self.alg!r}"
             )
@@ -224,6 +226,20 @@ def _promote(ring: list[KeyRecord], now: datetime, fresh: Fresh) -> KeyRecord:
 def _ensure_pending(ring: list[KeyRecord], now: datetime, fresh: Fresh) -> None:
     if _oldest_pending(ring) is None:
         ring.append(fresh(now))
+
+
+def add(ring: Sequence[KeyRecord], record: KeyRecord) -> list[KeyRecord]:
+    """Return ``ring`` plus ``record`` (a pending key the user brought).
+
+    Raises:
+        KeyStateError: a key with the same kid is already in the ring.
+    """
+    if any(r.kid == record.kid for r in ring):
+        raise KeyStateError(f"a key with kid {record.kid!r} is already in the store")
+    out = list(ring)
+    validate(out)
+    out.append(record)
+    return out
 
 
 def ensure(

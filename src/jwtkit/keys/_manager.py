@@ -92,17 +92,26 @@ class KeyManager:
         base64url text), the contents of ``master_key_file``, a ``master_passphrase``
         (stretched with scrypt and the store's salt), or else ``JWTKIT_MASTER_KEY`` /
         ``JWTKIT_MASTER_KEY_FILE``. ``memory://`` needs none. Older schema versions are
-        upgraded in place; nothing is written when opening fails.
+        upgraded in place; nothing is written when opening fails. ``refresh_interval`` is how
+        long signers and verifiers trust their cached keys (at most the policy's leeway).
 
         Raises:
             MasterKeyError: missing, malformed or wrong master key.
             SchemaVersionError: the store was written by a newer jwtkit.
             CorruptStoreError: the store is damaged or not a jwtkit store.
             KeyStoreError: the store cannot be reached or created.
+            ValueError: ``refresh_interval`` is negative or longer than the policy's leeway.
         """
         policy = RotationPolicy() if policy is None else policy
         if not isinstance(policy, RotationPolicy):
             raise TypeError("policy must be a RotationPolicy")
+        if not 0 <= refresh_interval <= policy.leeway.total_seconds():
+            # Another instance may sign with a just-retired key until its cache refreshes;
+            # the leeway after max_token_lifetime is what keeps those tokens verifiable.
+            raise ValueError(
+                "refresh_interval must be between 0 and the policy's leeway "
+                f"({policy.leeway.total_seconds():g}s)"
+            )
         memory = isinstance(url, str) and url.startswith("memory:")
         spec = resolve_master_key(
             master_key, master_key_file, master_passphrase, required=not memory
@@ -281,6 +290,31 @@ class KeyManager:
         when = lc.normalize_now(now)
         view = self._transition(lambda ring, fresh: lc.maintain(ring, self._policy, when, fresh))
         return list(view.records)
+
+    def add_key(self, key: Key, *, now: Now = None) -> KeyRecord:
+        """Add an existing private key to the ring as a pending key; returns its record.
+
+        Use it to bring a key you already publish under jwtkit's management, or to choose
+        the ``kid`` yourself: the key's own ``kid`` is kept, else its RFC 7638 thumbprint is
+        used. The key needs an asymmetric ``alg``; it becomes active through a later
+        ``rotate()`` or ``maintain()`` (the oldest pending key is promoted first).
+
+        Raises:
+            InvalidKeyError: a public key, or no asymmetric signing ``alg`` bound to it.
+            KeyStateError: a key with this kid is already in the ring.
+        """
+        if not isinstance(key, Key):
+            raise TypeError("add_key takes a jwtkit.Key")
+        if not key.has_private or key.kty == "oct":
+            raise InvalidKeyError("add_key needs an asymmetric private key")
+        if key.alg is None or key.alg not in lc.SIGNING_ALGS:
+            raise InvalidKeyError("add_key needs a key bound to an asymmetric signing alg")
+        key = key.with_kid(key.kid or key.thumbprint())
+        when = lc.normalize_now(now)
+        kid, alg = key.kid or "", key.alg or ""
+        record = KeyRecord(kid=kid, alg=alg, state=lc.PENDING, created_at=when)
+        view = self._transition(lambda ring, fresh: lc.add(ring, record), extra=key)
+        return next(r for r in view.records if r.kid == kid)
 
     def rewrap(
         self,
@@ -479,10 +513,12 @@ class KeyManager:
 
         return fresh
 
-    def _transition(self, step: Step) -> KeyView:
+    def _transition(self, step: Step, extra: Key | None = None) -> KeyView:
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
             self._check_master(meta)
             sealed = {k.record.kid: k.sealed for k in keys}
+            if extra is not None and extra.kid not in sealed:
+                sealed[extra.kid or ""] = self._seal(extra, meta.store_id)
             before = [k.record for k in keys]
             after = step(before, self._fresh_factory(meta, sealed))
             if after == before:
