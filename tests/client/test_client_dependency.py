@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
+import typing
 from typing import Any
 
 import httpx
@@ -91,3 +95,30 @@ def test_revocation_hook(key1: Key) -> None:
 def test_scopes_must_not_be_a_string(key1: Key) -> None:
     with pytest.raises(TypeError):
         RequireToken(Verifier(KeySet([key1.public()]), **VERIFY), "items:read")
+
+
+def test_request_annotation_resolves_at_runtime() -> None:
+    # FastAPI injects the request by resolving this annotation, so it must not be a
+    # TYPE_CHECKING-only name.
+    hints = typing.get_type_hints(RequireToken.__call__)
+    assert hints["request"] is Request
+
+
+def test_missing_starlette_gives_an_install_hint() -> None:
+    program = textwrap.dedent(
+        """
+        import sys
+        for name in ("starlette", "starlette.exceptions", "starlette.requests"):
+            sys.modules[name] = None
+        from jwtkit.client import JWKSClient  # works without starlette
+        try:
+            from jwtkit.client import RequireToken
+        except ImportError as exc:
+            print("hint:", exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "hint: RequireToken needs Starlette" in result.stdout
+    assert "jwtkit[server]" in result.stdout

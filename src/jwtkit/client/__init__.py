@@ -18,12 +18,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without httpx
         "jwtkit.client needs httpx; install it with: pip install 'jwtkit[client]'"
     ) from exc
 
+from typing import TYPE_CHECKING
+
 from jwtkit.client._auth import RevocationCheck, granted_scopes
-from jwtkit.client.dependency import RequireToken
 from jwtkit.client.jwks import AsyncJWKSClient, JWKSClient
 from jwtkit.client.middleware import BearerAuthMiddleware
 from jwtkit.client.revocation import IntrospectionRevocationCheck
 from jwtkit.client.verifier import AsyncKeySource, AsyncTokenVerifier, AsyncVerifier, TokenVerifier
+
+if TYPE_CHECKING:
+    from jwtkit.client.dependency import RequireToken
 
 __all__ = [
     "AsyncJWKSClient",
@@ -38,3 +42,12 @@ __all__ = [
     "TokenVerifier",
     "granted_scopes",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Load ``RequireToken`` on first use, so Starlette stays optional for everything else."""
+    if name == "RequireToken":
+        from jwtkit.client.dependency import RequireToken
+
+        return RequireToken
+    raise AttributeError(f"module 'jwtkit.client' has no attribute {name!r}")

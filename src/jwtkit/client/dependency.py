@@ -1,34 +1,30 @@
 """``RequireToken``: a FastAPI/Starlette dependency that returns verified Bearer claims.
 
-Needs Starlette (``pip install 'jwtkit[server]'``, or FastAPI, which brings it); it is imported
-when a ``RequireToken`` is created, so ``jwtkit.client`` itself works without it.
+Needs Starlette (``pip install 'jwtkit[server]'``, or FastAPI, which brings it). This module
+is loaded only when ``RequireToken`` is first imported, so the rest of ``jwtkit.client`` works
+without Starlette.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from jwtkit.client._auth import AuthenticationError, Authenticator, RevocationCheck
 from jwtkit.client.verifier import AsyncTokenVerifier, Claims, TokenVerifier
 
-if TYPE_CHECKING:
-    from starlette.requests import HTTPConnection
+try:
+    from starlette.exceptions import HTTPException
+
+    # FastAPI resolves the annotation of ``__call__`` at runtime to inject the request, so
+    # ``Request`` must be a real module global here, not a TYPE_CHECKING-only import.
+    from starlette.requests import Request
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess without starlette
+    raise ImportError(
+        "RequireToken needs Starlette; install it with: pip install 'jwtkit[server]' "
+        "(or install FastAPI)"
+    ) from exc
 
 __all__ = ["RequireToken"]
-
-_INSTALL_HINT = (
-    "RequireToken needs Starlette; install it with: pip install 'jwtkit[server]' "
-    "(or install FastAPI)"
-)
-
-
-def _http_exception_class() -> type[Exception]:
-    try:
-        from starlette.exceptions import HTTPException
-    except ImportError as exc:  # pragma: no cover - exercised only without starlette
-        raise ImportError(_INSTALL_HINT) from exc
-    return HTTPException
 
 
 class RequireToken:
@@ -42,8 +38,8 @@ class RequireToken:
     401 without a token or with a rejected one (``invalid_token``), 403
     ``insufficient_scope``, 503 when the issuer's keys are unavailable.
 
-    Raises:
-        ImportError: at construction, with an install hint, when Starlette is missing.
+    Importing ``RequireToken`` without Starlette installed raises ImportError with an
+    install hint; the rest of ``jwtkit.client`` works without it.
     """
 
     def __init__(
@@ -54,14 +50,13 @@ class RequireToken:
         realm: str = "api",
         is_revoked: RevocationCheck | None = None,
     ) -> None:
-        self._http_exception = _http_exception_class()
         self._auth = Authenticator(verifier, scopes=scopes, realm=realm, is_revoked=is_revoked)
 
-    async def __call__(self, request: HTTPConnection) -> Claims:
+    async def __call__(self, request: Request) -> Claims:
         """Return the verified claims of ``request``'s Bearer token or raise HTTPException."""
         try:
             return await self._auth.authenticate(request.scope.get("headers") or [])
         except AuthenticationError as failure:
-            raise self._http_exception(  # type: ignore[call-arg]
+            raise HTTPException(
                 failure.status, detail=failure.description, headers=failure.headers
             ) from None
