@@ -66,4 +66,4 @@ def test_client_never_imports_keys_server_or_cli() -> None:
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="nope"):
-        jwtkit.client.nope  # type: ignore[attr-defined]  # noqa: B018
+        jwtkit.client.nope  # noqa: B018
