@@ -238,3 +238,11 @@ def test_postgres_store(pg_store: Store) -> None:
     assert pg_store.run("rotate").code == 0
     assert sorted(pg_store.kids().values()) == ["active", "pending", "retired"]
     assert len(pg_store.run("jwks").json()["keys"]) == 3
+
+
+def test_list_in_colour(store: Store) -> None:
+    env = {"JWTKIT_MASTER_KEY": store.master_key}
+    res = run_cli("--color", "always", "keys", "--store", store.url, "list", env=env)
+    assert res.code == 0, res.stderr
+    assert "\x1b[" in res.stdout
+    assert "pending" in res.stdout

@@ -110,3 +110,33 @@ def test_python_dash_m() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"jwtkit {__version__}"
+
+
+def test_bare_group_shows_help_on_stderr() -> None:
+    res = run_cli()
+    assert res.code == 2
+    assert res.stdout == ""
+    assert "Commands:" in res.stderr and "error:" not in res.stderr
+    keys = run_cli("keys")
+    assert keys.code == 2
+    assert "rotate" in keys.stderr
+
+
+def test_verify_imports_only_click_and_the_core(tmp_path: Path) -> None:
+    """Start-up time: verify must not pull in rich, the key store, the server or httpx."""
+    key = tmp_path / "k.json"
+    run_cli("keygen", "--out", key)
+    token = run_cli("sign", "--key", key).stdout.strip()
+    probe = (
+        "import sys\n"
+        "from jwtkit.cli.main import main\n"
+        f"assert main(['verify', {token!r}, '--key', {str(tmp_path / 'k.pub.json')!r}]) == 0\n"
+        "heavy = ('rich', 'jwtkit.keys', 'jwtkit.server', 'jwtkit.client', 'httpx', 'starlette',"
+        " 'uvicorn', 'argon2', 'cryptography.x509')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

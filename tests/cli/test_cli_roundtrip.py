@@ -187,3 +187,39 @@ def test_secret_from_env_and_stdin(tmp_path: Path) -> None:
     missing = run_cli("verify", token, "--key-env", "NOPE_NOT_SET")
     assert missing.code == 3
     assert "NOPE_NOT_SET is not set" in missing.stderr
+
+
+def test_sign_refusals(tmp_path: Path) -> None:
+    key = tmp_path / "k.json"
+    run_cli("keygen", "--alg", "ES256", "--out", key)
+    public = run_cli("sign", "--key", tmp_path / "k.pub.json")
+    assert public.code == 3
+    assert "signing needs the private key" in public.stderr
+    both = run_cli("sign", "--key", key, "--exp", "1h", "--no-exp")
+    assert both.code == 2
+    alg_header = run_cli("sign", "--key", key, "--header", "alg=none")
+    assert alg_header.code == 2
+    assert "--header cannot set alg" in alg_header.stderr
+    bad_claim = run_cli("sign", "--key", key, "--claim", "n:=nope")
+    assert bad_claim.code == 2
+    assert bad_claim.stderr.startswith("error: --claim: 'n': 'nope' is not valid JSON")
+    not_object = run_cli("sign", "--key", key, "--claims", "-", stdin="[1, 2]")
+    assert not_object.code == 2
+    assert "must be an object" in not_object.stderr
+    wrong_alg = run_cli("sign", "--key", key, "--alg", "RS256")
+    assert wrong_alg.code == 3
+    jwks = tmp_path / "two.json"
+    first = json.loads((tmp_path / "k.json").read_text())
+    run_cli("keygen", "--alg", "ES256", "--out", tmp_path / "k2.json")
+    second = json.loads((tmp_path / "k2.json").read_text())
+    jwks.write_text(json.dumps({"keys": [first, second]}))
+    several = run_cli("sign", "--key", jwks)
+    assert several.code == 2
+    assert "several keys" in several.stderr
+
+
+def test_short_hmac_secret_is_refused(tmp_path: Path) -> None:
+    res = run_cli("sign", "--key-env", "S", env={"S": "too-short"})
+    assert res.code == 3
+    assert res.stderr.startswith("error: unusable key from $S: ")
+    assert "too-short" not in res.stderr

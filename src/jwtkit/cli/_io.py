@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli.status import ExitStatus
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "emit_json",
@@ -34,7 +36,8 @@ def read_source(spec: str, what: str) -> bytes:
         buffer = getattr(stream, "buffer", None)
         return buffer.read() if buffer is not None else stream.read().encode()
     try:
-        return Path(spec).read_bytes()
+        with open(spec, "rb") as f:  # not pathlib: this is on the start-up path of verify
+            return f.read()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise CLIError(f"cannot read {what} {spec!r}: {reason}", ExitStatus.IO_ERROR) from exc

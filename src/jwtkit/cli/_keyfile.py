@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -78,8 +77,7 @@ def _read_material(key_file: str | None, key_env: str | None) -> tuple[bytes, st
     return read_source(key_file, "key file"), "stdin" if key_file == "-" else repr(key_file)
 
 
-@dataclass(frozen=True)
-class _Binding:
+class _Binding(NamedTuple):
     """How to bind a loaded key: ``alg`` binds any key (sign); ``secret_alg`` only secrets."""
 
     alg: str | None

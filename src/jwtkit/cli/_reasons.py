@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from jwtkit.cli._parse import format_duration
 from jwtkit.errors import (
@@ -30,15 +29,13 @@ from jwtkit.errors import (
 __all__ = ["Expectations", "explain"]
 
 
-@dataclass(frozen=True)
-class Expectations:
+class Expectations(NamedTuple):
     """What the verifier was asked for, so a message can say "expected ..."."""
 
     algorithms: Sequence[str] = ()
     issuer: str | None = None
     audience: str | None = None
     key_kids: Sequence[str] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _quote(value: Any) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -111,11 +110,17 @@ class JwtkitGroup(click.Group):
                 args, prog_name or "jwtkit", complete_var, standalone_mode=False, **extra
             )
             status = int(rv) if isinstance(rv, int) else ExitStatus.OK
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # A bare group name ("jwtkit", "jwtkit keys") shows its help, as click does.
+            exc.show()
+            status = ExitStatus.USAGE_ERROR
         except Exception as exc:
             if debug and not isinstance(exc, CLIError | click.ClickException):
                 raise
             status, message = _status_for(exc)
             if debug:
+                import traceback  # lazy: only --debug shows tracebacks
+
                 traceback.print_exc(file=sys.stderr)
             click.echo(f"error: {message}", err=True)
         if standalone_mode:
@@ -143,7 +148,7 @@ def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) ->
     "jwtkit",
     cls=JwtkitGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Example:\n\n  jwtkit keygen --alg ES256 --out key.json\n\n"
+    epilog="\b\nExamples:\n  jwtkit keygen --alg ES256 --out key.json\n"
     "  jwtkit sign --key key.json --sub alice | jwtkit verify - --key key.pub.json",
 )
 @click.version_option(__version__, "--version", prog_name="jwtkit", message="%(prog)s %(version)s")

@@ -69,7 +69,7 @@ def _when(value: Any) -> str:
 
 
 @click.group(
-    epilog="Examples:\n\n  jwtkit user add alice --role admin\n\n  jwtkit user list --json"
+    epilog="\b\nExamples:\n  jwtkit user add alice --role admin\n  jwtkit user list --json"
 )
 @_store_option
 @click.pass_context
@@ -80,7 +80,7 @@ def user(ctx: click.Context, store: str) -> None:
 
 @user.command(
     "add",
-    epilog="Examples:\n\n  jwtkit user add alice --role admin --role ops\n\n"
+    epilog="\b\nExamples:\n  jwtkit user add alice --role admin --role ops\n"
     "  printf '%s\\n' \"$PW\" | jwtkit user add bob --password-stdin",
 )
 @click.argument("username")
@@ -98,7 +98,7 @@ def user_add(
     emit_json({"username": info.username, "roles": list(info.roles)})
 
 
-@user.command("list", epilog="Example:\n\n  jwtkit user list")
+@user.command("list", epilog="\b\nExample:\n  jwtkit user list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def user_list(ctx: click.Context, as_json: bool) -> None:
@@ -132,7 +132,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
     )
 
 
-@user.command("disable", epilog="Example:\n\n  jwtkit user disable alice")
+@user.command("disable", epilog="\b\nExample:\n  jwtkit user disable alice")
 @click.argument("username")
 @click.pass_context
 def user_disable(ctx: click.Context, username: str) -> None:
@@ -146,8 +146,8 @@ def user_disable(ctx: click.Context, username: str) -> None:
 
 
 @click.group(
-    epilog="Examples:\n\n"
-    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n\n"
+    epilog="\b\nExamples:\n"
+    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
     "  jwtkit client list"
 )
 @_store_option
@@ -159,8 +159,8 @@ def client(ctx: click.Context, store: str) -> None:
 
 @client.command(
     "add",
-    epilog="Examples:\n\n  jwtkit client add web --grant password --grant refresh_token\n\n"
-    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n\n"
+    epilog="\b\nExamples:\n  jwtkit client add web --grant password --grant refresh_token\n"
+    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
     "  jwtkit client add spa --public --grant password",
 )
 @click.argument("client_id")
@@ -200,7 +200,7 @@ def client_add(
     emit_json(result)
 
 
-@client.command("list", epilog="Example:\n\n  jwtkit client list --json")
+@client.command("list", epilog="\b\nExample:\n  jwtkit client list --json")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def client_list(ctx: click.Context, as_json: bool) -> None:
@@ -237,7 +237,7 @@ def client_list(ctx: click.Context, as_json: bool) -> None:
     render_table(columns, rows, color=use_color(ctx), title="Clients")
 
 
-@client.command("disable", epilog="Example:\n\n  jwtkit client disable billing")
+@client.command("disable", epilog="\b\nExample:\n  jwtkit client disable billing")
 @click.argument("client_id")
 @click.pass_context
 def client_disable(ctx: click.Context, client_id: str) -> None:

@@ -18,9 +18,9 @@ __all__ = ["inspect"]
 
 
 @click.command(
-    epilog="Examples:\n\n"
-    "  jwtkit inspect eyJhbGciOi...\n\n"
-    "  pbpaste | jwtkit inspect -\n\n"
+    epilog="\b\nExamples:\n"
+    "  jwtkit inspect eyJhbGciOi...\n"
+    "  pbpaste | jwtkit inspect -\n"
     '  jwtkit inspect --json "$TOKEN" | jq .warnings'
 )
 @click.argument("token_arg", metavar="TOKEN|-")

@@ -30,10 +30,10 @@ def _serialize(key: Key, fmt: str, *, private: bool, password: str | None = None
 
 
 @click.command(
-    epilog="Examples:\n\n"
-    "  jwtkit keygen --alg ES256 --out es256.json    (writes es256.json 0600, es256.pub.json)\n\n"
-    "  jwtkit keygen --alg EdDSA --out ed.pem        (PEM: ed.pem 0600 and ed.pub.pem)\n\n"
-    "  jwtkit keygen --alg HS256 --out hs.json       (HMAC secret as a JWK, 0600)\n\n"
+    epilog="\b\nExamples:\n"
+    "  jwtkit keygen --alg ES256 --out es256.json    (writes es256.json 0600, es256.pub.json)\n"
+    "  jwtkit keygen --alg EdDSA --out ed.pem        (PEM: ed.pem 0600 and ed.pub.pem)\n"
+    "  jwtkit keygen --alg HS256 --out hs.json       (HMAC secret as a JWK, 0600)\n"
     "  jwtkit keygen --alg RS256 --size 3072 > rsa.json"
 )
 @click.option(

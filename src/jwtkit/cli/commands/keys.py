@@ -94,9 +94,9 @@ def _new_master_key(out: Path | None) -> tuple[str, bool]:
 
 
 @click.group(
-    epilog="Examples:\n\n"
-    "  jwtkit keys init                     (creates ./jwtkit.db and prints a master key once)\n\n"
-    "  export JWTKIT_MASTER_KEY=...; jwtkit keys list\n\n"
+    epilog="\b\nExamples:\n"
+    "  jwtkit keys init                     (creates ./jwtkit.db and prints a master key once)\n"
+    "  export JWTKIT_MASTER_KEY=...; jwtkit keys list\n"
     "  jwtkit keys --store postgresql://db/keys rotate"
 )
 @store_options
@@ -107,8 +107,8 @@ def keys(ctx: click.Context, store: str, master_key_file: Path | None) -> None:
 
 
 @keys.command(
-    epilog="Examples:\n\n"
-    "  jwtkit keys init\n\n"
+    epilog="\b\nExamples:\n"
+    "  jwtkit keys init\n"
     "  jwtkit keys --store sqlite:////var/lib/jwtkit/keys.db init --alg EdDSA "
     "--master-key-out /etc/jwtkit/master.key"
 )
@@ -158,7 +158,7 @@ def init(ctx: click.Context, alg: str | None, master_key_out: Path | None) -> No
 
 @keys.command(
     "list",
-    epilog="Examples:\n\n  jwtkit keys list\n\n  jwtkit keys list --json | jq '.[].kid'",
+    epilog="\b\nExamples:\n  jwtkit keys list\n  jwtkit keys list --json | jq '.[].kid'",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @click.pass_context
@@ -183,7 +183,7 @@ def list_keys(ctx: click.Context, as_json: bool) -> None:
     render_table(columns, rows, color=use_color(ctx), title="Keys")
 
 
-@keys.command(epilog="Example:\n\n  jwtkit keys rotate --alg EdDSA")
+@keys.command(epilog="\b\nExample:\n  jwtkit keys rotate --alg EdDSA")
 @click.option("--alg", type=click.Choice(SIGNING_ALGS), help="Algorithm of the new pending key.")
 @click.pass_context
 def rotate(ctx: click.Context, alg: str | None) -> None:
@@ -193,7 +193,7 @@ def rotate(ctx: click.Context, alg: str | None) -> None:
     emit_json(_record_json(active))
 
 
-@keys.command(epilog="Example:\n\n  jwtkit keys revoke 3Zk9...Q --yes")
+@keys.command(epilog="\b\nExample:\n  jwtkit keys revoke 3Zk9...Q --yes")
 @click.argument("kid")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
@@ -214,7 +214,7 @@ def revoke(ctx: click.Context, kid: str, yes: bool) -> None:
     emit_json(_record_json(revoked))
 
 
-@keys.command(epilog="Example:\n\n  jwtkit keys jwks > public/.well-known/jwks.json")
+@keys.command(epilog="\b\nExample:\n  jwtkit keys jwks > public/.well-known/jwks.json")
 @click.pass_context
 def jwks(ctx: click.Context) -> None:
     """Print the JWKS verifiers must trust now (pending, active, retired keys)."""
@@ -222,7 +222,7 @@ def jwks(ctx: click.Context) -> None:
 
 
 @keys.command(
-    epilog="Examples:\n\n  jwtkit keys backup keys.backup\n\n"
+    epilog="\b\nExamples:\n  jwtkit keys backup keys.backup\n"
     "  pass show jwtkit-backup | jwtkit keys backup --passphrase-stdin keys.backup"
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -245,7 +245,7 @@ def backup(ctx: click.Context, file: Path, passphrase_stdin: bool, force: bool) 
 
 
 @keys.command(
-    epilog="Examples:\n\n  jwtkit keys --store sqlite:///new.db restore keys.backup\n\n"
+    epilog="\b\nExamples:\n  jwtkit keys --store sqlite:///new.db restore keys.backup\n"
     "  jwtkit keys restore --passphrase-stdin keys.backup < passphrase.txt"
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -283,7 +283,7 @@ def restore(
 
 
 @keys.command(
-    epilog="Examples:\n\n  jwtkit keys rewrap --yes           (prints the new master key once)\n\n"
+    epilog="\b\nExamples:\n  jwtkit keys rewrap --yes           (prints the new master key once)\n"
     "  jwtkit keys rewrap --new-master-key-file new.key"
 )
 @click.option(

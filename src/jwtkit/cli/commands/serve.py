@@ -18,7 +18,7 @@ __all__ = ["serve"]
 
 
 @click.command(
-    epilog="Examples:\n\n  jwtkit serve\n\n"
+    epilog="\b\nExamples:\n  jwtkit serve\n"
     "  jwtkit serve --host 0.0.0.0 --port 8443 --issuer https://id.example.com "
     "--store postgresql://jwtkit@db/jwtkit"
 )

@@ -84,9 +84,9 @@ def build_claims(
 
 
 @click.command(
-    epilog="Examples:\n\n"
-    "  jwtkit sign --key es256.pem --sub alice --aud api --exp 1h --claim role=admin\n\n"
-    '  jwtkit sign --key hs.jwk --claim n:=42 --claim roles:=\'["a","b"]\'\n\n'
+    epilog="\b\nExamples:\n"
+    "  jwtkit sign --key es256.json --sub alice --aud api --exp 1h --claim role=admin\n"
+    '  jwtkit sign --key hs.json --claim n:=42 --claim roles:=\'["a","b"]\'\n'
     '  echo \'{"sub":"bob"}\' | jwtkit sign --key-env JWT_KEY --claims -'
 )
 @key_options

@@ -64,9 +64,9 @@ def _kids(keys: Key | KeySet) -> list[str]:
 
 
 @click.command(
-    epilog="Examples:\n\n"
-    '  jwtkit verify "$TOKEN" --key es256.pub.pem --aud api\n\n'
-    "  jwtkit verify - --jwks https://issuer.example/.well-known/jwks.json --alg ES256 < token\n\n"
+    epilog="\b\nExamples:\n"
+    '  jwtkit verify "$TOKEN" --key es256.pub.json --aud api\n'
+    "  jwtkit verify - --jwks https://issuer.example/.well-known/jwks.json --alg ES256 < token\n"
     '  jwtkit verify "$TOKEN" --key-env JWT_SECRET --alg HS256 --leeway 30s'
 )
 @click.argument("token_arg", metavar="TOKEN|-")
