@@ -125,6 +125,17 @@ class Authenticator:
             raise ValueError("realm must be printable ASCII without quotes or backslashes")
         self._revocation_takes_token = _takes_token(is_revoked)
         self.verifier = verifier
+        # Decided once: a runtime Protocol check per request would be wasted work.
+        self._verify: Callable[[str], Awaitable[Claims]]
+        if isinstance(verifier, AsyncTokenVerifier):
+            self._verify = verifier.verify_async
+        else:
+            verify_sync = verifier.verify
+
+            async def verify(token: str) -> Claims:
+                return verify_sync(token)
+
+            self._verify = verify
         self.scopes = _check_scopes(scopes)
         self.realm = realm
         self.is_revoked = is_revoked
@@ -170,12 +181,9 @@ class Authenticator:
         headers = {"WWW-Authenticate": self._challenge()}
         return AuthenticationError(401, None, "An access token is required", headers)
 
-    async def _verify(self, token: str) -> Claims:
-        verifier = self.verifier
+    async def _verified_claims(self, token: str) -> Claims:
         try:
-            if isinstance(verifier, AsyncTokenVerifier):
-                return await verifier.verify_async(token)
-            return verifier.verify(token)
+            return await self._verify(token)
         except ExpiredTokenError:
             raise self._invalid("The access token expired") from None
         except InvalidTokenError as exc:
@@ -218,11 +226,10 @@ class Authenticator:
         required scopes granted.
         """
         token = self.bearer_token(headers)
-        claims = await self._verify(token)
+        claims = await self._verified_claims(token)
         if await self._revoked(claims, token):
             raise self._invalid("The access token was revoked")
-        missing = [scope for scope in self.scopes if scope not in granted_scopes(claims)]
-        if missing:
+        if self.scopes and not granted_scopes(claims).issuperset(self.scopes):
             description = "The access token lacks a required scope"
             challenge = self._challenge("insufficient_scope", description)
             raise AuthenticationError(
