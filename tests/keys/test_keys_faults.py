@@ -173,3 +173,25 @@ def test_postgres_unreachable_is_a_key_store_error(master_key: str) -> None:
     with pytest.raises(KeyStoreError, match="PostgreSQL unavailable") as info:
         KeyManager.open(url, master_key)
     assert "hunter2" not in str(info.value)
+
+
+def test_postgres_reconnects_after_the_connection_drops(pg_url: str, master_key: str) -> None:
+    import psycopg
+
+    from jwtkit.keys._postgres import PostgresStore
+
+    with KeyManager.open(pg_url, master_key, refresh_interval=0) as km:
+        verifier, signer = km.verifier(), km.signer()
+        token = signer.sign({"sub": "pg"})
+        store = km._store
+        assert isinstance(store, PostgresStore) and store._conn is not None
+        pid = store._conn.info.backend_pid  # only this manager's own server process
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        # The first use after the drop fails cleanly or already reconnects; the cached keys
+        # keep serving meanwhile, and the next call has a new connection.
+        assert verifier.verify(token)["sub"] == "pg"
+        with contextlib.suppress(KeyStoreError):
+            km.records()
+        assert len(km.records()) == 2
+        assert store._conn.info.backend_pid != pid
