@@ -57,8 +57,11 @@ class AuthenticationError(Exception):
 
 
 def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
-    """Return the scopes a token grants: ``scope`` (space-separated, RFC 8693 §4.2/RFC 9068)
-    or ``scp`` (a list or a space-separated string, as some issuers emit)."""
+    """Return the scopes a token grants, read from its ``scope`` and ``scp`` claims.
+
+    ``scope`` is a space-separated string (RFC 9068 §2.2.3, RFC 8693 §4.2); ``scp`` is a list
+    or a space-separated string, as some issuers emit. Values of other types grant nothing.
+    """
     granted: set[str] = set()
     for name in ("scope", "scp"):
         value = claims.get(name)
