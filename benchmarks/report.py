@@ -30,16 +30,36 @@ def _limit(case: str, op: str) -> float:
 
 
 def _goal(
-    name: str, value: float | None, limit: float, *, lower_is_better: bool = True
+    name: str,
+    value: float | None,
+    limit: float,
+    *,
+    lower_is_better: bool = True,
+    best_case: float | None = None,
 ) -> dict[str, Any]:
+    """One goal row; ``best_case`` is the ratio of the favourable quartiles of the two cells."""
     if value is None:
         return {"goal": name, "value": None, "limit": limit, "status": "not measured"}
     met = value <= limit if lower_is_better else value >= limit
     if met:
         status = "met"
     else:
-        status = f"missed by {abs(value / limit - 1) * 100:.0f}%"
+        status = f"missed by {abs(value / limit - 1) * 100:.1f}%"
+        if best_case is not None and (best_case <= limit if lower_is_better else False):
+            # The quartile ranges overlap the limit: this run cannot tell a miss from noise.
+            status += " (within noise)"
     return {"goal": name, "value": value, "limit": limit, "status": status}
+
+
+def _ratio_goal(
+    name: str, mine: dict[str, Any], base: dict[str, Any], limit: float
+) -> dict[str, Any]:
+    return _goal(
+        name,
+        mine["median_us"] / base["median_us"],
+        limit,
+        best_case=mine["q1_us"] / base["q3_us"],
+    )
 
 
 def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -56,38 +76,28 @@ def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             tag = "" if case in HEADLINE else " (beyond the issue's list)"
             goals.append(
-                _goal(
-                    f"{names[op]} {case} x floor{tag}",
-                    mine["median_us"] / base["median_us"],
-                    _limit(case, op),
-                )
+                _ratio_goal(f"{names[op]} {case} x floor{tag}", mine, base, _limit(case, op))
             )
             rivals = [idx[(p, case, op)] for p in peers if (p, case, op) in idx]
             if rivals:
                 best = min(rivals, key=lambda c: c["median_us"])
-                goal = _goal(
-                    f"{names[op]} {case} x fastest peer ({best['library']})",
-                    mine["median_us"] / best["median_us"],
-                    1.0,
-                )
-                goals.append(goal)
-    for conv, obj, op in (
-        ("jwtkit encode/decode", "jwtkit", "verify"),
-        ("jwtkit encode/decode", "jwtkit", "sign"),
-    ):
-        worst: tuple[float, str] | None = None
-        for case in cases:
-            a, b = idx.get((conv, case, op)), idx.get((obj, case, op))
-            if a and b:
-                ratio = a["median_us"] / b["median_us"]
-                worst = max(worst or (ratio, case), (ratio, case))
+                name = f"{names[op]} {case} x fastest peer ({best['library']})"
+                goals.append(_ratio_goal(name, mine, best, 1.0))
+    for op in ("verify", "sign"):
+        pairs = [
+            (idx[("jwtkit encode/decode", case, op)], idx[("jwtkit", case, op)], case)
+            for case in cases
+            if case in HEADLINE
+            and ("jwtkit encode/decode", case, op) in idx
+            and ("jwtkit", case, op) in idx
+        ]
         fn = "decode()" if op == "verify" else "encode()"
+        if not pairs:
+            goals.append(_goal(f"{fn} x {names[op]}", None, 1.5))
+            continue
+        conv, obj, case = max(pairs, key=lambda p: p[0]["median_us"] / p[1]["median_us"])
         goals.append(
-            _goal(
-                f"{fn} x {names[op]} (worst case: {worst[1] if worst else '-'})",
-                worst[0] if worst else None,
-                1.5,
-            )
+            _ratio_goal(f"{fn} x {names[op]} (worst headline case: {case})", conv, obj, 1.5)
         )
     speedups = [
         (
@@ -246,16 +256,14 @@ def _service_section(service: dict[str, Any]) -> list[str]:
     if service.get("skipped"):
         return [*out, f"Skipped: {service['skipped']}"]
     out += [
-        "| endpoint | requests | req/s | p50 ms | p99 ms | errors | signing % CPU | "
-        "secret check % CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | requests | req/s | p50 ms | p99 ms | errors | signing % of CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in service.get("rows", []):
         sign = f"{r['sign_cpu_pct']:.1f}" if "sign_cpu_pct" in r else ""
-        argon = f"{r['argon2_cpu_pct']:.0f}" if "argon2_cpu_pct" in r else ""
         out.append(
             f"| {r['name']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} | {sign} | {argon} |"
+            f"{r['p99_ms']:.2f} | {r['errors']} | {sign} |"
         )
     out += [f"\n{n}" for n in service.get("notes", [])]
     return out
@@ -267,12 +275,15 @@ def write_chart(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     idx = _index(result["cells"])
     libraries = list(dict.fromkeys(c["library"] for c in result["cells"]))
     cases = [c for c in HEADLINE if any(k[1] == c for k in idx)]
-    fig, axes = plt.subplots(2, 1, figsize=(12, 8), constrained_layout=True)
-    width = 0.8 / max(1, len(libraries))
+    fig, axes = plt.subplots(2, 1, figsize=(13, 9), constrained_layout=True)
+    width = 0.85 / max(1, len(libraries))
+    cmap = plt.get_cmap("tab20")
+    palette = [cmap(i) for i in range(20)]
     for ax, op in zip(axes, ("verify", "sign"), strict=True):
         for i, lib in enumerate(libraries):
             xs, ys = [], []
@@ -282,13 +293,17 @@ def write_chart(result: dict[str, Any], path: Path) -> None:
                     xs.append(j + (i - (len(libraries) - 1) / 2) * width)
                     ys.append(cell["median_us"])
             if xs:
-                ax.bar(xs, ys, width, label=lib)
+                ax.bar(xs, ys, width, label=lib, color=palette[(2 * i) % 20 + (2 * i) // 20])
         ax.set_yscale("log")
+        plain = ticker.FuncFormatter(lambda v, _pos: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xticks(range(len(cases)), cases)
         ax.set_ylabel("µs per operation (log)")
         ax.set_title(f"{op} (median of interleaved rounds; lower is better)")
         ax.grid(axis="y", which="both", alpha=0.3)
-    axes[0].legend(ncol=4, fontsize="small")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=6, fontsize="small")
     fig.suptitle(
         f"jwtkit vs floor and peers - Python {result['meta']['python']}, {result['meta']['cpu']}"
     )

@@ -49,6 +49,30 @@ def _cli_command(workdir: Path) -> tuple[list[str] | None, str]:
     return command, ""
 
 
+def _heaviest_imports(command: Sequence[str], env: dict[str, str], top: int = 8) -> str:
+    """Top-level imports of ``command`` by cumulative time (``python -X importtime``)."""
+    done = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found: list[tuple[int, str]] = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        parts = line.split("|")
+        if len(parts) != 3:
+            continue
+        cumulative, name = parts[1], parts[2]
+        if name.startswith("  "):  # Nested import: counted in its top-level parent.
+            continue
+        found.append((int(cumulative), name.strip()))
+    found.sort(reverse=True)
+    return ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in found[:top])
+
+
 def _time_once(command: Sequence[str], env: dict[str, str]) -> float:
     start = time.perf_counter_ns()
     subprocess.run(
@@ -82,6 +106,11 @@ def measure_startup(runs: int = 15, *, seed: int = 6) -> dict[str, Any]:
             rng.shuffle(order)
             for name in order:
                 samples[name].append(_time_once(commands[name], env))
+        if cli is not None:
+            notes.append(
+                "Heaviest top-level imports of `jwtkit verify` (one -X importtime run): "
+                + _heaviest_imports(cli, env)
+            )
     rows = {
         name: {
             "median_ms": statistics.median(values),
