@@ -252,7 +252,8 @@ class AsyncJWKSClient(_BaseJWKSClient):
 
     Use it through ``AsyncVerifier`` (or ``BearerAuthMiddleware``/``RequireToken`` given an
     ``AsyncVerifier``); ``get_keyset_async`` awaits at most one fetch at a time per client.
-    Create it inside the event loop that uses it.
+    Use it from one event loop (creating it at import time is fine: nothing binds to a loop
+    until the first fetch).
 
     Example::
 
