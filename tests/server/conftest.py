@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,12 +24,14 @@ from starlette.applications import Starlette
 
 from jwtkit.keys import generate_master_key
 from jwtkit.server import Settings, create_app
+from jwtkit.server.accounts import make_password_hasher
 from jwtkit.server.service import TokenService
 
 USER = "alice"
 PASSWORD = "wonderland-rabbit-hole"
 CLIENT = "web"
 SECRET = "web-secret-0123456789abcdef"
+FAST_HASHER = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
 FAST_ARGON2: dict[str, Any] = {
     "argon2_time_cost": 1,
     "argon2_memory_cost": 8,
@@ -187,9 +191,69 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-def free_port() -> int:
-    """Return a port that was free a moment ago (for servers in child processes)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def service_env(store: str, master_key: str, issuer: str, **extra: str) -> dict[str, str]:
+    """Return the environment of a service child process (fast Argon2, given store and key)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
+    env.update(
+        {
+            "JWTKIT_STORE": store,
+            "JWTKIT_MASTER_KEY": master_key,
+            "JWTKIT_ISSUER": issuer,
+            "JWTKIT_AUDIENCE": "api",
+            **{"JWTKIT_" + k.upper(): str(v) for k, v in FAST_ARGON2.items()},
+            **extra,
+        }
+    )
+    return env
+
+
+class ServiceProcess:
+    """``python -m jwtkit.server 127.0.0.1 0`` in a child process; the port is read back from
+    uvicorn's start-up line, so no free-port guessing races other tests."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jwtkit.server", "127.0.0.1", "0"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.url = ""
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            marker = "Uvicorn running on "
+            if marker in line and not self.url:
+                self.url = line.split(marker, 1)[1].split()[0]
+                self._ready.set()
+        self._ready.set()
+
+    def wait_ready(self, timeout: float = 30) -> str:
+        """Wait for the listening line and return the base URL (fails with the child's log)."""
+        self._ready.wait(timeout)
+        assert self.url, "the service did not start:\n" + self.log
+        return self.url
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> str:
+        """Stop the child (SIGTERM, then SIGKILL) and return its whole stderr."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=10)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+        return self.log

@@ -8,9 +8,6 @@ verify, new ones carry the new kid); concurrent refreshes; the maintenance timer
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,22 +23,21 @@ from starlette.routing import Route
 
 from conftest import (
     CLIENT,
-    FAST_ARGON2,
+    FAST_HASHER,
     PASSWORD,
     SECRET,
     USER,
     Clock,
     LiveServer,
-    free_port,
+    ServiceProcess,
+    service_env,
 )
 from jwtkit import KeySet, Verifier, decode_unverified
 from jwtkit.errors import InvalidTokenError
 from jwtkit.server import Accounts, Settings, create_app
-from jwtkit.server.accounts import make_password_hasher
 from jwtkit.server.service import TokenService
 
 AUTH = (CLIENT, SECRET)
-FAST_HASHER = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 class RemoteKeys:
@@ -187,71 +183,21 @@ def test_maintenance_timer_rotates_on_schedule(make_settings: Callable[..., Sett
             time.sleep(0.1)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, proc.communicate()[1]
-        try:
-            if httpx.get(url + "/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.1)
-
-
-def service_env(store: str, master_key: str, issuer: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
-    env.update(
-        {
-            "JWTKIT_STORE": store,
-            "JWTKIT_MASTER_KEY": master_key,
-            "JWTKIT_ISSUER": issuer,
-            "JWTKIT_AUDIENCE": "api",
-            **{"JWTKIT_" + k.upper(): str(v) for k, v in FAST_ARGON2.items()},
-            **extra,
-        }
-    )
-    return env
-
-
-def start_service(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "jwtkit.server", "127.0.0.1", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(proc: subprocess.Popen[str]) -> str:
-    proc.terminate()
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return err
-
-
 def test_module_entry_point_prints_banner_and_serves(tmp_path: Path, master_key: str) -> None:
     store = f"sqlite:///{tmp_path / 'jwtkit.db'}"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     with Accounts.open(store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD)
         accounts.add_client(CLIENT, SECRET)
-    proc = start_service(service_env(store, master_key, url), port)
+    child = ServiceProcess(service_env(store, master_key, "http://id.test"))
     try:
-        _wait_ready(url, proc)
+        url = child.wait_ready()
         body = token(url, grant_type="password", username=USER, password=PASSWORD).json()
         claims: dict[str, Any] = decode_unverified(body["access_token"])[1]
-        assert claims["iss"] == url and claims["sub"] == USER
+        assert claims["iss"] == "http://id.test" and claims["sub"] == USER
     finally:
-        log = stop(proc)
-    assert f"issuer: {url}" in log
-    assert f"JWKS: {url}/.well-known/jwks.json" in log
+        log = child.stop()
+    assert "issuer: http://id.test" in log
+    assert "JWKS: http://id.test/.well-known/jwks.json" in log
     assert "curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=password" in log
     # Nothing secret reaches the log.
     for secret in (PASSWORD, SECRET, master_key, body["access_token"], body["refresh_token"]):
@@ -261,8 +207,8 @@ def test_module_entry_point_prints_banner_and_serves(tmp_path: Path, master_key:
 def test_missing_master_key_fails_before_listening(tmp_path: Path) -> None:
     env = service_env(f"sqlite:///{tmp_path / 'x.db'}", "", "http://127.0.0.1:1")
     del env["JWTKIT_MASTER_KEY"]
-    proc = start_service(env, free_port())
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0
+    child = ServiceProcess(env)
+    assert child.proc.wait(timeout=60) == 2
+    err = child.stop()
     assert err.startswith("error: ") and "master key" in err.lower()
     assert "Traceback" not in err

@@ -1,0 +1,168 @@
+"""Two token-service processes sharing one PostgreSQL store (skipped without PostgreSQL).
+
+What one instance does (revoke, rotate a refresh token, detect reuse) the other honours, and a
+key rotated in the shared store is used and accepted by both.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from conftest import (
+    CLIENT,
+    FAST_HASHER,
+    PASSWORD,
+    SECRET,
+    USER,
+    ServiceProcess,
+    service_env,
+)
+from jwtkit import decode_unverified
+from jwtkit.keys import KeyManager, generate_master_key
+from jwtkit.server import Accounts
+
+pytestmark = pytest.mark.postgres
+
+BASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+AUTH = (CLIENT, SECRET)
+
+
+def _reachable() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        psycopg.connect(BASE_URL, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL at 127.0.0.1:5432 (db test) is unreachable: {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture
+def pg_store() -> Iterator[str]:
+    reason = _reachable()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    schema = "jwtkit_server_" + secrets.token_hex(6)
+    with psycopg.connect(BASE_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{BASE_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(BASE_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_accounts_on_postgres(pg_store: str) -> None:
+    with Accounts.open(pg_store, hasher=FAST_HASHER) as accounts:
+        accounts.add_user("alice", "pw", roles=("a",))
+        secret = accounts.add_client("web")
+        assert [u.username for u in accounts.list_users()] == ["alice"]
+        assert accounts.authenticate_client("web", secret) is not None
+        accounts.disable_client("web")
+        assert accounts.authenticate_client("web", secret) is None
+
+
+def test_two_instances_share_state(pg_store: str) -> None:
+    master_key = generate_master_key()
+    with Accounts.open(pg_store, hasher=FAST_HASHER) as accounts:
+        accounts.add_user(USER, PASSWORD)
+        accounts.add_client(CLIENT, SECRET)
+    issuer = "http://id.test"
+    env = service_env(pg_store, master_key, issuer, JWTKIT_KEY_CACHE_TTL="1")
+    children = [ServiceProcess(env), ServiceProcess(env)]
+    try:
+        a, b = (child.wait_ready() for child in children)
+        login = httpx.post(
+            a + "/token",
+            data={"grant_type": "password", "username": USER, "password": PASSWORD},
+            auth=AUTH,
+        ).json()
+        # B knows A's tokens: introspection and refresh work through B.
+        info = httpx.post(b + "/introspect", data={"token": login["access_token"]}, auth=AUTH)
+        assert info.json()["active"] is True
+        renewed = httpx.post(
+            b + "/token",
+            data={"grant_type": "refresh_token", "refresh_token": login["refresh_token"]},
+            auth=AUTH,
+        ).json()
+        # Replaying the used token at A revokes the family for both.
+        replay = httpx.post(
+            a + "/token",
+            data={"grant_type": "refresh_token", "refresh_token": login["refresh_token"]},
+            auth=AUTH,
+        )
+        assert replay.json()["error"] == "invalid_grant"
+        newest = httpx.post(
+            b + "/token",
+            data={"grant_type": "refresh_token", "refresh_token": renewed["refresh_token"]},
+            auth=AUTH,
+        )
+        assert newest.json()["error"] == "invalid_grant"
+
+        # An access token revoked through A is inactive at B.
+        assert httpx.post(a + "/revoke", data={"token": login["access_token"]}, auth=AUTH)
+        info = httpx.post(b + "/introspect", data={"token": login["access_token"]}, auth=AUTH)
+        assert info.json() == {"active": False}
+
+        # A key rotated in the shared store (as `jwtkit keys rotate` does) is used by both
+        # instances after their key cache refresh, and each accepts the other's tokens.
+        with KeyManager.open(pg_store, master_key=master_key) as km:
+            old_kid = km.active_key().kid
+            new_kid = km.rotate().kid
+        assert new_kid != old_kid
+        for issuer_url, other in ((a, b), (b, a)):
+            deadline = time.monotonic() + 20
+            while True:
+                body = httpx.post(
+                    issuer_url + "/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=AUTH,
+                ).json()
+                if decode_unverified(body["access_token"])[0]["kid"] == new_kid:
+                    break
+                assert time.monotonic() < deadline, "the instance did not pick up the new key"
+                time.sleep(0.2)
+            info = httpx.post(
+                other + "/introspect", data={"token": body["access_token"]}, auth=AUTH
+            )
+            assert info.json()["active"] is True
+
+        # Two simultaneous refreshes of one token through different instances: one wins.
+        refresh = httpx.post(
+            a + "/token",
+            data={"grant_type": "password", "username": USER, "password": PASSWORD},
+            auth=AUTH,
+        ).json()["refresh_token"]
+        barrier = threading.Barrier(2)
+        results: list[int] = []
+
+        def use(url: str) -> None:
+            with httpx.Client() as http:
+                barrier.wait()
+                response = http.post(
+                    url + "/token",
+                    data={"grant_type": "refresh_token", "refresh_token": refresh},
+                    auth=AUTH,
+                )
+            results.append(response.status_code)
+
+        threads = [threading.Thread(target=use, args=(url,)) for url in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200, 400]
+    finally:
+        logs = [child.stop() for child in children]
+    for log in logs:
+        assert PASSWORD not in log and SECRET not in log and master_key not in log
