@@ -159,3 +159,18 @@ def test_async_verifier_refuses_a_string_of_algorithms(
                 AsyncVerifier(client, algorithms="ES256")
 
     asyncio.run(scenario())
+
+
+def test_created_outside_the_event_loop(
+    server: HTTPTestServer, clock: FakeClock, key1: Key
+) -> None:
+    server.serve_jwks([key1])
+    client = make_client(server, clock)  # as at import time, before any loop runs
+
+    async def scenario() -> None:
+        async with client:
+            results = await asyncio.gather(*(client.get_keyset_async(None) for _ in range(5)))
+            assert all(result is results[0] for result in results)
+
+    asyncio.run(scenario())
+    assert server.count == 1
