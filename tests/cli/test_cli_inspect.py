@@ -159,3 +159,44 @@ def test_luhn() -> None:
     assert luhn_valid("4111111111111111")
     assert luhn_valid("79927398713")
     assert not luhn_valid("4111111111111112")
+
+
+def test_colour_is_automatic_on_a_terminal(key: Path) -> None:
+    """On a real pseudo-terminal inspect is coloured; NO_COLOR turns that off."""
+    import os
+    import pty
+    import subprocess
+
+    from _cli_support import JWTKIT_BIN
+
+    token = _sign(key, "--aud", "a")
+
+    def on_tty(extra_env: dict[str, str]) -> str:
+        leader, follower = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        proc = subprocess.Popen(
+            [str(JWTKIT_BIN), "inspect", token],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**env, "TERM": "xterm", **extra_env},
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO once the child has closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(leader)
+        assert proc.wait(timeout=30) == 0
+        assert proc.stderr is not None
+        proc.stderr.close()
+        return b"".join(chunks).decode()
+
+    assert "\x1b[" in on_tty({})
+    plain = on_tty({"NO_COLOR": "1"})
+    assert "\x1b[" not in plain
+    assert "NOT VERIFIED" in plain

@@ -184,3 +184,22 @@ def test_verify_jwks_url_unreachable_and_plain_http(tmp_path: Path) -> None:
     remote = run_cli("verify", token, "--jwks", "http://example.com/jwks.json")
     assert remote.code == 2
     assert "https" in remote.stderr
+
+
+def test_serve_port_in_use(env: dict[str, str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = subprocess.run(
+            [str(JWTKIT_BIN), "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert res.returncode == 5, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == (
+        f"error: the token service could not start on 127.0.0.1:{port} (see the log above)"
+    )

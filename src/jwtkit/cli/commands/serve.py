@@ -67,4 +67,13 @@ def serve(
         settings = server.Settings.from_env(**overrides)
     except server.SettingsError as exc:
         raise CLIError(f"bad setting {exc}", ExitStatus.USAGE_ERROR) from exc
-    server.serve(settings, host, port)
+    try:
+        server.serve(settings, host, port)
+    except SystemExit as exc:
+        # uvicorn exits by itself when it cannot start (address in use, bad host); it has
+        # already logged why, and exit status 1 would claim an invalid token.
+        if exc.code not in (0, None):
+            raise CLIError(
+                f"the token service could not start on {host}:{port} (see the log above)",
+                ExitStatus.UNAVAILABLE,
+            ) from None
