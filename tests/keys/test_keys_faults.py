@@ -195,3 +195,17 @@ def test_postgres_reconnects_after_the_connection_drops(pg_url: str, master_key:
             km.records()
         assert len(km.records()) == 2
         assert store._conn.info.backend_pid != pid
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:pw1@h:5/db?sslmode=require", "postgresql://u:***@h:5/db?sslmode=require"),
+        ("postgresql://h/db?a=1&password=pw2", "postgresql://h/db?a=1&password=***"),
+        ("sqlite:////var/keys.db", "sqlite:////var/keys.db"),
+    ],
+)
+def test_store_urls_are_shown_without_passwords(url: str, shown: str) -> None:
+    from jwtkit.keys._store import redact_url
+
+    assert redact_url(url) == shown

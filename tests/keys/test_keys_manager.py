@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -268,3 +269,18 @@ def test_threads_sign_and_verify_while_rotating(sqlite_url: str, master_key: str
         for t in threads:
             t.join()
         assert errors == []
+
+
+def test_lifecycle_changes_are_logged_without_secrets(
+    caplog: pytest.LogCaptureFixture, master_key: str, sqlite_url: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="jwtkit.keys"):
+        with KeyManager.open(sqlite_url, master_key) as km:
+            first = km.active_key()
+            km.rotate()
+            km.revoke(first.kid)
+    text = caplog.text
+    assert f"key {first.kid} new -> active" in text
+    assert f"key {first.kid} active -> retired" in text
+    assert f"key {first.kid} retired -> revoked" in text
+    assert master_key not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
@@ -30,6 +31,8 @@ from ._lifecycle import KeyRecord, RotationPolicy
 from ._store import SCHEMA_VERSION, Change, Store, StoredKey, StoreMeta, open_store
 
 __all__ = ["KeyManager"]
+
+log = logging.getLogger("jwtkit.keys")
 
 Seconds = int | float | timedelta
 Now = datetime | int | float | None
@@ -514,8 +517,11 @@ class KeyManager:
         return fresh
 
     def _transition(self, step: Step, extra: Key | None = None) -> KeyView:
+        changes: list[tuple[str, str, str]] = []
+
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
             self._check_master(meta)
+            changes.clear()
             sealed = {k.record.kid: k.sealed for k in keys}
             if extra is not None and extra.kid not in sealed:
                 sealed[extra.kid or ""] = self._seal(extra, meta.store_id)
@@ -523,11 +529,15 @@ class KeyManager:
             after = step(before, self._fresh_factory(meta, sealed))
             if after == before:
                 return None
+            changes.extend(_diff(before, after))
             return Change(
                 [StoredKey(r, b"" if r.state == lc.REVOKED else sealed[r.kid]) for r in after]
             )
 
         meta, keys = self._store.update(update)
+        for kid, old, new in changes:
+            # An audit trail of the lifecycle: kids are public, nothing secret is logged.
+            log.info("jwtkit.keys: key %s %s -> %s in %s", kid, old, new, self._store.label)
         view = self._build_view(meta, keys, None)
         self._cache.install(view)
         return view
@@ -559,6 +569,16 @@ class KeyManager:
 
     def _cache_view(self) -> KeyView | None:
         return self._cache._view
+
+
+def _diff(before: list[KeyRecord], after: list[KeyRecord]) -> list[tuple[str, str, str]]:
+    old = {r.kid: r.state for r in before}
+    new = {r.kid: r.state for r in after}
+    out: list[tuple[str, str, str]] = [
+        (kid, old.get(kid, "new"), state) for kid, state in new.items() if old.get(kid) != state
+    ]
+    out += [(kid, state, "removed") for kid, state in old.items() if kid not in new]
+    return out
 
 
 def _same_keys(keyset: KeySet, keys: list[Key]) -> bool:
