@@ -70,7 +70,8 @@ def test_cookbook_keys_in_a_jwk_set(jwk_file: str) -> None:
 
 def test_jwk_set_requires_keys_array() -> None:
     """§5: the ``keys`` member is required and is an array."""
-    for bad in ({}, {"keys": None}, {"key": []}, {"keys": "abc"}):
+    bad_sets: list[dict[str, Any]] = [{}, {"keys": None}, {"key": []}, {"keys": "abc"}]
+    for bad in bad_sets:
         with pytest.raises(InvalidKeyError):
             KeySet.from_jwks(bad)
     assert len(KeySet.from_jwks({"keys": []})) == 0

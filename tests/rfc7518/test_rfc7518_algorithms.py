@@ -91,7 +91,7 @@ def _oracle_verify(alg: str, key: Key, data: bytes, sig: bytes) -> None:
         assert hmac.compare_digest(hmac.new(secret, data, digest).digest(), sig)
         return
     if alg.startswith("ML-DSA"):
-        cls = {
+        cls: Any = {
             "ML-DSA-44": mldsa.MLDSA44PublicKey,
             "ML-DSA-65": mldsa.MLDSA65PublicKey,
             "ML-DSA-87": mldsa.MLDSA87PublicKey,
