@@ -154,3 +154,19 @@ def test_debug_shows_traceback(es256: tuple[Path, Path, str]) -> None:
     assert res.code == 1
     assert "Traceback" in res.stderr
     assert "Traceback" not in run_cli("verify", "not-a-token", "--key", public).stderr
+
+
+def test_bearer_prefix_jwks_as_key_and_debug_env(
+    es256: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    private, public, _ = es256
+    token = _sign(private, "--sub", "b")
+    ok = run_cli("verify", "-", "--key", public, stdin=f"Bearer {token}\n")
+    assert ok.code == 0, ok.stderr
+    jwks = tmp_path / "set.json"
+    jwks.write_text(json.dumps({"keys": [json.loads(public.read_text())]}))
+    assert run_cli("verify", token, "--key", jwks).json()["sub"] == "b"
+    debug = run_cli("verify", "x.y.z", "--key", public, env={"JWTKIT_DEBUG": "1"})
+    assert debug.code == 1
+    assert "Traceback" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1].startswith("error: malformed token")

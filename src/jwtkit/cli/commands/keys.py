@@ -19,16 +19,15 @@ from jwtkit.cli._store import (
 )
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import MasterKeyError
+from jwtkit.jwa import ALGORITHMS
 
 if TYPE_CHECKING:
     from jwtkit.keys import KeyManager, KeyRecord, RotationPolicy
 
 __all__ = ["keys"]
 
-SIGNING_ALGS = [
-    "ES256", "ES384", "ES512", "ES256K", "EdDSA", "Ed25519", "Ed448",
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ML-DSA-44", "ML-DSA-65", "ML-DSA-87",
-]  # fmt: skip
+# The key store signs with public-key algorithms only: verifiers get the JWKS, never a secret.
+SIGNING_ALGS = [name for name, a in ALGORITHMS.items() if a.family != "HMAC"]
 
 MASTER_KEY_NOTICE = (
     "no master key was configured, so a new one was generated and printed on stdout: it is "

@@ -43,6 +43,30 @@ def _jwks(ctx: click.Context, spec: str) -> Any:
         raise CLIError(f"unusable JWKS {spec!r}: {exc}", ExitStatus.KEY_ERROR) from exc
 
 
+def _source(
+    key_file: str | None,
+    key_env: str | None,
+    jwks: str | None,
+    alg: tuple[str, ...],
+    passphrase_stdin: bool,
+) -> Any:
+    """Return what to verify with: a Key, a KeySet, or a JWKS client (a KeySource)."""
+    if jwks is not None:
+        if key_file is not None or key_env is not None:
+            raise CLIError("give either --key/--key-env or --jwks, not both")
+        return _jwks(click.get_current_context(), jwks)
+    # A raw HMAC secret is bound to --alg when one is given; other keys stay unbound so that a
+    # token with a disallowed alg is reported as such rather than as a key mismatch.
+    return load_key_material(
+        key_file,
+        key_env,
+        None,
+        secret_alg=alg[0] if len(alg) == 1 else None,
+        for_verify=True,
+        passphrase_stdin=passphrase_stdin,
+    )
+
+
 def _algorithms(given: tuple[str, ...], keys: Key | KeySet) -> list[str]:
     if given:
         return list(given)
@@ -103,22 +127,7 @@ def verify(
         raise CLIError(
             "only one of TOKEN -, --key -, --jwks - and --passphrase-stdin can read stdin"
         )
-    if jwks is not None and (key_file is not None or key_env is not None):
-        raise CLIError("give either --key/--key-env or --jwks, not both")
-    source: Any
-    if jwks is not None:
-        source = _jwks(click.get_current_context(), jwks)
-    else:
-        # A raw HMAC secret is bound to --alg when one is given; other keys stay unbound so
-        # that a token with a disallowed alg is reported as such rather than as a key mismatch.
-        source = load_key_material(
-            key_file,
-            key_env,
-            None,
-            secret_alg=alg[0] if len(alg) == 1 else None,
-            for_verify=True,
-            passphrase_stdin=passphrase_stdin,
-        )
+    source = _source(key_file, key_env, jwks, alg, passphrase_stdin)
     token = read_token(token_arg)
     try:
         header, claims = decode_unverified(token)
