@@ -200,3 +200,14 @@ def test_colour_is_automatic_on_a_terminal(key: Path) -> None:
     plain = on_tty({"NO_COLOR": "1"})
     assert "\x1b[" not in plain
     assert "NOT VERIFIED" in plain
+
+
+def test_untrusted_text_is_not_markup(key: Path) -> None:
+    """Claim names and values reach the terminal as text, never as rich markup or escapes."""
+    token = _sign(key, "--aud", "a", "--claim", "[/]secret=[bold]x", "--claim", "esc=\x1b[31mred")
+    res = run_cli("--color", "always", "inspect", token)
+    assert res.code == 0, res.stderr
+    assert "[/]secret" in res.stdout
+    plain = run_cli("inspect", token).stdout
+    assert "\x1b" not in plain
+    assert "\\u001b[31mred" in plain

@@ -37,7 +37,9 @@ def _rich_report(report: Report) -> None:
     from rich.console import Console
     from rich.json import JSON
     from rich.table import Table
+    from rich.text import Text
 
+    # Everything shown comes from an untrusted token: it is passed as Text, never as markup.
     console = Console(force_terminal=True, highlight=False)
     console.print(f"[bold yellow]{NOT_VERIFIED}[/]", markup=True)
     console.print("\n[bold]Header[/]")
@@ -48,12 +50,12 @@ def _rich_report(report: Report) -> None:
         table = Table("claim", "date", "relative", title="Times", title_justify="left")
         for t in report.times:
             style = "red" if t.relative.startswith("expired") else None
-            table.add_row(t.claim, t.date, t.relative, style=style)
+            table.add_row(Text(t.claim), Text(t.date), Text(t.relative), style=style)
         console.print(table)
     if report.warnings:
         console.print("[bold red]Warnings[/]")
         for warning in report.warnings:
-            console.print(f"  [red]![/] {warning}", markup=True, soft_wrap=True)
+            console.print(Text.assemble(("  ! ", "red"), warning), soft_wrap=True)
     else:
         console.print("[green]No warnings[/]")
 
@@ -73,10 +75,11 @@ def render_table(
     if color:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(*columns, title=title or None, title_justify="left")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         Console(force_terminal=True).print(table)
         return
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
