@@ -232,3 +232,20 @@ def test_cancelled_fetch_leaves_the_cache_untouched(
     finally:
         gate.set()
     assert server.count == 2
+
+
+def test_stale_serving_logs_once_per_failed_attempt(
+    server: HTTPTestServer, clock: FakeClock, key1: Key, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.serve_jwks([key1])
+    with make_client(server, clock, cache_ttl=60) as client:
+        client.get_keyset(None)
+        server.reply = Reply(status=500)
+        clock.advance(61)
+        with caplog.at_level(logging.WARNING, logger="jwtkit.client"):
+            for _ in range(20):
+                client.get_keyset("k1")
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 1
+    assert "serving the last good keys" in messages[0]
+    assert "HTTP 500" in messages[0]

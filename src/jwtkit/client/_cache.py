@@ -120,15 +120,24 @@ class CachePolicy:
 
     def after_failure(self, state: CacheState, now: float) -> KeySet:
         """Return the keys to use right after a failed fetch, or raise the fetch error."""
+        if state.keyset is not None and now < state.fresh_until:
+            # An unknown-kid refetch failed while the cached keys are still fresh.
+            logger.warning("JWKS refresh failed (%s); keeping the current keys", state.last_error)
+            return state.keyset
         return self._stale_or_raise(state, now, just_failed=True)
 
     @staticmethod
     def _stale_or_raise(state: CacheState, now: float, *, just_failed: bool) -> KeySet:
+        """Serve expired keys within stale_ttl, or raise; the cache is not fresh here."""
         keyset, error = state.keyset, state.last_error
-        if keyset is not None and now < state.fresh_until:
-            return keyset
         if keyset is not None and now < state.stale_until:
-            logger.warning("the JWKS could not be refreshed; serving the last good keys")
+            if just_failed:
+                # Logged once per failed attempt (at most once per cooldown), not per token.
+                logger.warning(
+                    "JWKS refresh failed (%s); serving the last good keys for up to %.0f s more",
+                    error,
+                    state.stale_until - now,
+                )
             return keyset
         if keyset is not None:
             raise JWKSFetchError(
