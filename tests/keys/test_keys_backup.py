@@ -52,7 +52,7 @@ def test_backup_holds_no_plain_key_material(tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     with km:
         km.export_backup(path, PASS)
-        ds = [json.loads(km._open(k))["d"] for k in km._store.read()[1] if k.sealed]
+        ds = [json.loads(km._vault.open(k))["d"] for k in km._store.read()[1] if k.sealed]
     text = path.read_text()
     doc = json.loads(text)
     assert doc["format"] == "jwtkit-key-backup" and doc["kdf"]["alg"] == "scrypt"

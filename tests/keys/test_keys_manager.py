@@ -193,7 +193,7 @@ def test_repr_hides_secrets(master_key: str, sqlite_url: str) -> None:
     with KeyManager.open(sqlite_url, master_key) as km:
         km.active_key()
         assert master_key not in repr(km)
-        assert "MasterKey(<hidden>)" == repr(km._master)
+        assert "MasterKey(<hidden>)" == repr(km._vault.master)
 
 
 def test_unsupported_url() -> None:

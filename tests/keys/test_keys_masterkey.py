@@ -114,7 +114,7 @@ def test_private_keys_are_not_stored_in_plain_text(
 ) -> None:
     with KeyManager.open(sqlite_url, master_key) as km:
         km.active_key()
-        privates = [json.loads(km._open(k))["d"] for k in km._store.read()[1]]
+        privates = [json.loads(km._vault.open(k))["d"] for k in km._store.read()[1]]
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for d in privates:
         assert d.encode() not in data

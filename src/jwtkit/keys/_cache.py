@@ -60,6 +60,10 @@ class KeyCache:
         self._last_ok = 0.0
         self._last_miss = float("-inf")
 
+    def peek(self) -> KeyView | None:
+        """Return the current view without loading (None before the first load)."""
+        return self._view
+
     def install(self, view: KeyView) -> None:
         """Replace the view with one just written by this process."""
         with self._lock:

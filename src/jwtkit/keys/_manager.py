@@ -6,29 +6,27 @@ import json
 import logging
 import os
 import secrets
-import threading
-import uuid
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
 
-from jwtkit import Key, KeySet, Signer, Verifier
+from jwtkit import Key, Signer, Verifier
 from jwtkit.errors import (
     CorruptStoreError,
     InvalidKeyError,
     KeyStateError,
     KeyStoreError,
     MasterKeyError,
-    UnsupportedAlgorithmError,
 )
 
 from . import _lifecycle as lc
 from ._backup import read_backup, write_backup
 from ._cache import KeyCache, KeyView, ManagerKeySource, ManagerSigningSource
-from ._crypto import MasterKey, MasterKeySpec, ScryptParams, make_check, resolve_master_key
+from ._crypto import MasterKey, MasterKeySpec, make_check, resolve_master_key
 from ._lifecycle import KeyRecord, RotationPolicy
-from ._store import SCHEMA_VERSION, Change, Store, StoredKey, StoreMeta, open_store
+from ._store import Change, Store, StoredKey, StoreMeta, open_store
+from ._vault import Vault, attach, parse_private
 
 __all__ = ["KeyManager"]
 
@@ -66,11 +64,8 @@ class KeyManager:
     ) -> None:
         """Use :meth:`open`; this wires an already opened and checked store."""
         self._store = store
-        self._master = master
-        self._store_id = meta.store_id
+        self._vault = Vault(master, meta.store_id)
         self._policy = policy
-        self._materials: dict[str, tuple[bytes, Key, Key]] = {}
-        self._materials_lock = threading.Lock()
         self._cache = KeyCache(self._load, refresh_interval)
         self._signing_source = ManagerSigningSource(self._cache)
         self._key_source = ManagerKeySource(self._cache)
@@ -123,7 +118,7 @@ class KeyManager:
             spec = MasterKeySpec(key=MasterKey(secrets.token_bytes(32)))
         store = open_store(url)
         try:
-            master, meta = _attach(store, spec)
+            master, meta = attach(store, spec)
             return cls(store, master, meta, policy, refresh_interval)
         except BaseException:
             store.close()
@@ -341,7 +336,7 @@ class KeyManager:
         new_key: list[MasterKey] = []
 
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change:
-            self._check_master(meta)
+            self._vault.check(meta)
             salt = None
             if spec.key is not None:
                 new = spec.key
@@ -351,7 +346,9 @@ class KeyManager:
             rows = [
                 StoredKey(
                     k.record,
-                    self._master.rewrap(k.sealed, new, store_id=meta.store_id, kid=k.record.kid)
+                    self._vault.master.rewrap(
+                        k.sealed, new, store_id=meta.store_id, kid=k.record.kid
+                    )
                     if k.sealed
                     else k.sealed,
                 )
@@ -361,8 +358,8 @@ class KeyManager:
             return Change(rows, check=make_check(new, store_id=meta.store_id), kdf_salt=salt)
 
         meta, keys = self._store.update(update)
-        self._master = new_key[-1]
-        self._cache.install(self._build_view(meta, keys, None))
+        self._vault.master = new_key[-1]
+        self._install(meta, keys)
 
     # -- backups -------------------------------------------------------------------------------
 
@@ -377,8 +374,8 @@ class KeyManager:
             KeyStoreError: the store cannot be read or the file cannot be written.
         """
         meta, keys = self._store.read()
-        self._check_master(meta)
-        entries = [(k.record, json.loads(self._open(k)) if k.sealed else None) for k in keys]
+        self._vault.check(meta)
+        entries = [(k.record, json.loads(self._vault.open(k)) if k.sealed else None) for k in keys]
         write_backup(path, passphrase, entries, now=lc.normalize_now(now))
 
     @classmethod
@@ -412,7 +409,7 @@ class KeyManager:
                 if rec.state != lc.REVOKED:
                     raise CorruptStoreError(f"backup key {rec.kid!r} has no key material")
                 continue
-            key = _parse_private(json.dumps(jwk), rec.kid)
+            key = parse_private(json.dumps(jwk), rec.kid)
             materials[rec.kid] = key
         manager = cls.open(
             into,
@@ -433,7 +430,7 @@ class KeyManager:
         self, entries: list[tuple[KeyRecord, dict[str, Any] | None]], materials: dict[str, Key]
     ) -> None:
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change:
-            self._check_master(meta)
+            self._vault.check(meta)
             if keys:
                 raise KeyStoreError(
                     f"the target store already holds {len(keys)} keys; restore into an empty store"
@@ -441,12 +438,12 @@ class KeyManager:
             rows = []
             for rec, _ in entries:
                 key = materials.get(rec.kid)
-                sealed = b"" if key is None else self._seal(key, meta.store_id)
+                sealed = b"" if key is None else self._vault.seal(key)
                 rows.append(StoredKey(rec, sealed))
             return Change(rows)
 
         meta, keys = self._store.update(update)
-        self._cache.install(self._build_view(meta, keys, None))
+        self._install(meta, keys)
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -470,63 +467,17 @@ class KeyManager:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _check_master(self, meta: StoreMeta) -> None:
-        if not self._master.check(meta.check, store_id=meta.store_id):
-            raise MasterKeyError(
-                "the store's master key changed (rewrapped elsewhere?): reopen with the new one"
-            )
-
-    def _seal(self, key: Key, store_id: str) -> bytes:
-        kid = key.kid or ""
-        plaintext = json.dumps(key.to_jwk(private=True), sort_keys=True).encode()
-        return self._master.seal(plaintext, store_id=store_id, kid=kid)
-
-    def _open(self, stored: StoredKey) -> bytes:
-        return self._master.open(stored.sealed, store_id=self._store_id, kid=stored.record.kid)
-
-    def _material(self, stored: StoredKey, meta: StoreMeta) -> tuple[Key, Key]:
-        kid = stored.record.kid
-        with self._materials_lock:
-            cached = self._materials.get(kid)
-        if cached is not None and cached[0] == stored.sealed:
-            return cached[1], cached[2]
-        try:
-            plaintext = self._open(stored)
-        except CorruptStoreError:
-            self._check_master(meta)
-            raise
-        key = _parse_private(plaintext.decode(), kid)
-        pair = (key, key.public())
-        with self._materials_lock:
-            self._materials[kid] = (stored.sealed, *pair)
-        return pair
-
-    def _fresh_factory(self, meta: StoreMeta, sealed: dict[str, bytes]) -> lc.Fresh:
-        def fresh(now: datetime) -> KeyRecord:
-            try:
-                key = Key.generate(self._policy.alg, size=self._policy.key_size)
-            except (UnsupportedAlgorithmError, InvalidKeyError) as exc:
-                raise KeyStoreError(f"cannot generate a {self._policy.alg} key: {exc}") from exc
-            key = key.with_kid(key.thumbprint())
-            kid = key.kid or ""
-            sealed[kid] = self._seal(key, meta.store_id)
-            with self._materials_lock:
-                self._materials[kid] = (sealed[kid], key, key.public())
-            return KeyRecord(kid=kid, alg=self._policy.alg, state=lc.PENDING, created_at=now)
-
-        return fresh
-
     def _transition(self, step: Step, extra: Key | None = None) -> KeyView:
         changes: list[tuple[str, str, str]] = []
 
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
-            self._check_master(meta)
+            self._vault.check(meta)
             changes.clear()
             sealed = {k.record.kid: k.sealed for k in keys}
             if extra is not None and extra.kid not in sealed:
-                sealed[extra.kid or ""] = self._seal(extra, meta.store_id)
+                sealed[extra.kid or ""] = self._vault.seal(extra)
             before = [k.record for k in keys]
-            after = step(before, self._fresh_factory(meta, sealed))
+            after = step(before, self._vault.fresh_factory(self._policy, sealed))
             if after == before:
                 return None
             changes.extend(_diff(before, after))
@@ -538,37 +489,16 @@ class KeyManager:
         for kid, old, new in changes:
             # An audit trail of the lifecycle: kids are public, nothing secret is logged.
             log.info("jwtkit.keys: key %s %s -> %s in %s", kid, old, new, self._store.label)
-        view = self._build_view(meta, keys, None)
-        self._cache.install(view)
-        return view
+        return self._install(meta, keys)
 
     def _load(self, prev: KeyView | None) -> KeyView:
         meta, keys = self._store.read()
-        return self._build_view(meta, keys, prev)
+        return self._vault.build_view(meta, keys, self._policy, prev)
 
-    def _build_view(self, meta: StoreMeta, keys: list[StoredKey], prev: KeyView | None) -> KeyView:
-        records = [k.record for k in keys]
-        lc.validate(records)
-        by_kid = {k.record.kid: k for k in keys}
-        usable = lc.usable(records, self._policy, lc.normalize_now(None))
-        pairs = {r.kid: self._material(by_kid[r.kid], meta) for r in usable}
-        publics = [pairs[r.kid][1] for r in usable]
-        if prev is None:
-            prev = self._cache_view()
-        if prev is not None and _same_keys(prev.keyset, publics):
-            keyset = prev.keyset
-        else:
-            keyset = KeySet(publics)
-        active = next((pairs[r.kid][0] for r in usable if r.state == lc.ACTIVE), None)
-        with self._materials_lock:
-            for kid in list(self._materials):
-                if kid not in by_kid:
-                    del self._materials[kid]
-        records.sort(key=lambda r: (r.created_at, r.kid))
-        return KeyView(meta.generation, tuple(records), active, keyset)
-
-    def _cache_view(self) -> KeyView | None:
-        return self._cache._view
+    def _install(self, meta: StoreMeta, keys: list[StoredKey]) -> KeyView:
+        view = self._vault.build_view(meta, keys, self._policy, self._cache.peek())
+        self._cache.install(view)
+        return view
 
 
 def _diff(before: list[KeyRecord], after: list[KeyRecord]) -> list[tuple[str, str, str]]:
@@ -581,57 +511,5 @@ def _diff(before: list[KeyRecord], after: list[KeyRecord]) -> list[tuple[str, st
     return out
 
 
-def _same_keys(keyset: KeySet, keys: list[Key]) -> bool:
-    current = list(keyset)
-    return len(current) == len(keys) and all(a is b for a, b in zip(current, keys, strict=True))
-
-
 def _active(view: KeyView) -> KeyRecord | None:
     return next((r for r in view.records if r.state == lc.ACTIVE), None)
-
-
-def _parse_private(text: str, kid: str) -> Key:
-    try:
-        key = Key.from_jwk(text)
-    except (InvalidKeyError, UnsupportedAlgorithmError, ValueError) as exc:
-        raise CorruptStoreError(f"key {kid!r} holds unusable key material") from exc
-    if key.kid != kid or not key.has_private:
-        raise CorruptStoreError(f"key {kid!r} holds key material for another key")
-    return key
-
-
-def _attach(store: Store, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
-    """Initialize or check the store against the master key; migrate older schemas."""
-    meta = store.load_meta()
-    if meta is None:
-        salt, params = secrets.token_bytes(16), ScryptParams()
-        store_id = uuid.uuid4().hex
-        master = _derive(spec, salt, params)
-        meta = store.initialize(
-            StoreMeta(
-                store_id=store_id,
-                schema_version=SCHEMA_VERSION,
-                kdf_salt=salt,
-                kdf=params,
-                check=make_check(master, store_id=store_id),
-            )
-        )
-        if meta.kdf_salt != salt or meta.kdf != params:
-            master = _derive(spec, meta.kdf_salt, meta.kdf)
-    else:
-        master = _derive(spec, meta.kdf_salt, meta.kdf)
-    if not master.check(meta.check, store_id=meta.store_id):
-        raise MasterKeyError(
-            f"{store.label}: the master key does not match this key store (wrong key or "
-            "passphrase, or the store was rewrapped with a new one)"
-        )
-    if meta.schema_version < SCHEMA_VERSION:
-        store.migrate()
-        meta, _ = store.read()
-    return master, meta
-
-
-def _derive(spec: MasterKeySpec, salt: bytes, params: ScryptParams) -> MasterKey:
-    if spec.key is not None:
-        return spec.key
-    return MasterKey(params.derive(spec.passphrase or b"", salt))

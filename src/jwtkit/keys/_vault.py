@@ -1,0 +1,189 @@
+"""The master key side of a KeyManager: attach to a store, seal and open key material.
+
+:func:`attach` initializes a new store (store id, KDF salt, check value) or checks the master
+key against an existing one, and upgrades older schemas. A :class:`Vault` seals new private
+keys, opens stored ones (caching the parsed keys by ciphertext, so a cache refresh does not
+re-parse unchanged keys) and builds the :class:`KeyView` that signers and verifiers use.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import uuid
+from datetime import datetime
+
+from jwtkit import Key, KeySet
+from jwtkit.errors import (
+    CorruptStoreError,
+    InvalidKeyError,
+    KeyStoreError,
+    MasterKeyError,
+    UnsupportedAlgorithmError,
+)
+
+from . import _lifecycle as lc
+from ._cache import KeyView
+from ._crypto import MasterKey, MasterKeySpec, ScryptParams, make_check
+from ._lifecycle import KeyRecord, RotationPolicy
+from ._store import SCHEMA_VERSION, Store, StoredKey, StoreMeta
+
+__all__ = ["Vault", "attach", "parse_private"]
+
+
+class Vault:
+    """The master key of one store plus a cache of decrypted keys (by kid and ciphertext)."""
+
+    def __init__(self, master: MasterKey, store_id: str) -> None:
+        self.master = master
+        self.store_id = store_id
+        self._materials: dict[str, tuple[bytes, Key, Key]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, meta: StoreMeta) -> None:
+        """Refuse to read or write with a master key the store no longer uses.
+
+        Raises:
+            MasterKeyError: the store was rewrapped (by another process) since opening.
+        """
+        if not self.master.check(meta.check, store_id=meta.store_id):
+            raise MasterKeyError(
+                "the store's master key changed (rewrapped elsewhere?): reopen with the new one"
+            )
+
+    def seal(self, key: Key) -> bytes:
+        """Encrypt ``key``'s private JWK for this store."""
+        plaintext = json.dumps(key.to_jwk(private=True), sort_keys=True).encode()
+        return self.master.seal(plaintext, store_id=self.store_id, kid=key.kid or "")
+
+    def open(self, stored: StoredKey) -> bytes:
+        """Decrypt a stored key's private JWK (JSON bytes)."""
+        return self.master.open(stored.sealed, store_id=self.store_id, kid=stored.record.kid)
+
+    def material(self, stored: StoredKey, meta: StoreMeta) -> tuple[Key, Key]:
+        """Return the (private, public) keys of a stored key, parsed once per ciphertext."""
+        kid = stored.record.kid
+        with self._lock:
+            cached = self._materials.get(kid)
+        if cached is not None and cached[0] == stored.sealed:
+            return cached[1], cached[2]
+        try:
+            plaintext = self.open(stored)
+        except CorruptStoreError:
+            self.check(meta)
+            raise
+        key = parse_private(plaintext.decode(), kid)
+        pair = (key, key.public())
+        with self._lock:
+            self._materials[kid] = (stored.sealed, *pair)
+        return pair
+
+    def fresh_factory(self, policy: RotationPolicy, sealed: dict[str, bytes]) -> lc.Fresh:
+        """Return a factory of new pending keys that records each one's ciphertext."""
+
+        def fresh(now: datetime) -> KeyRecord:
+            try:
+                key = Key.generate(policy.alg, size=policy.key_size)
+            except (UnsupportedAlgorithmError, InvalidKeyError) as exc:
+                raise KeyStoreError(f"cannot generate a {policy.alg} key: {exc}") from exc
+            key = key.with_kid(key.thumbprint())
+            kid = key.kid or ""
+            sealed[kid] = self.seal(key)
+            with self._lock:
+                self._materials[kid] = (sealed[kid], key, key.public())
+            return KeyRecord(kid=kid, alg=policy.alg, state=lc.PENDING, created_at=now)
+
+        return fresh
+
+    def build_view(
+        self,
+        meta: StoreMeta,
+        keys: list[StoredKey],
+        policy: RotationPolicy,
+        prev: KeyView | None,
+    ) -> KeyView:
+        """Make the signing/verifying snapshot of ``keys``.
+
+        The KeySet of ``prev`` is reused when the usable public keys are the same objects,
+        because ``Verifier`` caches prepared keys by KeySet identity.
+        """
+        records = sorted((k.record for k in keys), key=lambda r: (r.created_at, r.kid))
+        lc.validate(records)
+        by_kid = {k.record.kid: k for k in keys}
+        usable = lc.usable(records, policy, lc.normalize_now(None))
+        pairs = {r.kid: self.material(by_kid[r.kid], meta) for r in usable}
+        publics = [pairs[r.kid][1] for r in usable]
+        if prev is not None and _same_keys(prev.keyset, publics):
+            keyset = prev.keyset
+        else:
+            keyset = KeySet(publics)
+        active = next((pairs[r.kid][0] for r in usable if r.state == lc.ACTIVE), None)
+        with self._lock:
+            for kid in list(self._materials):
+                if kid not in by_kid:
+                    del self._materials[kid]
+        return KeyView(meta.generation, tuple(records), active, keyset)
+
+
+def _same_keys(keyset: KeySet, keys: list[Key]) -> bool:
+    current = list(keyset)
+    return len(current) == len(keys) and all(a is b for a, b in zip(current, keys, strict=True))
+
+
+def parse_private(text: str, kid: str) -> Key:
+    """Parse a stored or backed-up private JWK and check it belongs to ``kid``.
+
+    Raises:
+        CorruptStoreError: not a usable private key, or one with another kid.
+    """
+    try:
+        key = Key.from_jwk(text)
+    except (InvalidKeyError, UnsupportedAlgorithmError, ValueError) as exc:
+        raise CorruptStoreError(f"key {kid!r} holds unusable key material") from exc
+    if key.kid != kid or not key.has_private:
+        raise CorruptStoreError(f"key {kid!r} holds key material for another key")
+    return key
+
+
+def attach(store: Store, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
+    """Initialize or check the store against the master key; migrate older schemas.
+
+    Raises:
+        MasterKeyError: the master key does not open this store.
+        SchemaVersionError: the store is newer than this jwtkit.
+    """
+    meta = store.load_meta()
+    if meta is None:
+        salt, params = secrets.token_bytes(16), ScryptParams()
+        store_id = uuid.uuid4().hex
+        master = _derive(spec, salt, params)
+        meta = store.initialize(
+            StoreMeta(
+                store_id=store_id,
+                schema_version=SCHEMA_VERSION,
+                kdf_salt=salt,
+                kdf=params,
+                check=make_check(master, store_id=store_id),
+            )
+        )
+        if meta.kdf_salt != salt or meta.kdf != params:
+            # Another process initialized the store first, with its own salt.
+            master = _derive(spec, meta.kdf_salt, meta.kdf)
+    else:
+        master = _derive(spec, meta.kdf_salt, meta.kdf)
+    if not master.check(meta.check, store_id=meta.store_id):
+        raise MasterKeyError(
+            f"{store.label}: the master key does not match this key store (wrong key or "
+            "passphrase, or the store was rewrapped with a new one)"
+        )
+    if meta.schema_version < SCHEMA_VERSION:
+        store.migrate()
+        meta, _ = store.read()
+    return master, meta
+
+
+def _derive(spec: MasterKeySpec, salt: bytes, params: ScryptParams) -> MasterKey:
+    if spec.key is not None:
+        return spec.key
+    return MasterKey(params.derive(spec.passphrase or b"", salt))
