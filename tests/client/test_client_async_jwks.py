@@ -11,7 +11,13 @@ from client_support import AUDIENCE, ISSUER, FakeClock, HTTPTestServer, Reply
 
 from jwtkit import Key, Signer
 from jwtkit.client import AsyncJWKSClient, AsyncVerifier
-from jwtkit.errors import ExpiredTokenError, JWKSFetchError, KeyNotFoundError, MalformedTokenError
+from jwtkit.errors import (
+    ExpiredTokenError,
+    JWKSFetchError,
+    KeyNotFoundError,
+    MalformedTokenError,
+    UnsupportedAlgorithmError,
+)
 
 
 def make_client(server: HTTPTestServer, clock: FakeClock, **options: object) -> AsyncJWKSClient:
@@ -150,13 +156,17 @@ def test_async_verifier_verifies_and_follows_rotation(
     assert server.count == 2
 
 
-def test_async_verifier_refuses_a_string_of_algorithms(
+def test_async_verifier_checks_its_options_at_construction(
     server: HTTPTestServer, clock: FakeClock
 ) -> None:
     async def scenario() -> None:
         async with make_client(server, clock) as client:
             with pytest.raises(TypeError):
                 AsyncVerifier(client, algorithms="ES256")
+            with pytest.raises(UnsupportedAlgorithmError):
+                AsyncVerifier(client, algorithms=["none"])
+            with pytest.raises(ValueError):
+                AsyncVerifier(client, algorithms=[])
 
     asyncio.run(scenario())
 

@@ -61,8 +61,8 @@ class AsyncVerifier:
         claims = await verifier.verify_async(token)
 
     Raises:
-        (from ``verify_async``) InvalidTokenError for a rejected token, JWKSFetchError when
-        no keys can be obtained.
+        UnsupportedAlgorithmError, ValueError, TypeError: at construction, for bad options
+            (the same checks as ``Verifier``).
     """
 
     def __init__(
@@ -91,11 +91,14 @@ class AsyncVerifier:
             "max_age": max_age,
             "typ": typ,
         }
-        self._bound: tuple[KeySet, Verifier] | None = None
+        # Build one Verifier now so a bad option (an unknown or forbidden algorithm, a wrong
+        # type) fails at construction, not on the first request.
+        empty = KeySet([])
+        self._bound: tuple[KeySet, Verifier] = (empty, Verifier(empty, **self._options))
 
     def _verifier_for(self, keyset: KeySet) -> Verifier:
         bound = self._bound
-        if bound is not None and bound[0] is keyset:
+        if bound[0] is keyset:
             return bound[1]
         verifier = Verifier(keyset, **self._options)
         self._bound = (keyset, verifier)
