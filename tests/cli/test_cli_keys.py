@@ -246,3 +246,17 @@ def test_list_in_colour(store: Store) -> None:
     assert res.code == 0, res.stderr
     assert "\x1b[" in res.stdout
     assert "pending" in res.stdout
+
+
+def test_store_options_after_the_subcommand(store: Store, tmp_path: Path) -> None:
+    key_file = tmp_path / "master.key"
+    key_file.write_text(store.master_key + "\n")
+    env = {"JWTKIT_MASTER_KEY": "", "JWTKIT_STORE": f"sqlite:///{tmp_path / 'other.db'}"}
+    res = run_cli("keys", "list", "--store", store.url, "--master-key-file", key_file, env=env)
+    assert res.code == 0, res.stderr
+    assert "pending" in res.stdout
+    wrong_first = run_cli(
+        "keys", "--store", f"sqlite:///{tmp_path / 'nope.db'}", "list", "--store", store.url,
+        "--master-key-file", key_file, env=env,
+    )  # fmt: skip
+    assert wrong_first.code == 0, wrong_first.stderr

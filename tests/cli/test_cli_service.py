@@ -203,3 +203,12 @@ def test_serve_port_in_use(env: dict[str, str]) -> None:
     assert res.stderr.strip().splitlines()[-1] == (
         f"error: the token service could not start on 127.0.0.1:{port} (see the log above)"
     )
+
+
+def test_store_after_the_subcommand(env: dict[str, str], tmp_path: Path) -> None:
+    other = {**env, "JWTKIT_STORE": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
+    added = run_cli("user", "add", "dave", "--store", env["JWTKIT_STORE"], "--password-stdin",
+                    stdin="pw-dave-1\n", env=other)  # fmt: skip
+    assert added.code == 0, added.stderr
+    listed = run_cli("user", "list", "--json", env=env).json()
+    assert [u["username"] for u in listed] == ["dave"]

@@ -23,8 +23,11 @@ __all__ = [
     "master_key_configured",
     "open_manager",
     "redact",
+    "remember_store",
     "require_existing",
     "store_options",
+    "store_overrides",
+    "store_params",
 ]
 
 DEFAULT_STORE = "sqlite:///jwtkit.db"
@@ -47,6 +50,52 @@ def store_options(f: F) -> F:
         help="Key store: sqlite:///PATH, postgresql://... or memory:// (env JWTKIT_STORE).",
     )(f)
     return f
+
+
+def remember_store(ctx: click.Context, store: str, master_key_file: Path | None) -> None:
+    """Record the group-level store options for the subcommand (``ctx.meta`` is shared)."""
+    ctx.meta["jwtkit.store"] = {"store": store, "master_key_file": master_key_file}
+
+
+def store_params(ctx: click.Context) -> tuple[str, Path | None]:
+    """Return the store URL and master key file in effect for this command."""
+    params = ctx.meta["jwtkit.store"]
+    return params["store"], params["master_key_file"]
+
+
+def _override(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta["jwtkit.store"][name] = value
+
+    return callback
+
+
+def store_overrides(*, master_key: bool = True) -> Callable[[F], F]:
+    """Accept ``--store``/``--master-key-file`` after the subcommand name as well.
+
+    ``jwtkit keys --store URL list`` and ``jwtkit keys list --store URL`` both work; the
+    subcommand's value wins.
+    """
+
+    def decorate(f: F) -> F:
+        if master_key:
+            f = click.option(
+                "--master-key-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                expose_value=False,
+                callback=_override("master_key_file"),
+                help="File holding the master key (else JWTKIT_MASTER_KEY).",
+            )(f)
+        return click.option(
+            "--store",
+            metavar="URL",
+            expose_value=False,
+            callback=_override("store"),
+            help="Store URL (default: JWTKIT_STORE, else sqlite:///jwtkit.db).",
+        )(f)
+
+    return decorate
 
 
 def redact(url: str) -> str:

@@ -11,7 +11,7 @@ import click
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, note, read_password, use_color
 from jwtkit.cli._render import render_table
-from jwtkit.cli._store import DEFAULT_STORE
+from jwtkit.cli._store import DEFAULT_STORE, remember_store, store_overrides, store_params
 from jwtkit.cli.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def load_server() -> Any:
 @contextmanager
 def _accounts(ctx: click.Context) -> Iterator[Accounts]:
     server = load_server()
-    accounts = server.Accounts.open(ctx.find_root().meta["jwtkit.accounts_store"])
+    accounts = server.Accounts.open(store_params(ctx)[0])
     try:
         yield accounts
     except server.AccountError as exc:
@@ -57,10 +57,6 @@ def _store_option(f: Any) -> Any:
     )(f)
 
 
-def _remember_store(ctx: click.Context, store: str) -> None:
-    ctx.meta["jwtkit.accounts_store"] = store
-
-
 def _when(value: Any) -> str:
     return str(value.strftime("%Y-%m-%d %H:%M"))
 
@@ -75,7 +71,7 @@ def _when(value: Any) -> str:
 @click.pass_context
 def user(ctx: click.Context, store: str) -> None:
     """Manage the users who log in to the token service (password grant)."""
-    _remember_store(ctx, store)
+    remember_store(ctx, store, None)
 
 
 @user.command(
@@ -86,6 +82,7 @@ def user(ctx: click.Context, store: str) -> None:
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, help="Role claim for the user's tokens.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@store_overrides(master_key=False)
 @click.pass_context
 def user_add(
     ctx: click.Context, username: str, roles: tuple[str, ...], password_stdin: bool
@@ -100,6 +97,7 @@ def user_add(
 
 @user.command("list", epilog="\b\nExample:\n  jwtkit user list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@store_overrides(master_key=False)
 @click.pass_context
 def user_list(ctx: click.Context, as_json: bool) -> None:
     """List users, their roles and whether they are disabled."""
@@ -134,6 +132,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 
 @user.command("disable", epilog="\b\nExample:\n  jwtkit user disable alice")
 @click.argument("username")
+@store_overrides(master_key=False)
 @click.pass_context
 def user_disable(ctx: click.Context, username: str) -> None:
     """Disable USERNAME: no new logins, and their refresh tokens stop working."""
@@ -154,7 +153,7 @@ def user_disable(ctx: click.Context, username: str) -> None:
 @click.pass_context
 def client(ctx: click.Context, store: str) -> None:
     """Manage OAuth clients (applications and service accounts) of the token service."""
-    _remember_store(ctx, store)
+    remember_store(ctx, store, None)
 
 
 @client.command(
@@ -168,6 +167,7 @@ def client(ctx: click.Context, store: str) -> None:
 @click.option("--grant", "grants", multiple=True, type=click.Choice(GRANTS), help="Grant type.")
 @click.option("--public", is_flag=True, help="A client without a secret (browser/native app).")
 @click.option("--secret-stdin", is_flag=True, help="Read the secret from stdin, not generated.")
+@store_overrides(master_key=False)
 @click.pass_context
 def client_add(
     ctx: click.Context,
@@ -202,6 +202,7 @@ def client_add(
 
 @client.command("list", epilog="\b\nExample:\n  jwtkit client list --json")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@store_overrides(master_key=False)
 @click.pass_context
 def client_list(ctx: click.Context, as_json: bool) -> None:
     """List clients with their scopes, grants and status (never their secrets)."""
@@ -239,6 +240,7 @@ def client_list(ctx: click.Context, as_json: bool) -> None:
 
 @client.command("disable", epilog="\b\nExample:\n  jwtkit client disable billing")
 @click.argument("client_id")
+@store_overrides(master_key=False)
 @click.pass_context
 def client_disable(ctx: click.Context, client_id: str) -> None:
     """Disable CLIENT_ID: it can no longer authenticate or refresh tokens."""

@@ -15,7 +15,10 @@ from jwtkit.cli._store import (
     master_key_configured,
     open_manager,
     redact,
+    remember_store,
     store_options,
+    store_overrides,
+    store_params,
 )
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import MasterKeyError
@@ -65,8 +68,8 @@ def _policy(alg: str | None) -> RotationPolicy | None:
 
 
 def _manager(ctx: click.Context, alg: str | None = None) -> KeyManager:
-    params = ctx.find_root().meta["jwtkit.store"]
-    manager = open_manager(params["store"], params["master_key_file"], policy=_policy(alg))
+    url, key_file = store_params(ctx)
+    manager = open_manager(url, key_file, policy=_policy(alg))
     ctx.call_on_close(manager.close)
     return manager
 
@@ -102,7 +105,7 @@ def _new_master_key(out: Path | None) -> tuple[str, bool]:
 @click.pass_context
 def keys(ctx: click.Context, store: str, master_key_file: Path | None) -> None:
     """Manage the signing-key store: create, list, rotate, revoke, publish, back up."""
-    ctx.meta["jwtkit.store"] = {"store": store, "master_key_file": master_key_file}
+    remember_store(ctx, store, master_key_file)
 
 
 @keys.command(
@@ -117,6 +120,7 @@ def keys(ctx: click.Context, store: str, master_key_file: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a newly generated master key to this file (0600) instead of stdout.",
 )
+@store_overrides()
 @click.pass_context
 def init(ctx: click.Context, alg: str | None, master_key_out: Path | None) -> None:
     """Create the key store with an active and a pending key.
@@ -126,8 +130,7 @@ def init(ctx: click.Context, alg: str | None, master_key_out: Path | None) -> No
     """
     from jwtkit.keys import KeyManager  # lazy import
 
-    params = ctx.find_root().meta["jwtkit.store"]
-    url, key_file = params["store"], params["master_key_file"]
+    url, key_file = store_params(ctx)
     shown = None
     if master_key_configured(key_file) or url.startswith("memory:"):
         manager = KeyManager.open(url, master_key_file=key_file, policy=_policy(alg))
@@ -160,6 +163,7 @@ def init(ctx: click.Context, alg: str | None, master_key_out: Path | None) -> No
     epilog="\b\nExamples:\n  jwtkit keys list\n  jwtkit keys list --json | jq '.[].kid'",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@store_overrides()
 @click.pass_context
 def list_keys(ctx: click.Context, as_json: bool) -> None:
     """Show every key: kid, algorithm, state and lifecycle dates."""
@@ -184,6 +188,7 @@ def list_keys(ctx: click.Context, as_json: bool) -> None:
 
 @keys.command(epilog="\b\nExample:\n  jwtkit keys rotate --alg EdDSA")
 @click.option("--alg", type=click.Choice(SIGNING_ALGS), help="Algorithm of the new pending key.")
+@store_overrides()
 @click.pass_context
 def rotate(ctx: click.Context, alg: str | None) -> None:
     """Activate the pending key; the old key keeps verifying until its tokens expire."""
@@ -195,6 +200,7 @@ def rotate(ctx: click.Context, alg: str | None) -> None:
 @keys.command(epilog="\b\nExample:\n  jwtkit keys revoke 3Zk9...Q --yes")
 @click.argument("kid")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@store_overrides()
 @click.pass_context
 def revoke(ctx: click.Context, kid: str, yes: bool) -> None:
     """Revoke KID: it stops verifying at once and leaves the JWKS (no undo)."""
@@ -214,6 +220,7 @@ def revoke(ctx: click.Context, kid: str, yes: bool) -> None:
 
 
 @keys.command(epilog="\b\nExample:\n  jwtkit keys jwks > public/.well-known/jwks.json")
+@store_overrides()
 @click.pass_context
 def jwks(ctx: click.Context) -> None:
     """Print the JWKS verifiers must trust now (pending, active, retired keys)."""
@@ -227,6 +234,7 @@ def jwks(ctx: click.Context) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--passphrase-stdin", is_flag=True, help="Read the passphrase from stdin.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@store_overrides()
 @click.pass_context
 def backup(ctx: click.Context, file: Path, passphrase_stdin: bool, force: bool) -> None:
     """Write every key, encrypted under a passphrase, to FILE (mode 0600)."""
@@ -251,6 +259,7 @@ def backup(ctx: click.Context, file: Path, passphrase_stdin: bool, force: bool) 
 @click.option("--passphrase-stdin", is_flag=True, help="Read the passphrase from stdin.")
 @click.option("--master-key-out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@store_overrides()
 @click.pass_context
 def restore(
     ctx: click.Context, file: Path, passphrase_stdin: bool, master_key_out: Path | None, yes: bool
@@ -261,8 +270,7 @@ def restore(
     """
     from jwtkit.keys import KeyManager  # lazy import
 
-    params = ctx.find_root().meta["jwtkit.store"]
-    url, key_file = params["store"], params["master_key_file"]
+    url, key_file = store_params(ctx)
     _confirm(yes, f"Restore the keys from {file} into {redact(url)}?")
     passphrase = read_password("backup passphrase", from_stdin=passphrase_stdin, confirm=False)
     fresh, show = None, False
@@ -292,6 +300,7 @@ def restore(
 )
 @click.option("--master-key-out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@store_overrides()
 @click.pass_context
 def rewrap(
     ctx: click.Context, new_master_key_file: Path | None, master_key_out: Path | None, yes: bool
@@ -306,11 +315,11 @@ def rewrap(
     if new_master_key_file is not None:
         manager.rewrap(read_source(str(new_master_key_file), "master key file").strip())
         note("rewrapped every key under the master key from " + str(new_master_key_file))
-        emit_json({"store": redact(ctx.find_root().meta["jwtkit.store"]["store"])})
+        emit_json({"store": redact(store_params(ctx)[0])})
         return
     fresh, show = _new_master_key(master_key_out)
     manager.rewrap(fresh)
-    result: dict[str, Any] = {"store": redact(ctx.find_root().meta["jwtkit.store"]["store"])}
+    result: dict[str, Any] = {"store": redact(store_params(ctx)[0])}
     if show:
         result["master_key"] = fresh
         note("rewrapped; " + MASTER_KEY_NOTICE.replace("no master key was configured, so a", "a"))
