@@ -6,6 +6,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jwtkit.errors import CorruptStoreError, KeyStateError
 from jwtkit.keys import KeyRecord, RotationPolicy
@@ -191,3 +193,52 @@ def test_normalize_now() -> None:
         lc.normalize_now(datetime(2026, 1, 1))
     with pytest.raises(TypeError):
         lc.normalize_now("2026")  # type: ignore[arg-type]
+
+
+Op = tuple[str, int, int]
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["ensure", "rotate", "revoke", "maintain"]),
+        st.integers(min_value=0, max_value=40),  # hours to advance before the op
+        st.integers(min_value=0, max_value=20),  # which key to revoke
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops)
+def test_lifecycle_invariants_hold_for_any_sequence(sequence: list[Op]) -> None:
+    """Whatever happens: at most one active key, and after ensure-type ops exactly one active
+    key plus a pending one; no usable key disappears before its verification window ends."""
+    policy = RotationPolicy(rotation_period=timedelta(hours=24))
+    f = Factory()
+    ring: list[KeyRecord] = []
+    now = T0
+    for op, hours, pick in sequence:
+        now += timedelta(hours=hours)
+        before = {r.kid: r for r in ring}
+        if op == "ensure":
+            ring = lc.ensure(ring, policy, now, f)
+        elif op == "rotate":
+            ring = lc.rotate(ring, policy, now, f)
+        elif op == "maintain":
+            ring = lc.maintain(ring, policy, now, f)
+        elif ring:
+            ring = lc.revoke(ring, ring[pick % len(ring)].kid, policy, now, f)
+        lc.validate(ring)
+        if ring:
+            assert [r.state for r in ring].count("active") == 1
+            assert any(r.state == "pending" for r in ring)
+        after = {r.kid: r for r in ring}
+        for kid, old in before.items():
+            if kid in after:
+                # States only move forward.
+                order = ["pending", "active", "retired", "revoked"]
+                assert order.index(after[kid].state) >= order.index(old.state)
+            else:
+                # Only retired keys past their window are ever removed.
+                assert old.state == "retired"
+                assert old.retired_at is not None
+                assert now >= old.retired_at + policy.verification_window
