@@ -30,7 +30,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+text = st.text(st.characters(codec="utf-8"), max_size=20)
 scalars = (
     st.none()
     | st.booleans()
