@@ -170,3 +170,21 @@ def test_bearer_prefix_jwks_as_key_and_debug_env(
     assert debug.code == 1
     assert "Traceback" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1].startswith("error: malformed token")
+
+
+def test_subject_max_age_and_bad_claim_types(es256: tuple[Path, Path, str]) -> None:
+    private, public, _ = es256
+    token = _sign(private, "--sub", "bob")
+    assert _fail(token, "--key", public, "--sub", "alice") == (
+        "error: wrong subject 'bob' (expected 'alice')"
+    )
+    old = _sign(private, "--claim", f"iat:={int(time.time()) - 7300}")
+    line = _fail(old, "--key", public, "--max-age", "1h")
+    assert line == "error: token is too old: issued 2 hours ago (over --max-age)"
+    future = _sign(private, "--claim", f"iat:={int(time.time()) + 7300}")
+    assert (
+        _fail(future, "--key", public) == "error: token not valid yet: iat is 2 hours in the future"
+    )
+    bad = _sign(private, "--claim", "exp=soon")
+    line = _fail(bad, "--key", public)
+    assert line.startswith("error: invalid claim: ") and "'exp'" in line

@@ -36,6 +36,7 @@ class Expectations(NamedTuple):
     issuer: str | None = None
     audience: str | None = None
     key_kids: Sequence[str] = ()
+    subject: str | None = None
 
 
 def _quote(value: Any) -> str:
@@ -82,7 +83,14 @@ def _claims_message(
         if got is None:
             return f"token has no issuer (expected {e.issuer!r})"
         return f"wrong issuer {_quote(got)} (expected {e.issuer!r})"
-    return f"invalid claim {exc.claim!r}: {exc}"
+    if exc.claim == "sub" and e.subject is not None and isinstance(claims.get("sub"), str):
+        return f"wrong subject {_quote(claims['sub'])} (expected {e.subject!r})"
+    text = str(exc)
+    return (
+        f"invalid claim: {text}"
+        if repr(exc.claim) in text
+        else f"invalid claim {exc.claim!r}: {text}"
+    )
 
 
 def explain(

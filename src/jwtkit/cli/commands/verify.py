@@ -156,7 +156,7 @@ def verify(
     try:
         header, claims = verifier.verify_complete(token, now=now)
     except InvalidTokenError as exc:
-        expect = Expectations(algorithms, iss, aud, _kids(keys))
+        expect = Expectations(algorithms, iss, aud, _kids(keys), sub)
         raise CLIError(explain(exc, header, claims, expect, now), ExitStatus.INVALID_TOKEN) from exc
     emit_json({"header": header, "claims": claims} if complete else claims)
     kid = header.get("kid") or next(iter(_kids(keys)), None)
