@@ -78,9 +78,13 @@ class PostgresStore(SQLStore):
             if conn is not None:
                 conn.close()
             self._conn = None
-            conn = self._psycopg.connect(
-                self._url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT
-            )
+            options: dict[str, Any] = {}
+            if "connect_timeout" not in self._url:
+                options["connect_timeout"] = _CONNECT_TIMEOUT
+            conn = self._psycopg.connect(self._url, autocommit=True, **options)
+            # The locking protocol (FOR UPDATE, then read the keys) relies on READ COMMITTED
+            # taking a fresh snapshot per statement, whatever the server's default is.
+            conn.isolation_level = self._psycopg.IsolationLevel.READ_COMMITTED
             self._conn = conn
         return conn
 
