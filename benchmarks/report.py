@@ -36,10 +36,22 @@ def _goal(
     *,
     lower_is_better: bool = True,
     best_case: float | None = None,
+    at_min: float | None = None,
 ) -> dict[str, Any]:
-    """One goal row; ``best_case`` is the ratio of the favourable quartiles of the two cells."""
+    """One goal row.
+
+    ``value`` is the ratio of medians; ``best_case`` the ratio of the favourable quartiles
+    (to tell a miss from noise); ``at_min`` the ratio of the fastest samples, the steadiest
+    estimate of intrinsic cost on a shared machine, reported beside the median.
+    """
     if value is None:
-        return {"goal": name, "value": None, "limit": limit, "status": "not measured"}
+        return {
+            "goal": name,
+            "value": None,
+            "at_min": None,
+            "limit": limit,
+            "status": "not measured",
+        }
     met = value <= limit if lower_is_better else value >= limit
     if met:
         status = "met"
@@ -48,7 +60,10 @@ def _goal(
         if best_case is not None and (best_case <= limit if lower_is_better else False):
             # The quartile ranges overlap the limit: this run cannot tell a miss from noise.
             status += " (within noise)"
-    return {"goal": name, "value": value, "limit": limit, "status": status}
+    if at_min is not None:
+        ok_min = at_min <= limit if lower_is_better else at_min >= limit
+        status += "; met at the minimum" if ok_min else "; missed at the minimum too"
+    return {"goal": name, "value": value, "at_min": at_min, "limit": limit, "status": status}
 
 
 def _ratio_goal(
@@ -59,6 +74,7 @@ def _ratio_goal(
         mine["median_us"] / base["median_us"],
         limit,
         best_case=mine["q1_us"] / base["q3_us"],
+        at_min=mine["min_us"] / base["min_us"],
     )
 
 
@@ -110,26 +126,22 @@ def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     if speedups:
         low = min(speedups)
-        goals.append(
-            _goal(f"cached verify speed-up (lowest: {low[1]})", low[0], 10.0, lower_is_better=False)
-        )
+        name = f"cached verify speed-up (lowest: {low[1]})"
+        goals.append(_goal(name, low[0], 10.0, lower_is_better=False))
     else:
         goals.append(_goal("cached verify speed-up", None, 10.0, lower_is_better=False))
     rows = result.get("startup", {}).get("rows", {})
-    base = rows.get("python -c pass", {}).get("median_ms")
     imp, pyjwt = rows.get("python -c 'import jwtkit'"), rows.get("python -c 'import jwt' (PyJWT)")
     if imp and pyjwt:
-        goals.append(
-            _goal("import jwtkit x import jwt", imp["median_ms"] / pyjwt["median_ms"], 0.5)
-        )
-    cli = rows.get("jwtkit verify (ES256, PEM key)")
-    goals.append(
-        _goal(
-            "jwtkit verify x python -c pass",
-            cli["median_ms"] / base if cli and base else None,
-            4.0,
-        )
-    )
+        ratio = imp["median_ms"] / pyjwt["median_ms"]
+        at_min = imp["min_ms"] / pyjwt["min_ms"]
+        goals.append(_goal("import jwtkit x import jwt", ratio, 0.5, at_min=at_min))
+    cli, bare = rows.get("jwtkit verify (ES256, PEM key)"), rows.get("python -c pass")
+    if cli and bare:
+        ratio, at_min = cli["median_ms"] / bare["median_ms"], cli["min_ms"] / bare["min_ms"]
+        goals.append(_goal("jwtkit verify x python -c pass", ratio, 4.0, at_min=at_min))
+    else:
+        goals.append(_goal("jwtkit verify x python -c pass", None, 4.0))
     service_rows = result.get("service", {}).get("rows", [])
     if service_rows:
         errors = sum(r["errors"] for r in service_rows)
@@ -178,12 +190,17 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         "",
         "## Goals (issue 6)",
         "",
-        "| goal | value | limit | status |",
-        "|---|---:|---:|---|",
+        "Ratios of medians (as issue 6 asks) and of the fastest samples (`at min`, the "
+        "steadiest estimate when other work shares the machine). `within noise`: the "
+        "quartile ranges of the two cells overlap the limit.",
+        "",
+        "| goal | ratio | at min | limit | status |",
+        "|---|---:|---:|---:|---|",
     ]
     for g in result["goals"]:
         value = "" if g["value"] is None else f"{g['value']:.2f}"
-        out.append(f"| {g['goal']} | {value} | {g['limit']} | {g['status']} |")
+        at_min = "" if g.get("at_min") is None else f"{g['at_min']:.2f}"
+        out.append(f"| {g['goal']} | {value} | {at_min} | {g['limit']} | {g['status']} |")
     out += [
         "",
         "## Sign and verify",

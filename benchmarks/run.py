@@ -50,8 +50,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few short rounds, 4 cases")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 25, quick 3)")
-    parser.add_argument("--batch-ms", type=float, help="target ms per sample (default 8)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 41, quick 3)")
+    parser.add_argument("--batch-ms", type=float, help="target ms per sample (default 3)")
     parser.add_argument("--cases", help="comma-separated case labels, e.g. HS256,ES256")
     parser.add_argument("--libraries", help="comma-separated library names")
     parser.add_argument("--skip", default="", help="parts to skip: rules,startup,profile,service")
@@ -199,8 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     warnings.simplefilter("ignore")  # Peers' deprecation warnings must not flood the output.
     quick = args.quick
-    rounds = args.rounds or (3 if quick else 25)
-    batch_ms = args.batch_ms or (0.3 if quick else 8.0)
+    rounds = args.rounds or (3 if quick else 41)
+    batch_ms = args.batch_ms or (0.3 if quick else 3.0)
     wanted = args.cases.split(",") if args.cases else (QUICK_CASES if quick else None)
     cases = [c for c in CASES if wanted is None or c.label in wanted]
     libraries = [
