@@ -437,7 +437,7 @@ class KeyManager:
                 )
             rows = []
             for rec, _ in entries:
-                key = materials.get(rec.kid)
+                key = None if rec.state == lc.REVOKED else materials.get(rec.kid)
                 sealed = b"" if key is None else self._vault.seal(key)
                 rows.append(StoredKey(rec, sealed))
             return Change(rows)
