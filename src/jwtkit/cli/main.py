@@ -102,7 +102,8 @@ class JwtkitGroup(click.Group):
         """Run the group; return (or with ``standalone_mode`` exit with) an ExitStatus.
 
         Unlike click's default, usage errors and every library error print as one
-        ``error: ...`` line; ``--debug`` (or JWTKIT_DEBUG=1) re-raises to show the traceback.
+        ``error: ...`` line; ``--debug`` (or JWTKIT_DEBUG=1) prints the traceback before it.
+        The exit status is the same either way.
         """
         debug = _debug_requested(args)
         try:
@@ -115,8 +116,6 @@ class JwtkitGroup(click.Group):
             exc.show()
             status = ExitStatus.USAGE_ERROR
         except Exception as exc:
-            if debug and not isinstance(exc, CLIError | click.ClickException):
-                raise
             status, message = _status_for(exc)
             if debug:
                 import traceback  # lazy: only --debug shows tracebacks
