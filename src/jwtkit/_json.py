@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import re
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_DEPTH", "JSONError", "dumps", "loads_object"]
@@ -38,6 +39,7 @@ _decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_re
 # whitespace scans that a compact JOSE document almost never needs.
 _scan = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]
 _decode = _decoder.decode
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _encoder = json.JSONEncoder(
     separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
 )
@@ -96,7 +98,18 @@ def loads_object(data: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str
         raise JSONError("not valid JSON") from exc
     if type(obj) is not dict:
         raise JSONError("not a JSON object")
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(obj):
+        raise JSONError("string with an unpaired UTF-16 surrogate (RFC 8259 §8.2)")
     return obj
+
+
+def _has_lone_surrogate(obj: dict[str, Any]) -> bool:
+    """Whether any string in ``obj`` holds a surrogate, which UTF-8 cannot encode."""
+    try:
+        _encoder.encode(obj).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def dumps(obj: Any) -> bytes:

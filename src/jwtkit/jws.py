@@ -172,7 +172,7 @@ def _check_header(
     if "b64" in header and header["b64"] is not True:
         raise MalformedTokenError("unencoded payloads (b64=false) are not supported")
     kid = header.get("kid")
-    if kid is not None and type(kid) is not str:
+    if type(kid) is not str and (kid is not None or "kid" in header):
         raise MalformedTokenError("header 'kid' must be a string")
     if typ is not None:
         token_typ = header.get("typ")
@@ -258,15 +258,15 @@ def _verify(
     algorithm = _check_header(header, allowed, typ)
     keyset, verifiers = resolver.resolve(header.get("kid"), algorithm)
     signature = _decode_signature(signature_segment)
+    try:  # only the encoding is checked before the signature; the JSON is parsed after it
+        payload = b64decode(payload_segment)
+    except ValueError as exc:
+        raise MalformedTokenError(f"payload: {exc}") from None
     for verify in verifiers:
         if verify(signing_input, signature):
             break
     else:
         raise InvalidSignatureError("signature verification failed")
-    try:
-        payload = b64decode(payload_segment)
-    except ValueError as exc:
-        raise MalformedTokenError(f"payload: {exc}") from None
     return header, payload, keyset
 
 
