@@ -250,3 +250,36 @@ def test_error_messages_hide_secret_material() -> None:
     with pytest.raises(InvalidKeyError) as info2:
         Key.from_pem(pem)
     assert "TUlJQ0lqQU5CZ2tx" not in str(info2.value)
+
+
+def test_weak_key_met_while_verifying_is_token_error(key_for: Callable[[str], Key]) -> None:
+    """A weak key or a key/alg mismatch found while verifying is an InvalidTokenError that says
+    why (a server answers 401), never an InvalidKeyError escaping at request time."""
+    secret = hashlib.sha256(b"only 32 bytes").digest()
+    weak = Key.from_jwk({"kty": "oct", "k": b64(secret)})
+    token = hmac_token({"alg": "HS512"}, CLAIMS, secret, "sha512")
+    mismatched = encode(CLAIMS, key_for("ES384"))
+    cases: list[tuple[str, Key | KeySet, str]] = [
+        (token, weak, "HS512"),
+        (token, KeySet([weak]), "HS512"),
+        (token, KeySet([weak.with_kid("a")]), "HS512"),
+        (mismatched, key_for("ES256").public(), "ES384"),
+        (mismatched, KeySet([key_for("RS256").public().with_kid("r")]), "ES384"),
+    ]
+    for tok, keys, alg in cases:
+        with pytest.raises(InvalidTokenError) as info:
+            decode(tok, keys, algorithms=[alg], now=NOW)
+        assert not isinstance(info.value, InvalidKeyError)
+        assert str(info.value)
+    with pytest.raises(InvalidTokenError) as weak_info:
+        decode(token, weak, algorithms=["HS512"], now=NOW)
+    assert "64" in str(weak_info.value)
+
+
+def test_weak_hmac_error_says_how_to_make_a_strong_key() -> None:
+    """The refusal names the minimum size and how to generate a strong key."""
+    with pytest.raises(InvalidKeyError) as info:
+        Key.from_secret(b"s" * 20, alg="HS384")
+    message = str(info.value)
+    assert "48" in message
+    assert "Key.generate" in message or "token_bytes" in message
