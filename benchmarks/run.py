@@ -5,7 +5,7 @@ Every (library, case, operation) cell and every security-rule pair is calibrated
 verify with the floor and carry the same claims), then sampled round-robin in one process,
 in a freshly shuffled order per round. Start-up times and the token-service load test follow.
 Results go to ``benchmarks/results/`` (or ``--out``): results.md, results.json, chart.png,
-and profile.md (where ``Verifier.verify`` spends its time, see ``benchmarks.profile``).
+and profile.md (where ``Verifier.verify`` spends its time, see ``benchmarks.hotpath``).
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log("start-up times ...")
         result["startup"] = measure_startup(args.startup_runs or (2 if quick else 15))
     if "profile" not in skip:
-        from benchmarks.profile import profile_cases
+        from benchmarks.hotpath import profile_cases
 
         _log("profiling Verifier.verify ...")
         labels = [c.label for c in cases if c.label in HEADLINE] or [cases[0].label]

@@ -4,7 +4,7 @@ Two views for whoever tunes the core: a stage breakdown (each step of jwtkit's v
 pipeline timed on its own with the same token, against the primitive alone and the floor),
 and the top functions of a cProfile run of ``Verifier.verify``. cProfile adds a fixed cost
 per Python call, so it exaggerates call-heavy code: read its order, trust the stage table
-for sizes. Run ``python -m benchmarks.profile`` (or as part of ``benchmarks.run``); writes
+for sizes. Run ``python -m benchmarks.hotpath`` (or as part of ``benchmarks.run``); writes
 ``profile.md`` beside the other results. Stages use jwtkit internals and are skipped, with a
 note, if those are renamed.
 """
@@ -163,7 +163,7 @@ def profile_cases(labels: Sequence[str], *, batch_ms: float = 2.0, repeats: int 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Profile the headline cases (or ``--cases``) and write ``profile.md``."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.hotpath", description=__doc__)
     parser.add_argument("--cases", default=",".join(HEADLINE), help="comma-separated labels")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args(argv)
