@@ -209,3 +209,16 @@ def test_store_urls_are_shown_without_passwords(url: str, shown: str) -> None:
     from jwtkit.keys._store import redact_url
 
     assert redact_url(url) == shown
+
+
+def test_unknown_old_schema_version_has_no_upgrade_path(sqlite_url: str, master_key: str) -> None:
+    make_store(sqlite_url, master_key)
+    with raw_sql(sqlite_url) as sql:
+        sql("UPDATE jwtkit_meta SET value = '0' WHERE name = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match="no upgrade path"):
+        KeyManager.open(sqlite_url, master_key)
+
+
+def test_backup_into_missing_directory_is_a_key_store_error(tmp_path: Path) -> None:
+    with KeyManager.open("memory://") as km, pytest.raises(KeyStoreError, match="cannot write"):
+        km.export_backup(tmp_path / "missing" / "b.json", "long enough passphrase")
