@@ -260,3 +260,39 @@ def test_store_options_after_the_subcommand(store: Store, tmp_path: Path) -> Non
         "--master-key-file", key_file, env=env,
     )  # fmt: skip
     assert wrong_first.code == 0, wrong_first.stderr
+
+
+def test_restore_refusals_leave_nothing_behind(store: Store, tmp_path: Path) -> None:
+    backup = tmp_path / "b.backup"
+    store.run("backup", "--passphrase-stdin", backup, stdin="a long passphrase\n")
+    existing = run_cli(
+        "keys", "--store", store.url, "restore", backup, "--yes", "--passphrase-stdin",
+        stdin="a long passphrase\n", env={"JWTKIT_MASTER_KEY": ""},
+    )  # fmt: skip
+    assert existing.code == 4
+    assert "already exists" in existing.stderr
+    key_out = tmp_path / "new.key"
+    target = f"sqlite:///{tmp_path / 'fresh.db'}"
+    wrong = run_cli(
+        "keys", "--store", target, "restore", backup, "--yes", "--passphrase-stdin",
+        "--master-key-out", key_out, stdin="not the passphrase\n", env={"JWTKIT_MASTER_KEY": ""},
+    )  # fmt: skip
+    assert wrong.code == 4
+    assert not key_out.exists()
+    assert not (tmp_path / "fresh.db").exists()
+
+
+def test_rewrap_with_a_given_key_file(store: Store, tmp_path: Path) -> None:
+    import secrets
+
+    raw = tmp_path / "raw.key"
+    raw.write_bytes(secrets.token_bytes(32))
+    raw.chmod(0o600)
+    res = store.run("rewrap", "--yes", "--new-master-key-file", raw)
+    assert res.code == 0, res.stderr
+    assert "master_key" not in res.json()
+    listed = run_cli(
+        "keys", "list", "--store", store.url, "--master-key-file", raw,
+        env={"JWTKIT_MASTER_KEY": ""},
+    )  # fmt: skip
+    assert listed.code == 0, listed.stderr

@@ -22,9 +22,11 @@ __all__ = [
     "DEFAULT_STORE",
     "master_key_configured",
     "open_manager",
+    "read_master_key_file",
     "redact",
     "remember_store",
     "require_existing",
+    "sqlite_path",
     "store_options",
     "store_overrides",
     "store_params",
@@ -124,6 +126,17 @@ def require_existing(url: str) -> None:
             "(or point --store / JWTKIT_STORE at yours)",
             ExitStatus.STORE_ERROR,
         )
+
+
+def read_master_key_file(path: Path) -> bytes:
+    """Return the master key in ``path``: 32 raw bytes, or base64url text (whitespace dropped).
+
+    This mirrors jwtkit.keys, which accepts the same two forms in a master key file.
+    """
+    from jwtkit.cli._io import read_source  # lazy: keeps this module's imports minimal
+
+    data = read_source(str(path), "master key file")
+    return data if len(data) == 32 else data.strip()
 
 
 def master_key_configured(master_key_file: Path | None) -> bool:

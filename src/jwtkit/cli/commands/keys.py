@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jwtkit.cli._errors import CLIError
-from jwtkit.cli._io import emit_json, note, read_password, read_source, use_color, write_file
+from jwtkit.cli._io import emit_json, note, read_password, use_color, write_file
 from jwtkit.cli._render import render_table
 from jwtkit.cli._store import (
     master_key_configured,
     open_manager,
+    read_master_key_file,
     redact,
     remember_store,
+    sqlite_path,
     store_options,
     store_overrides,
     store_params,
@@ -275,10 +277,23 @@ def restore(
     passphrase = read_password("backup passphrase", from_stdin=passphrase_stdin, confirm=False)
     fresh, show = None, False
     if not master_key_configured(key_file) and not url.startswith("memory:"):
+        path = sqlite_path(url)
+        if path is not None and path.exists():
+            raise CLIError(
+                f"the store {redact(url)} already exists: set JWTKIT_MASTER_KEY (or pass "
+                "--master-key-file) to its master key",
+                ExitStatus.STORE_ERROR,
+            )
         fresh, show = _new_master_key(master_key_out)
-    manager = KeyManager.import_backup(
-        file, passphrase, into=url, master_key=fresh, master_key_file=key_file
-    )
+    try:
+        manager = KeyManager.import_backup(
+            file, passphrase, into=url, master_key=fresh, master_key_file=key_file
+        )
+    except BaseException:
+        # The generated master key protects nothing yet: do not leave it behind.
+        if fresh is not None and master_key_out is not None:
+            master_key_out.unlink(missing_ok=True)
+        raise
     with manager:
         count = len(manager.records())
     result: dict[str, Any] = {"store": redact(url), "keys": count}
@@ -313,7 +328,7 @@ def rewrap(
         "restarted with the new one.",
     )
     if new_master_key_file is not None:
-        manager.rewrap(read_source(str(new_master_key_file), "master key file").strip())
+        manager.rewrap(read_master_key_file(new_master_key_file))
         note("rewrapped every key under the master key from " + str(new_master_key_file))
         emit_json({"store": redact(store_params(ctx)[0])})
         return

@@ -9,8 +9,12 @@ from typing import Any
 import click
 
 from jwtkit.cli._errors import CLIError
-from jwtkit.cli._io import read_source
-from jwtkit.cli._store import DEFAULT_STORE, master_key_configured, require_existing
+from jwtkit.cli._store import (
+    DEFAULT_STORE,
+    master_key_configured,
+    read_master_key_file,
+    require_existing,
+)
 from jwtkit.cli.commands.accounts import load_server
 from jwtkit.cli.status import ExitStatus
 
@@ -62,7 +66,7 @@ def serve(
     if audience is not None:
         overrides["audience"] = audience
     if master_key_file is not None:
-        overrides["master_key"] = read_source(str(master_key_file), "master key file").strip()
+        overrides["master_key"] = read_master_key_file(master_key_file)
     try:
         settings = server.Settings.from_env(**overrides)
     except server.SettingsError as exc:
