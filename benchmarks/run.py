@@ -251,10 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["goals"] = report.evaluate_goals(result)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    written = ["results.md", "results.json"]
+    try:
+        report.write_chart(result, out / "chart.png")
+        written.append("chart.png")
+    except ImportError:
+        result["meta"]["notes"].append("chart.png not written: matplotlib is not installed.")
+        _log("matplotlib is not installed: no chart (pip install -e '.[bench]')")
     report.write_json(result, out / "results.json")
     report.write_markdown(result, out / "results.md")
-    report.write_chart(result, out / "chart.png")
-    _log(f"wrote {out}/results.md, results.json, chart.png in {time.monotonic() - started:.0f} s")
+    _log(f"wrote {', '.join(written)} to {out} in {time.monotonic() - started:.0f} s")
     return 0
 
 
