@@ -107,3 +107,17 @@ def test_public_client_may_revoke_but_not_introspect(client: TestClient, svc: To
     assert response.status_code == 200
     refresh = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
     assert client.post("/token", data={**refresh, "client_id": "spa"}).status_code == 400
+
+
+def test_maintenance_purges_expired_denylist_and_refresh_tokens(
+    client: TestClient, svc: TokenService, clock: Clock
+) -> None:
+    body = login(client).json()
+    assert client.post("/revoke", data={"token": body["access_token"]}, headers=basic())
+    jti = svc.verifier.verify(body["access_token"], now=svc.clock())["jti"]
+    svc.maintain()
+    assert svc.tokens.is_denied(jti)  # still within its exp
+    clock.advance(8 * 24 * 3600)
+    svc.maintain()
+    assert not svc.tokens.is_denied(jti)
+    assert svc.tokens.inspect(body["refresh_token"], now=clock()) is None

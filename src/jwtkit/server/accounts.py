@@ -126,7 +126,7 @@ class Accounts:
         self._db = db
         self._hasher = hasher if hasher is not None else make_password_hasher()
         self._owns_db = owns_db
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._dummy: str | None = None
         self._verified: set[bytes] = set()
         self._memo_lock = threading.Lock()
 
@@ -314,7 +314,7 @@ class Accounts:
                 (username,),
             )
         if row is None:
-            self._verify(self._dummy_hash, password)
+            self._verify(self._dummy_hash(), password)
             return None
         if not self._verify(row[4], password) or row[2]:
             return None
@@ -361,7 +361,7 @@ class Accounts:
             )
         if row is None:
             if secret is not None:
-                self._verify(self._dummy_hash, secret)
+                self._verify(self._dummy_hash(), secret)
             return None
         info = _client_info(row)
         if info.disabled:
@@ -385,6 +385,12 @@ class Accounts:
                 self._verified.clear()
             self._verified.add(memo)
         return info
+
+    def _dummy_hash(self) -> str:
+        """Return a hash to verify against for unknown names (made on first use: it is slow)."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy
 
     def _verify(self, hashed: str, secret: str) -> bool:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import logging.config
 from typing import Any
 
 from jwtkit.server.app import create_app
