@@ -121,3 +121,22 @@ def test_missing_backup_file_and_short_passphrase(tmp_path: Path) -> None:
     with KeyManager.open("memory://") as km, pytest.raises(ValueError, match="at least 8"):
         km.export_backup(tmp_path / "b.json", "short")
     assert not (tmp_path / "b.json").exists()
+
+
+def test_backup_with_key_material_of_another_kid_is_refused(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from jwtkit import Key
+    from jwtkit.keys import KeyRecord
+    from jwtkit.keys._backup import write_backup
+
+    now = datetime.now(UTC)
+    other = Key.generate("ES256", kid="other")
+    record = KeyRecord(kid="mine", alg="ES256", state="active", created_at=now, activated_at=now)
+    path = tmp_path / "b.json"
+    write_backup(path, PASS, [(record, other.to_jwk(private=True))], now=now)
+    with pytest.raises(CorruptStoreError, match="another key"):
+        KeyManager.import_backup(path, PASS, into="memory://")
+    write_backup(path, PASS, [(record, None)], now=now)
+    with pytest.raises(CorruptStoreError, match="no key material"):
+        KeyManager.import_backup(path, PASS, into="memory://")

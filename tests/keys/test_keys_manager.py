@@ -17,7 +17,7 @@ from jwtkit.errors import (
     KeyStateError,
     KeyStoreError,
 )
-from jwtkit.keys import KeyManager, KeyRecord, RotationPolicy
+from jwtkit.keys import KeyManager, KeyRecord, RotationPolicy, generate_master_key
 
 
 def by_state(records: list[KeyRecord]) -> dict[str, list[str]]:
@@ -284,3 +284,19 @@ def test_lifecycle_changes_are_logged_without_secrets(
     assert f"key {first.kid} active -> retired" in text
     assert f"key {first.kid} retired -> revoked" in text
     assert master_key not in text
+
+
+def test_signing_source_on_an_empty_store_names_the_problem() -> None:
+    with KeyManager.open("memory://") as km, pytest.raises(KeyStateError, match="no active key"):
+        km._signing_source.signing_key()
+
+
+def test_rewrap_in_memory() -> None:
+    with KeyManager.open("memory://") as km:
+        token = km.signer().sign({"sub": "m"})
+        km.rewrap(generate_master_key())
+        km.refresh()
+        assert km.verifier().verify(token)["sub"] == "m"
+        km.rewrap(new_passphrase="passphrase for memory")
+        km.refresh()
+        assert km.verifier().verify(token)["sub"] == "m"
