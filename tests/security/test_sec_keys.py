@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from _vectors import b64url_decode as b64_decode
+from _vectors import wycheproof_cases
 from jwtkit import Key, KeySet, Verifier, decode, encode, jws
 from jwtkit.errors import InvalidKeyError, InvalidTokenError
 
@@ -283,3 +284,24 @@ def test_weak_hmac_error_says_how_to_make_a_strong_key() -> None:
     message = str(info.value)
     assert "48" in message
     assert "Key.generate" in message or "token_bytes" in message
+
+
+def test_roca_vulnerable_rsa_key_refused() -> None:
+    """An RSA modulus with the ROCA fingerprint (CVE-2017-15361) is refused on import."""
+    case = next(c for c in wycheproof_cases("json_web_key_test.json") if c.tc_id == 7)
+    assert case.group["comment"] == "jws_rsa_roca_key"
+    for jwks in (case.group["public"], case.group["private"]):
+        with pytest.raises(InvalidKeyError):
+            KeySet.from_jwks(jwks)
+        with pytest.raises(InvalidKeyError):
+            Key.from_jwk(jwks["keys"][0])
+
+
+def test_binary_hmac_secret_starting_with_brace_accepted() -> None:
+    """Random secrets that merely start with '{' are not mistaken for JWK text (1 in 256
+    random keys would be); real JWK text is still refused."""
+    secret = bytes.fromhex("7bf9e536b66a215c22233fe2daaa743a898b9acb9f7802de70b40e3d6e43ef97")
+    key = Key.from_jwk({"kty": "oct", "k": b64(secret)})
+    assert Key.from_secret(secret) == key.with_alg("HS256")
+    with pytest.raises(InvalidKeyError):
+        Key.from_secret('{"kty":"oct","k":"' + "A" * 43 + '"}')

@@ -67,11 +67,9 @@ OVERRIDES: dict[tuple[str, int], tuple[str, str]] = {
 _PROBE_KEY_BYTES = hashlib.sha256(b"jwtkit wycheproof jwe probe").digest()
 
 
-#: Tests that fail because of a reported core gap: (file, tcId) -> reason (/tmp/core-requests.md).
-KNOWN_CORE_BUGS: dict[tuple[str, int], str] = {
-    ("json_web_key_test.json", 7): "core gap: ROCA (CVE-2017-15361) RSA moduli are not detected",
-    ("json_web_crypto_test.json", 46): "core gap: ROCA (CVE-2017-15361) RSA moduli not detected",
-}
+#: Tests failing because of a reported core gap: (file, tcId) -> reason for an xfail(strict).
+#: Empty: every gap reported so far (/tmp/core-requests.md) is fixed.
+KNOWN_CORE_BUGS: dict[tuple[str, int], str] = {}
 
 
 def _cases() -> list[Any]:

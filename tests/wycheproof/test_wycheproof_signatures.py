@@ -88,14 +88,9 @@ REJECT_KEY = "reject-key"
 #: What jwtkit does with RSA public exponent 3 (see the module docstring).
 SMALL_E_POLICY = ACCEPT
 
-#: Tests that fail because of a reported core bug: (file, tcId) -> reason (/tmp/core-requests.md).
-KNOWN_CORE_BUGS: dict[tuple[str, int], str] = {
-    ("hmac_sha256_test.json", 82): "core bug: random HMAC key starting with '{' taken for JWK text",
-    (
-        "hmac_sha256_test.json",
-        104,
-    ): "core bug: random HMAC key starting with '{' taken for JWK text",
-}
+#: Tests failing because of a reported core bug: (file, tcId) -> reason for an xfail(strict).
+#: Empty: every bug reported so far (/tmp/core-requests.md) is fixed.
+KNOWN_CORE_BUGS: dict[tuple[str, int], str] = {}
 
 _HASH_BITS = {"HS256": 256, "HS384": 384, "HS512": 512}
 
