@@ -32,6 +32,8 @@ from jwtkit.errors import (
     InvalidKeyError,
     InvalidSignatureError,
     KeyNotFoundError,
+    NotYetValidError,
+    UnsupportedAlgorithmError,
 )
 
 CLAIMS: dict[str, Any] = {"sub": "alice", "exp": NOW + 600}
@@ -312,3 +314,76 @@ def test_verifier_rejects_bad_configuration(key_for: Callable[[str], Key]) -> No
         Verifier(key, algorithms="HS256")
     with pytest.raises(TypeError):
         Verifier(object(), algorithms=["HS256"])  # type: ignore[arg-type]
+
+
+class _SwitchableSource:
+    """A KeySource whose KeySet can be replaced (a rotation or a JWKS refresh)."""
+
+    def __init__(self, keys: KeySet) -> None:
+        self.keys = keys
+
+    def get_keyset(self, kid: str | None) -> KeySet:
+        return self.keys
+
+
+@pytest.mark.parametrize("cache_size", [0, 16])
+def test_verifier_follows_key_source_changes(
+    cache_size: int, key_for: Callable[[str], Key]
+) -> None:
+    """When the source's KeySet changes, tokens of a removed key stop verifying at once, even
+    when the Verifier caches prepared keys or results."""
+    old = key_for("ES256").with_kid("old")
+    new = Key.generate("ES256", kid="new")
+    source = _SwitchableSource(KeySet([old.public()]))
+    verifier = Verifier(source, algorithms=["ES256"], cache_size=cache_size)
+    old_token = encode(CLAIMS, old)
+    assert verifier.verify(old_token, now=NOW) == CLAIMS
+    assert verifier.verify(old_token, now=NOW) == CLAIMS
+    source.keys = KeySet([new.public()])
+    with pytest.raises(KeyNotFoundError):
+        verifier.verify(old_token, now=NOW)
+    assert verifier.verify(encode(CLAIMS, new), now=NOW) == CLAIMS
+
+
+def test_verifier_result_cache_still_checks_time(key_for: Callable[[str], Key]) -> None:
+    """A cached verification is not a pass: exp/nbf are checked against each call's now."""
+    key = key_for("HS256")
+    verifier = Verifier(key, algorithms=["HS256"], cache_size=8)
+    token = encode({"sub": "a", "exp": NOW + 10, "nbf": NOW - 10}, key)
+    assert verifier.verify(token, now=NOW)["sub"] == "a"
+    with pytest.raises(ExpiredTokenError):
+        verifier.verify(token, now=NOW + 10)
+    with pytest.raises(NotYetValidError):
+        verifier.verify(token, now=NOW - 11)
+    first = verifier.verify(token, now=NOW)
+    first["sub"] = "mallory"
+    assert verifier.verify(token, now=NOW)["sub"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"leeway": -1}, ValueError),
+        ({"leeway": True}, ValueError),
+        ({"max_age": -5}, ValueError),
+        ({"leeway": "10"}, ValueError),
+        ({"issuer": 123}, TypeError),
+        ({"issuer": []}, TypeError),
+        ({"audience": [1]}, TypeError),
+        ({"subject": 1}, TypeError),
+        ({"algorithms": []}, ValueError),
+        ({"algorithms": ["none"]}, UnsupportedAlgorithmError),
+        ({"algorithms": "HS256"}, TypeError),
+    ],
+    ids=lambda v: next(iter(v)) if isinstance(v, dict) else v.__name__,
+)
+def test_verifier_configuration_errors(
+    options: dict[str, Any], error: type[Exception], key_for: Callable[[str], Key]
+) -> None:
+    """Bad configuration is a TypeError/ValueError when the Verifier is built (and in decode)."""
+    key = key_for("HS256")
+    kwargs: dict[str, Any] = {"algorithms": ["HS256"], **options}
+    with pytest.raises(error):
+        Verifier(key, **kwargs)
+    with pytest.raises(error):
+        decode(encode(CLAIMS, key), key, now=NOW, **kwargs)
