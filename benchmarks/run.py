@@ -150,11 +150,13 @@ def _cell_rows(
     timed: Sequence[Timed], facts: dict[tuple[str, ...], dict[str, Any]], order: Sequence[str]
 ) -> list[dict[str, Any]]:
     stats = {t.key: (summarize(t.samples), t) for t in timed if t.key[0] != "rule"}
+    cpu = {t.key: summarize(t.cpu_samples).median for t in timed if t.key[0] != "rule"}
     rows = []
     for key, (stat, t) in stats.items():
         lib, case, op = key
         floor_stat = stats.get(("floor", case, op))
         pyjwt_stat = stats.get(("PyJWT", case, op))
+        floor_cpu = cpu.get(("floor", case, op))
         rows.append(
             {
                 "library": lib,
@@ -171,6 +173,9 @@ def _cell_rows(
                 "samples_us": [round(s / 1000, 4) for s in t.samples],
                 "ratio_floor": stat.median / floor_stat[0].median if floor_stat else None,
                 "ratio_pyjwt": stat.median / pyjwt_stat[0].median if pyjwt_stat else None,
+                "cpu_median_us": cpu[key],
+                "cpu_ratio_floor": cpu[key] / floor_cpu if floor_cpu else None,
+                "cpu_samples_us": [round(s / 1000, 4) for s in t.cpu_samples],
                 **facts[key],
             }
         )
@@ -190,6 +195,7 @@ def _rule_rows(timed: Sequence[Timed], skipped: list[dict[str, Any]]) -> list[di
         stat = summarize(t.samples)
         row = by_name.setdefault(t.key[1], {"name": t.key[1], "noise_pct": 0.0})
         row[f"{t.key[2]}_us"] = stat.median
+        row[f"{t.key[2]}_cpu_us"] = summarize(t.cpu_samples).median
         row["noise_pct"] = max(row["noise_pct"], stat.noise)
     return [*by_name.values(), *skipped]
 

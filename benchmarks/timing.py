@@ -4,7 +4,9 @@ Interleaving spreads slow drifts of a shared machine (other processes, CPU frequ
 state) over every cell instead of charging them to whichever ran last. Each sample is a batch
 of calls timed with ``time.perf_counter_ns`` with the garbage collector off, so one collection
 does not land on one library; the reported value is the median over rounds, and the spread
-between the quartiles is reported as noise.
+between the quartiles is reported as noise. Each sample also records the process CPU time of
+the batch: when other processes share the cores, wall time includes the moments this process
+was not running at all, while CPU time does not, so the CPU-time median is the steadier figure.
 """
 
 from __future__ import annotations
@@ -16,17 +18,29 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Stat", "Timed", "calibrate", "run_interleaved", "sample", "summarize"]
+__all__ = [
+    "Stat",
+    "Timed",
+    "calibrate",
+    "run_interleaved",
+    "sample",
+    "sample_both",
+    "summarize",
+]
 
 
 @dataclass(slots=True)
 class Timed:
-    """One measured callable: its key, the call, loops per batch, per-call samples (ns)."""
+    """One measured callable: its key, the call, loops per batch, per-call samples (ns).
+
+    ``samples`` are wall-clock (``perf_counter_ns``), ``cpu_samples`` process CPU time.
+    """
 
     key: tuple[str, ...]
     fn: Callable[[], object]
     loops: int = 1
     samples: list[float] = field(default_factory=list)
+    cpu_samples: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +60,31 @@ class Stat:
         return 100.0 * (self.q3 - self.q1) / self.median if self.median else 0.0
 
 
-def sample(fn: Callable[[], object], loops: int) -> float:
-    """Time ``loops`` calls of ``fn`` in one batch with GC disabled; return ns per call."""
+def sample_both(fn: Callable[[], object], loops: int) -> tuple[float, float]:
+    """Time ``loops`` calls of ``fn`` in one batch with GC disabled.
+
+    Returns wall-clock and process-CPU nanoseconds per call.
+    """
     it = range(loops)
     enabled = gc.isenabled()
     gc.disable()
+    wall, cpu = time.perf_counter_ns, time.process_time_ns
     try:
-        start = time.perf_counter_ns()
+        cpu_start = cpu()
+        start = wall()
         for _ in it:
             fn()
-        end = time.perf_counter_ns()
+        end = wall()
+        cpu_end = cpu()
     finally:
         if enabled:
             gc.enable()
-    return (end - start) / loops
+    return (end - start) / loops, (cpu_end - cpu_start) / loops
+
+
+def sample(fn: Callable[[], object], loops: int) -> float:
+    """Time ``loops`` calls of ``fn`` in one batch with GC disabled; return wall ns per call."""
+    return sample_both(fn, loops)[0]
 
 
 def calibrate(fn: Callable[[], object], target_ns: float, max_loops: int = 1_000_000) -> int:
@@ -87,7 +112,9 @@ def run_interleaved(
     for round_no in range(rounds):
         rng.shuffle(order)
         for cell in order:
-            cell.samples.append(sample(cell.fn, cell.loops))
+            wall, cpu = sample_both(cell.fn, cell.loops)
+            cell.samples.append(wall)
+            cell.cpu_samples.append(cpu)
         if progress is not None:
             progress(round_no + 1, rounds)
 
