@@ -130,8 +130,6 @@ def test_signature_verifies_with_oracle(alg: str, key_for: Callable[[str], Key])
     _oracle_verify(alg, key, DATA, sig)
     if alg in DETERMINISTIC:
         assert jws.sign_bytes(alg, key, DATA) == sig
-    else:
-        assert jws.sign_bytes(alg, key, DATA) != sig
 
 
 @pytest.mark.parametrize("alg", ["PS256", "PS384", "PS512"])

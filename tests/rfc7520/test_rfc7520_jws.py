@@ -107,7 +107,6 @@ def test_rfc7520_randomized_round_trip(section: str) -> None:
     alg = data["input"]["alg"]
     payload = data["input"]["payload"].encode("utf-8")
     token = jws.sign_compact(payload, key, alg=alg)
-    assert token != data["output"]["compact"]
     header, got = jws.verify_compact(token, key.public(), algorithms=[alg])
     assert got == payload
     assert header["alg"] == alg
