@@ -248,11 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "profile.md").write_text(text, encoding="utf-8")
-    if "service" not in skip and not quick:
+    if "service" not in skip:
         from benchmarks.service import measure_service
 
         _log("token service load ...")
-        result["service"] = measure_service()
+        result["service"] = measure_service(0.5, 300) if quick else measure_service()
     result["meta"] = _meta(args, argv, rounds, batch_ms, load_before, started, libraries)
     result["goals"] = report.evaluate_goals(result)
     out: Path = args.out

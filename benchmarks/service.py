@@ -226,10 +226,10 @@ def _check_token(port: int, secret: str) -> str:
     return alg
 
 
-def _phase(name: str, port: int, pid: int, raw: bytes) -> Phase:
+def _phase(name: str, port: int, pid: int, raw: bytes, seconds: float, max_requests: int) -> Phase:
     asyncio.run(_load(port, raw, 0.5, 200))  # Warm up connections and caches.
     cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
-    latencies, errors = asyncio.run(_load(port, raw, PHASE_SECONDS, MAX_REQUESTS))
+    latencies, errors = asyncio.run(_load(port, raw, seconds, max_requests))
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds(pid) - cpu0
     return Phase(name, latencies, errors, seconds, cpu)
 
@@ -258,24 +258,30 @@ def _sign_cost_us(alg: str) -> float:
     return _cpu_cost_us(lambda: signer.sign(claims), 300)
 
 
-def measure_service() -> dict[str, Any]:
-    """Run the load phases and return rows and notes, or ``{"skipped": reason}``."""
+def measure_service(
+    seconds: float = PHASE_SECONDS, max_requests: int = MAX_REQUESTS
+) -> dict[str, Any]:
+    """Run the load phases and return rows and notes, or ``{"skipped": reason}``.
+
+    Each phase lasts ``seconds`` or ``max_requests`` requests, whichever comes first.
+    """
     missing = _missing()
     if missing:
         return {"skipped": missing}
     rows: list[dict[str, Any]] = []
     notes = [
         f"{CONNECTIONS} keep-alive connections from an asyncio client in the harness process; "
-        f"phases of {PHASE_SECONDS:.0f} s or {MAX_REQUESTS} requests; one uvicorn process "
+        f"phases of {seconds:g} s or {max_requests} requests; one uvicorn process "
         "(python -m jwtkit.server), SQLite store; the loopback client shares the 2 cores.",
     ]
     try:
         with tempfile.TemporaryDirectory() as tmp, _server(Path(tmp)) as (port, pid, secret):
             alg = _check_token(port, secret)
             path = "/.well-known/jwks.json"
-            rows.append(_phase(f"GET {path}", port, pid, _get(path, port)).row())
+            jwks = _phase(f"GET {path}", port, pid, _get(path, port), seconds, max_requests)
+            rows.append(jwks.row())
             name = "POST /token (client_credentials)"
-            phase = _phase(name, port, pid, _token_request(port, secret))
+            phase = _phase(name, port, pid, _token_request(port, secret), seconds, max_requests)
             row = phase.row()
             sign_us = _sign_cost_us(alg)
             if phase.server_cpu > 0:
