@@ -21,7 +21,7 @@ from jwcrypto import jws as jc_jws
 
 from _vectors import NOW, b64url_decode
 from jwtkit import Key, decode, encode, jws
-from jwtkit.errors import InvalidSignatureError
+from jwtkit.errors import AlgorithmNotAllowedError, InvalidSignatureError, MalformedTokenError
 
 FAR = 4_000_000_000
 CLAIMS: dict[str, Any] = {"sub": "alice", "iat": NOW, "exp": FAR, "roles": ["a", "b"], "n": 1.5}
@@ -165,3 +165,21 @@ def test_jwcrypto_generated_jwk_imports(params: dict[str, Any], alg: str) -> Non
     checker = jc_jws.JWS()
     checker.deserialize(token)
     checker.verify(jc_jwk.JWK(**theirs.export_public(as_dict=True)), alg=alg)
+
+
+def test_pyjwt_unsecured_token_rejected(key_for: Callable[[str], Key]) -> None:
+    """An ``alg: none`` token produced by PyJWT is rejected by jwtkit."""
+    token = pyjwt.encode(CLAIMS, None, algorithm="none")
+    with pytest.raises(AlgorithmNotAllowedError):
+        decode(token, key_for("HS256"), algorithms=["HS256"], now=NOW)
+
+
+@pytest.mark.parametrize("alg", ["ES256", "Ed25519", "HS256"])
+def test_jwcrypto_json_serialization_rejected(alg: str, key_for: Callable[[str], Key]) -> None:
+    """A valid JWS in jwcrypto's JSON serialization is refused: jwtkit is compact-only."""
+    key = key_for(alg)
+    signer = jc_jws.JWS(json.dumps(CLAIMS).encode())
+    signer.add_signature(_jc_key(key, private=True), alg=alg, protected=json.dumps({"alg": alg}))
+    for text in (signer.serialize(), signer.serialize(compact=False)):
+        with pytest.raises(MalformedTokenError):
+            decode(text, _verifier(key), algorithms=[alg], now=NOW)

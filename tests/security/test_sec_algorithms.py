@@ -230,13 +230,26 @@ def test_alg_not_in_allow_list_rejected(key_for: Callable[[str], Key]) -> None:
         Verifier(key.public(), algorithms=["HS256"]).verify(token, now=NOW)
 
 
-@pytest.mark.parametrize("header", [{}, {"alg": ""}, {"alg": 256}, {"alg": None}, {"alg": "XX999"}])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {},
+        {"alg": ""},
+        {"alg": 256},
+        {"alg": None},
+        {"alg": "XX999"},
+        {"alg": "hs256"},
+        {"alg": "HS256 "},
+        {"alg": ["HS256"]},
+    ],
+)
 def test_missing_or_unknown_alg_rejected(
     header: dict[str, Any], key_for: Callable[[str], Key]
 ) -> None:
-    """A header without a usable ``alg`` is a rejected token."""
+    """A header without a usable ``alg`` (missing, wrong type, unknown, wrong case) is
+    AlgorithmNotAllowedError: names are compared exactly."""
     token = forge(header, CLAIMS, key_for("HS256"), alg="HS256")
-    with pytest.raises(InvalidTokenError):
+    with pytest.raises(AlgorithmNotAllowedError):
         decode(token, key_for("HS256"), algorithms=["HS256"], now=NOW)
 
 

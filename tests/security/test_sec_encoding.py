@@ -248,6 +248,13 @@ def test_non_string_token_is_rejected(hs_key: Key) -> None:
             decode(value, hs_key, algorithms=["HS256"], now=NOW)  # type: ignore[arg-type]
 
 
+def test_surrounding_whitespace_malformed(hs_key: Key) -> None:
+    """A token with a trailing newline or surrounding spaces is not the token (no stripping)."""
+    token = encode(CLAIMS, hs_key)
+    for bad in (token + "\n", token + "\r\n", " " + token, token + " ", "\t" + token):
+        _rejects(bad, hs_key)
+
+
 def test_non_ascii_token_malformed(hs_key: Key) -> None:
     """Non-ASCII characters (homoglyphs, full-width dots) make a token malformed."""
     token = encode(CLAIMS, hs_key)
