@@ -169,7 +169,7 @@ def test_jwcrypto_generated_jwk_imports(params: dict[str, Any], alg: str) -> Non
 
 def test_pyjwt_unsecured_token_rejected(key_for: Callable[[str], Key]) -> None:
     """An ``alg: none`` token produced by PyJWT is rejected by jwtkit."""
-    token = pyjwt.encode(CLAIMS, None, algorithm="none")
+    token = pyjwt.encode(CLAIMS, "", algorithm="none")
     with pytest.raises(AlgorithmNotAllowedError):
         decode(token, key_for("HS256"), algorithms=["HS256"], now=NOW)
 
