@@ -12,6 +12,7 @@ at most N times the budget, which still bounds online guessing.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections import deque
@@ -30,19 +31,21 @@ class LoginLimiter:
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def retry_after(self, username: str, address: str | None, *, now: float) -> int:
-        """Return seconds to wait if the user or the address is locked out now, else 0."""
-        wait = 0.0
+    def acquire(self, username: str, address: str | None, *, now: float) -> int:
+        """Start a login attempt: return seconds to wait if locked out, else 0.
+
+        A granted attempt is counted as a failure at once, in the same critical section as
+        the check, so parallel guesses cannot all pass the check before any failure is
+        recorded; :meth:`succeeded` takes it back.
+        """
         with self._lock:
+            wait = 0.0
             for key, limit in self._keys(username, address):
                 times = self._prune(key, now)
                 if times is not None and len(times) >= limit:
                     wait = max(wait, times[len(times) - limit] + self._window - now)
-        return max(1, math.ceil(wait)) if wait > 0 else 0
-
-    def record_failure(self, username: str, address: str | None, *, now: float) -> None:
-        """Count one failed login for the user and for the address."""
-        with self._lock:
+            if wait > 0:
+                return max(1, math.ceil(wait))
             if len(self._failures) >= _MAX_TRACKED:
                 self._sweep(now)
             for key, limit in self._keys(username, address):
@@ -50,11 +53,18 @@ class LoginLimiter:
                 times.append(now)
                 while len(times) > limit:
                     times.popleft()
+            return 0
 
-    def record_success(self, username: str) -> None:
-        """Forget the user's failures after a successful login."""
+    def succeeded(self, username: str, address: str | None, *, started: float) -> None:
+        """Undo the attempt begun at ``started`` and forget the user's earlier failures."""
         with self._lock:
             self._failures.pop("user:" + username, None)
+            times = self._failures.get("addr:" + address) if address else None
+            if times is not None:
+                with contextlib.suppress(ValueError):
+                    times.remove(started)
+                if not times and address:
+                    del self._failures["addr:" + address]
 
     def _keys(self, username: str, address: str | None) -> list[tuple[str, int]]:
         keys = [("user:" + username, self._limits["user"])]

@@ -173,8 +173,8 @@ class TokenService:
         if username is None or password is None:
             raise OAuthError("invalid_request", "username and password are required")
         scope = self._scope(form, client.scopes)
-        now = self.clock()
-        wait = self.limiter.retry_after(username, address, now=now)
+        started = self.clock()
+        wait = self.limiter.acquire(username, address, now=started)
         if wait:
             raise OAuthError(
                 "invalid_grant",
@@ -184,11 +184,10 @@ class TokenService:
             )
         user = self.accounts.authenticate_user(username, password)
         if user is None:
-            self.limiter.record_failure(username, address, now=self.clock())
             # Neither the username (users mistype passwords into it) nor the password.
             logger.info("failed password login via client %s from %s", client.client_id, address)
             raise OAuthError("invalid_grant", "invalid username or password")
-        self.limiter.record_success(username)
+        self.limiter.succeeded(username, address, started=started)
         refresh = None
         if client.allows_grant("refresh_token"):
             refresh = self.tokens.issue(
