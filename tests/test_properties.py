@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _vectors import NOW
-from jwtkit import Key, decode, decode_unverified, encode
-from jwtkit.errors import InvalidTokenError
+from _vectors import NOW, b64url_encode
+from jwtkit import Key, KeySet, decode, decode_unverified, encode
+from jwtkit.errors import InvalidTokenError, MalformedTokenError
 
 REGISTERED = {"exp", "nbf", "iat", "iss", "aud", "sub", "jti"}
 
@@ -88,3 +89,52 @@ def test_any_single_bit_flip_is_rejected(
     assert mutated != token
     with pytest.raises(InvalidTokenError):
         decode(mutated, verifier, algorithms=[alg], now=NOW)
+
+
+#: JSON-ish header members an attacker would play with, mixed with random ones.
+header_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "alg": st.sampled_from(["HS256", "ES256", "none", "HS512", ""]) | json_values,
+        "kid": text | json_values,
+        "typ": st.sampled_from(["JWT", "jwt", "at+jwt"]) | json_values,
+        "crit": st.lists(text, max_size=2) | json_values,
+        "jwk": json_values,
+        "b64": st.booleans(),
+    },
+)
+
+
+@SETTINGS
+@given(token=st.text(max_size=200))
+def test_arbitrary_text_only_raises_invalid_token(
+    token: str, key_for: Callable[[str], Key]
+) -> None:
+    """Any string at all is rejected with an InvalidTokenError, never another exception;
+    decode_unverified either parses it or raises MalformedTokenError."""
+    with pytest.raises(InvalidTokenError):
+        decode(token, key_for("HS256"), algorithms=["HS256"], now=NOW)
+    try:
+        header, claims = decode_unverified(token)
+    except MalformedTokenError:
+        return
+    assert isinstance(header, dict) and isinstance(claims, dict)
+
+
+@SETTINGS
+@given(
+    header=header_values | json_values,
+    claims=json_values,
+    signature=st.binary(max_size=80),
+    typ=st.sampled_from([None, "JWT"]),
+)
+def test_structured_garbage_only_raises_invalid_token(
+    header: Any, claims: Any, signature: bytes, typ: str | None, key_for: Callable[[str], Key]
+) -> None:
+    """Well-encoded tokens with hostile headers/claims and random signatures are rejected with
+    an InvalidTokenError subclass (never KeyError, TypeError, RecursionError, ...)."""
+    parts = [json.dumps(header).encode(), json.dumps(claims).encode(), signature]
+    token = ".".join(b64url_encode(p) for p in parts)
+    for keys in (key_for("HS256"), KeySet([key_for("ES256").public().with_kid("k")])):
+        with pytest.raises(InvalidTokenError):
+            decode(token, keys, algorithms=["HS256", "ES256"], typ=typ, now=NOW)
