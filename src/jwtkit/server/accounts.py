@@ -2,28 +2,33 @@
 
 The management API (``Accounts``) is what ``jwtkit user add`` and ``jwtkit client add`` call;
 the token endpoint uses the ``authenticate_*`` methods. Verification costs the same whether or
-not the account exists (a dummy hash is verified for unknown names), so response timing does
-not reveal which usernames or client ids exist.
+not the account exists, so response timing does not reveal which names exist.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import secrets
-import threading
 import time
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from jwtkit.errors import JWTError
+from jwtkit.server.passwords import SecretChecker, make_password_hasher
+from jwtkit.server.records import (
+    GRANT_TYPES,
+    PUBLIC_GRANTS,
+    AccountError,
+    ClientInfo,
+    UserInfo,
+    check_name,
+    check_secret,
+    check_words,
+    client_from_row,
+    from_timestamp,
+    user_from_row,
+)
 from jwtkit.server.store import Database, Transaction
 
 __all__ = [
@@ -35,78 +40,8 @@ __all__ = [
     "make_password_hasher",
 ]
 
-GRANT_TYPES = ("password", "client_credentials", "refresh_token")
-_PUBLIC_GRANTS = frozenset({"password", "refresh_token"})
-_MAX_NAME = 256
-_MAX_SECRET = 1024
-
-
-class AccountError(JWTError, ValueError):
-    """A user or client operation cannot be done; ``code`` says why.
-
-    Codes: ``account_exists``, ``account_not_found``, ``invalid_account`` (bad name, role,
-    scope, grant or password).
-    """
-
-    code = "account_error"
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    """A user as listed by :meth:`Accounts.list_users` (never the password hash)."""
-
-    username: str
-    roles: tuple[str, ...]
-    disabled: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """A client as listed by :meth:`Accounts.list_clients` (never the secret or its hash).
-
-    ``public`` clients have no secret and may use only the password and refresh grants.
-    """
-
-    client_id: str
-    scopes: tuple[str, ...]
-    grants: tuple[str, ...]
-    public: bool
-    disabled: bool
-    created_at: datetime
-
-    def allows_grant(self, grant_type: str) -> bool:
-        """Say whether this client may use ``grant_type`` (empty ``grants`` = type default)."""
-        if self.public and grant_type not in _PUBLIC_GRANTS:
-            return False
-        return grant_type in self.grants if self.grants else grant_type in GRANT_TYPES
-
-
-def make_password_hasher(
-    *, time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None
-) -> PasswordHasher:
-    """Return an Argon2id hasher; unset costs come from ``JWTKIT_ARGON2_*`` or RFC 9106 defaults.
-
-    The environment fallback lets tests and the CLI lower the cost without code changes.
-    """
-
-    def pick(given: int | None, var: str, default: int) -> int:
-        if given is not None:
-            return given
-        raw = os.environ.get(var, "")
-        if raw.strip().isdigit():
-            return int(raw)
-        return default
-
-    return PasswordHasher(
-        time_cost=pick(time_cost, "JWTKIT_ARGON2_TIME_COST", 3),
-        memory_cost=pick(memory_cost, "JWTKIT_ARGON2_MEMORY_COST", 65536),
-        parallelism=pick(parallelism, "JWTKIT_ARGON2_PARALLELISM", 4),
-    )
+_USER_COLUMNS = "username, roles, disabled, created_at"
+_CLIENT_COLUMNS = "client_id, secret_hash, scopes, grants, disabled, created_at"
 
 
 class Accounts:
@@ -124,11 +59,8 @@ class Accounts:
         self, db: Database, *, hasher: PasswordHasher | None = None, owns_db: bool = False
     ) -> None:
         self._db = db
-        self._hasher = hasher if hasher is not None else make_password_hasher()
+        self._secrets = SecretChecker(hasher if hasher is not None else make_password_hasher())
         self._owns_db = owns_db
-        self._dummy: str | None = None
-        self._verified: set[bytes] = set()
-        self._memo_lock = threading.Lock()
 
     @classmethod
     def open(cls, store_url: str, *, hasher: PasswordHasher | None = None) -> Accounts:
@@ -159,11 +91,10 @@ class Accounts:
             AccountError: ``account_exists``, or ``invalid_account`` for a bad name, empty
                 password or bad role.
         """
-        username = _check_name(username, "username")
-        if not isinstance(password, str) or not password or len(password) > _MAX_SECRET:
-            raise AccountError("the password must be 1 to 1024 characters", code="invalid_account")
-        role_list = _check_words(roles, "role")
-        password_hash = self._hasher.hash(password)
+        username = check_name(username, "username")
+        password = check_secret(password, "the password")
+        role_list = check_words(roles, "role")
+        password_hash = self._secrets.hash(password)
         now = time.time()
         with self._db.transaction(write=True) as tx:
             if tx.one("SELECT 1 FROM jwtkit_users WHERE username = ?", (username,)):
@@ -173,7 +104,7 @@ class Accounts:
                 " VALUES (?, ?, ?, 0, ?)",
                 (username, password_hash, json.dumps(role_list), now),
             )
-        return UserInfo(username, tuple(role_list), False, _dt(now))
+        return UserInfo(username, tuple(role_list), False, from_timestamp(now))
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a user's password.
@@ -181,9 +112,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found`` or ``invalid_account``.
         """
-        if not isinstance(password, str) or not password or len(password) > _MAX_SECRET:
-            raise AccountError("the password must be 1 to 1024 characters", code="invalid_account")
-        password_hash = self._hasher.hash(password)
+        password_hash = self._secrets.hash(check_secret(password, "the password"))
         with self._db.transaction(write=True) as tx:
             _require(tx, "jwtkit_users", "username", username)
             tx.execute(
@@ -194,10 +123,8 @@ class Accounts:
     def list_users(self) -> list[UserInfo]:
         """Return every user, sorted by name."""
         with self._db.transaction() as tx:
-            rows = tx.execute(
-                "SELECT username, roles, disabled, created_at FROM jwtkit_users ORDER BY username"
-            )
-        return [UserInfo(r[0], tuple(json.loads(r[1])), bool(r[2]), _dt(r[3])) for r in rows]
+            rows = tx.execute(f"SELECT {_USER_COLUMNS} FROM jwtkit_users ORDER BY username")  # noqa: S608
+        return [user_from_row(r) for r in rows]
 
     def disable_user(self, username: str) -> None:
         """Disable a user: no new logins, and their refresh tokens stop working.
@@ -235,9 +162,9 @@ class Accounts:
         Raises:
             AccountError: ``account_exists`` or ``invalid_account``.
         """
-        client_id = _check_name(client_id, "client_id")
-        scope_list = _check_words(scopes, "scope")
-        grant_list = _check_words(grants, "grant")
+        client_id = check_name(client_id, "client_id")
+        scope_list = check_words(scopes, "scope")
+        grant_list = check_words(grants, "grant")
         unknown = [g for g in grant_list if g not in GRANT_TYPES]
         if unknown:
             raise AccountError(
@@ -247,7 +174,7 @@ class Accounts:
         if public:
             if secret is not None:
                 raise AccountError("a public client has no secret", code="invalid_account")
-            if not set(grant_list) <= _PUBLIC_GRANTS:
+            if not set(grant_list) <= PUBLIC_GRANTS:
                 raise AccountError(
                     "a public client may use only the password and refresh_token grants",
                     code="invalid_account",
@@ -257,11 +184,8 @@ class Accounts:
         else:
             if secret is None:
                 secret = secrets.token_urlsafe(32)
-            if not isinstance(secret, str) or len(secret) < 16 or len(secret) > _MAX_SECRET:
-                raise AccountError(
-                    "a client secret must be 16 to 1024 characters", code="invalid_account"
-                )
-            secret_hash = self._hasher.hash(secret)
+            secret = check_secret(secret, "a client secret", minimum=16)
+            secret_hash = self._secrets.hash(secret)
             result = secret
         now = time.time()
         with self._db.transaction(write=True) as tx:
@@ -279,10 +203,9 @@ class Accounts:
         """Return every client, sorted by id."""
         with self._db.transaction() as tx:
             rows = tx.execute(
-                "SELECT client_id, secret_hash, scopes, grants, disabled, created_at"
-                " FROM jwtkit_clients ORDER BY client_id"
+                f"SELECT {_CLIENT_COLUMNS} FROM jwtkit_clients ORDER BY client_id"  # noqa: S608
             )
-        return [_client_info(r) for r in rows]
+        return [client_from_row(r) for r in rows]
 
     def disable_client(self, client_id: str) -> None:
         """Disable a client: it can no longer authenticate or refresh.
@@ -309,100 +232,60 @@ class Accounts:
         """
         with self._db.transaction() as tx:
             row = tx.one(
-                "SELECT username, roles, disabled, created_at, password_hash"
-                " FROM jwtkit_users WHERE username = ?",
+                f"SELECT {_USER_COLUMNS}, password_hash FROM jwtkit_users"  # noqa: S608
+                " WHERE username = ?",
                 (username,),
             )
-        if row is None:
-            self._verify(self._dummy_hash(), password)
+        # Verify even for a missing or disabled user: the same work whatever the answer.
+        verified = self._secrets.verify(None if row is None else row[4], password)
+        if row is None or not verified or row[2]:
             return None
-        if not self._verify(row[4], password) or row[2]:
-            return None
-        if self._needs_rehash(row[4]):
-            new_hash = self._hasher.hash(password)
+        if self._secrets.needs_rehash(row[4]):
+            new_hash = self._secrets.hash(password)
             with self._db.transaction(write=True) as tx:
                 tx.execute(
                     "UPDATE jwtkit_users SET password_hash = ? WHERE username = ?",
                     (new_hash, username),
                 )
-        return UserInfo(row[0], tuple(json.loads(row[1])), False, _dt(row[3]))
+        return user_from_row(row)
 
     def get_user(self, username: str) -> UserInfo | None:
         """Return the user by name, or None if there is none."""
         with self._db.transaction() as tx:
             row = tx.one(
-                "SELECT username, roles, disabled, created_at FROM jwtkit_users WHERE username = ?",
+                f"SELECT {_USER_COLUMNS} FROM jwtkit_users WHERE username = ?",  # noqa: S608
                 (username,),
             )
-        if row is None:
-            return None
-        return UserInfo(row[0], tuple(json.loads(row[1])), bool(row[2]), _dt(row[3]))
+        return None if row is None else user_from_row(row)
 
     def get_client(self, client_id: str) -> ClientInfo | None:
         """Return the client by id, or None if there is none."""
-        with self._db.transaction() as tx:
-            row = tx.one(
-                "SELECT client_id, secret_hash, scopes, grants, disabled, created_at"
-                " FROM jwtkit_clients WHERE client_id = ?",
-                (client_id,),
-            )
-        return None if row is None else _client_info(row)
+        row = self._client_row(client_id)
+        return None if row is None else client_from_row(row)
 
     def authenticate_client(self, client_id: str, secret: str | None) -> ClientInfo | None:
         """Return the enabled client if the credentials fit its type, else None.
 
         A confidential client needs its secret; a public client must present none.
         """
-        with self._db.transaction() as tx:
-            row = tx.one(
-                "SELECT client_id, secret_hash, scopes, grants, disabled, created_at"
-                " FROM jwtkit_clients WHERE client_id = ?",
-                (client_id,),
-            )
+        row = self._client_row(client_id)
         if row is None:
             if secret is not None:
-                self._verify(self._dummy_hash(), secret)
+                self._secrets.verify(None, secret)
             return None
-        info = _client_info(row)
-        if info.disabled:
+        info = client_from_row(row)
+        if info.disabled or (secret is None) != info.public:
             return None
-        if row[1] is None:
-            return info if secret is None else None
         if secret is None:
-            return None
-        # Client secrets are random and verified on every request: remember successful
-        # verifications (keyed by a digest that includes the stored hash, so a new secret or
-        # a changed hash is never served from here) instead of paying Argon2 each time.
-        memo = hashlib.sha256(
-            "\0".join((client_id, secret, row[1])).encode("utf-8", "surrogatepass")
-        ).digest()
-        if memo in self._verified:
             return info
-        if not self._verify(row[1], secret):
-            return None
-        with self._memo_lock:
-            if len(self._verified) >= 1024:
-                self._verified.clear()
-            self._verified.add(memo)
-        return info
+        return info if self._secrets.verify_remembered(client_id, row[1], secret) else None
 
-    def _dummy_hash(self) -> str:
-        """Return a hash to verify against for unknown names (made on first use: it is slow)."""
-        if self._dummy is None:
-            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
-        return self._dummy
-
-    def _verify(self, hashed: str, secret: str) -> bool:
-        try:
-            return self._hasher.verify(hashed, secret)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    def _needs_rehash(self, hashed: str) -> bool:
-        try:
-            return self._hasher.check_needs_rehash(hashed)
-        except (InvalidHashError, ValueError):
-            return False
+    def _client_row(self, client_id: str) -> tuple[Any, ...] | None:
+        with self._db.transaction() as tx:
+            return tx.one(
+                f"SELECT {_CLIENT_COLUMNS} FROM jwtkit_clients WHERE client_id = ?",  # noqa: S608
+                (client_id,),
+            )
 
     def _set_disabled(self, table: str, column: str, name: str, disabled: bool) -> None:
         with self._db.transaction(write=True) as tx:
@@ -418,47 +301,3 @@ def _require(tx: Transaction, table: str, column: str, name: str) -> None:
     if row is None:
         kind = "user" if table == "jwtkit_users" else "client"
         raise AccountError(f"no {kind} named {name!r}", code="account_not_found")
-
-
-def _check_name(name: object, what: str) -> str:
-    """Accept a printable name of 1 to 256 characters without spaces or colons."""
-    if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
-        raise AccountError(f"{what} must be 1 to 256 characters", code="invalid_account")
-    if any(unicodedata.category(c)[0] in "CZ" for c in name) or ":" in name:
-        raise AccountError(
-            f"{what} must not contain spaces, control characters or ':'", code="invalid_account"
-        )
-    return name
-
-
-def _check_words(words: Iterable[str] | str, what: str) -> list[str]:
-    """Validate roles/scopes/grants: RFC 6749 §3.3 scope-token characters, no duplicates."""
-    if isinstance(words, str):
-        raise AccountError(f"{what}s must be a list, not a string", code="invalid_account")
-    out: list[str] = []
-    for word in words:
-        if (
-            not isinstance(word, str)
-            or not word
-            or len(word) > _MAX_NAME
-            or any(not (0x21 <= ord(c) <= 0x7E) or c in '"\\' for c in word)
-        ):
-            raise AccountError(f"invalid {what} {word!r}", code="invalid_account")
-        if word not in out:
-            out.append(word)
-    return out
-
-
-def _client_info(r: tuple[Any, ...]) -> ClientInfo:
-    return ClientInfo(
-        client_id=str(r[0]),
-        scopes=tuple(json.loads(r[2])),
-        grants=tuple(json.loads(r[3])),
-        public=r[1] is None,
-        disabled=bool(r[4]),
-        created_at=_dt(r[5]),
-    )
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(float(ts), tz=UTC)

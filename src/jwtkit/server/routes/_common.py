@@ -8,7 +8,14 @@ from starlette.responses import Response
 from jwtkit.server.errors import OAuthError
 from jwtkit.server.service import TokenService
 
-__all__ = ["clear_cookie", "cookie_token", "service", "set_cookie"]
+__all__ = [
+    "CSRF_HEADER",
+    "clear_cookie",
+    "client_address",
+    "cookie_token",
+    "service",
+    "set_cookie",
+]
 
 CSRF_HEADER = "x-requested-with"
 
@@ -61,6 +68,3 @@ def clear_cookie(response: Response, svc: TokenService) -> None:
 def client_address(request: Request) -> str | None:
     """Return the peer address (uvicorn applies trusted proxy headers before this)."""
     return request.client.host if request.client else None
-
-
-__all__ += ["CSRF_HEADER", "client_address"]

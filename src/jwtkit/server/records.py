@@ -1,0 +1,136 @@
+"""Value types and validation rules of users and clients (no storage, no hashing)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jwtkit.errors import JWTError
+
+__all__ = [
+    "GRANT_TYPES",
+    "PUBLIC_GRANTS",
+    "AccountError",
+    "ClientInfo",
+    "UserInfo",
+    "check_name",
+    "check_secret",
+    "check_words",
+    "client_from_row",
+    "from_timestamp",
+    "user_from_row",
+]
+
+GRANT_TYPES = ("password", "client_credentials", "refresh_token")
+PUBLIC_GRANTS = frozenset({"password", "refresh_token"})
+_MAX_NAME = 256
+_MAX_SECRET = 1024
+
+
+class AccountError(JWTError, ValueError):
+    """A user or client operation cannot be done; ``code`` says why.
+
+    Codes: ``account_exists``, ``account_not_found``, ``invalid_account`` (bad name, role,
+    scope, grant or password).
+    """
+
+    code = "account_error"
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user as listed by :meth:`Accounts.list_users` (never the password hash)."""
+
+    username: str
+    roles: tuple[str, ...]
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """A client as listed by :meth:`Accounts.list_clients` (never the secret or its hash).
+
+    ``public`` clients have no secret and may use only the password and refresh grants.
+    """
+
+    client_id: str
+    scopes: tuple[str, ...]
+    grants: tuple[str, ...]
+    public: bool
+    disabled: bool
+    created_at: datetime
+
+    def allows_grant(self, grant_type: str) -> bool:
+        """Say whether this client may use ``grant_type`` (empty ``grants`` = type default)."""
+        if self.public and grant_type not in PUBLIC_GRANTS:
+            return False
+        return grant_type in self.grants if self.grants else grant_type in GRANT_TYPES
+
+
+def check_name(name: object, what: str) -> str:
+    """Accept a printable name of 1 to 256 characters without spaces or colons."""
+    if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
+        raise AccountError(f"{what} must be 1 to 256 characters", code="invalid_account")
+    if any(unicodedata.category(c)[0] in "CZ" for c in name) or ":" in name:
+        raise AccountError(
+            f"{what} must not contain spaces, control characters or ':'", code="invalid_account"
+        )
+    return name
+
+
+def check_words(words: Iterable[str] | str, what: str) -> list[str]:
+    """Validate roles/scopes/grants: RFC 6749 §3.3 scope-token characters, no duplicates."""
+    if isinstance(words, str):
+        raise AccountError(f"{what}s must be a list, not a string", code="invalid_account")
+    out: list[str] = []
+    for word in words:
+        if (
+            not isinstance(word, str)
+            or not word
+            or len(word) > _MAX_NAME
+            or any(not (0x21 <= ord(c) <= 0x7E) or c in '"\\' for c in word)
+        ):
+            raise AccountError(f"invalid {what} {word!r}", code="invalid_account")
+        if word not in out:
+            out.append(word)
+    return out
+
+
+def client_from_row(r: tuple[Any, ...]) -> ClientInfo:
+    """Build a ClientInfo from (client_id, secret_hash, scopes, grants, disabled, created_at)."""
+    return ClientInfo(
+        client_id=str(r[0]),
+        scopes=tuple(json.loads(r[2])),
+        grants=tuple(json.loads(r[3])),
+        public=r[1] is None,
+        disabled=bool(r[4]),
+        created_at=from_timestamp(r[5]),
+    )
+
+
+def from_timestamp(ts: float) -> datetime:
+    """Return an aware UTC datetime for a stored epoch timestamp."""
+    return datetime.fromtimestamp(float(ts), tz=UTC)
+
+
+def user_from_row(r: tuple[Any, ...]) -> UserInfo:
+    """Build a UserInfo from (username, roles JSON, disabled, created_at)."""
+    return UserInfo(r[0], tuple(json.loads(r[1])), bool(r[2]), from_timestamp(r[3]))
+
+
+def check_secret(secret: object, what: str, *, minimum: int = 1) -> str:
+    """Accept a password or client secret of ``minimum`` to 1024 characters."""
+    if not isinstance(secret, str) or not minimum <= len(secret) <= _MAX_SECRET:
+        raise AccountError(
+            f"{what} must be {minimum} to {_MAX_SECRET} characters", code="invalid_account"
+        )
+    return secret
