@@ -155,17 +155,17 @@ def _cert_pem(public: Any, signer: Any) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _crypto_keys() -> list[Any]:
-    """Private keys made directly with cryptography, one per key family."""
-    return [
-        pytest.param(rsa.generate_private_key(65537, 2048), "RS256", id="rsa"),
-        pytest.param(ec.generate_private_key(ec.SECP256R1()), "ES256", id="p256"),
-        pytest.param(ec.generate_private_key(ec.SECP384R1()), "ES384", id="p384"),
-        pytest.param(ec.generate_private_key(ec.SECP521R1()), "ES512", id="p521"),
-        pytest.param(ec.generate_private_key(ec.SECP256K1()), "ES256K", id="secp256k1"),
-        pytest.param(ed25519.Ed25519PrivateKey.generate(), "Ed25519", id="ed25519"),
-        pytest.param(ed448.Ed448PrivateKey.generate(), "Ed448", id="ed448"),
-    ]
+#: Private-key factories (cryptography used directly), one per key family; called inside the
+#: test so that collection stays cheap.
+CRYPTO_KEYS: dict[str, tuple[Callable[[], Any], str]] = {
+    "rsa": (lambda: rsa.generate_private_key(65537, 2048), "RS256"),
+    "p256": (lambda: ec.generate_private_key(ec.SECP256R1()), "ES256"),
+    "p384": (lambda: ec.generate_private_key(ec.SECP384R1()), "ES384"),
+    "p521": (lambda: ec.generate_private_key(ec.SECP521R1()), "ES512"),
+    "secp256k1": (lambda: ec.generate_private_key(ec.SECP256K1()), "ES256K"),
+    "ed25519": (ed25519.Ed25519PrivateKey.generate, "Ed25519"),
+    "ed448": (ed448.Ed448PrivateKey.generate, "Ed448"),
+}
 
 
 def _spki(private: Any) -> bytes:
@@ -174,9 +174,11 @@ def _spki(private: Any) -> bytes:
     )
 
 
-@pytest.mark.parametrize(("private", "alg"), _crypto_keys())
-def test_from_pem_every_format(private: Any, alg: str) -> None:
+@pytest.mark.parametrize("family", list(CRYPTO_KEYS))
+def test_from_pem_every_format(family: str) -> None:
     """PKCS#8 (plain and encrypted), traditional, SPKI and certificates all load."""
+    make, alg = CRYPTO_KEYS[family]
+    private = make()
     nopass = serialization.NoEncryption()
     pkcs8 = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, nopass
