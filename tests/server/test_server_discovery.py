@@ -74,3 +74,22 @@ def test_healthz_reports_a_broken_store(make_app: Callable[..., Starlette], tmp_
 
 def test_sqlite_store_file_is_private(app: Starlette, tmp_path: Path) -> None:
     assert (tmp_path / "jwtkit.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_memory_store_needs_no_master_key() -> None:
+    from jwtkit.server import Settings, create_app
+
+    app = create_app(Settings(store="memory://", argon2_memory_cost=8, argon2_parallelism=1))
+    try:
+        svc = app.state.service
+        svc.accounts.add_client("svc", "a-secret-of-some-length", grants=("client_credentials",))
+        client = TestClient(app)
+        response = client.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            auth=("svc", "a-secret-of-some-length"),
+        )
+        assert response.status_code == 200
+        assert svc.verifier.verify(response.json()["access_token"])["sub"] == "svc"
+    finally:
+        app.state.service.close()

@@ -6,10 +6,11 @@ key rotated in the shared store is used and accepted by both.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -26,6 +27,8 @@ from conftest import (
 from jwtkit import decode_unverified
 from jwtkit.keys import KeyManager, generate_master_key
 from jwtkit.server import Accounts
+from jwtkit.server.store import Database
+from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
 
 pytestmark = pytest.mark.postgres
 
@@ -170,3 +173,58 @@ def test_two_instances_share_state(pg_store: str) -> None:
         logs = [child.stop() for child in children]
     for log in logs:
         assert PASSWORD not in log and SECRET not in log and master_key not in log
+
+
+def _race(calls: list[Callable[[], object]]) -> list[object]:
+    """Run the calls at the same moment in threads; return results or raised exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_rotation_races_through_separate_connections(pg_store: str) -> None:
+    dbs = [Database(pg_store) for _ in range(2)]
+    try:
+        Accounts(dbs[0], hasher=FAST_HASHER).add_user("alice", "pw")
+        strict = [TokenStore(db, lifetime=3600) for db in dbs]
+        for _ in range(3):
+            first = strict[0].issue(client_id="web", username="alice", scope=(), now=1000.0)
+            results = _race(
+                [
+                    functools.partial(store.rotate, first.token, client_id="web", now=1001.0)
+                    for store in strict * 2
+                ]
+            )
+            wins = [r for r in results if isinstance(r, RefreshGrant)]
+            losses = [r for r in results if isinstance(r, RefreshError)]
+            assert len(wins) == 1 and len(losses) == 3, results
+        # With a grace window, a retry of the predecessor racing a use of the successor must
+        # not deadlock: every outcome is a grant or a refusal, never a store error.
+        graceful = [TokenStore(db, lifetime=3600, grace_seconds=30) for db in dbs]
+        for _ in range(6):
+            t1 = graceful[0].issue(client_id="web", username="alice", scope=(), now=1000.0)
+            t2 = graceful[0].rotate(t1.token, client_id="web", now=1001.0)
+            results = _race(
+                [
+                    functools.partial(graceful[0].rotate, t1.token, client_id="web", now=1002.0),
+                    functools.partial(graceful[1].rotate, t2.token, client_id="web", now=1002.0),
+                ]
+            )
+            assert all(isinstance(r, RefreshGrant | RefreshError) for r in results), results
+            assert any(isinstance(r, RefreshGrant) for r in results), results
+    finally:
+        for db in dbs:
+            db.close()

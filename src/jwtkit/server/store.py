@@ -184,8 +184,14 @@ class Database:
         with self._lock:
             if self._closed:
                 raise KeyStoreError("the store is closed")
-            if self._idle:
-                return self._idle.pop()
+            while self._idle:
+                conn = self._idle.pop()
+                # psycopg marks a connection broken when the server went away; SQLite never.
+                if getattr(conn, "broken", False) or getattr(conn, "closed", False):
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    continue
+                return conn
         return self._connect()
 
     def _release(self, conn: _Connection, *, healthy: bool) -> None:

@@ -128,7 +128,7 @@ class TokenStore:
         now: float,
         requested: tuple[str, ...] | None,
     ) -> RefreshGrant | str:
-        row = tx.one(_SELECT_ROW + tx.for_update, (presented,))
+        row = self._lock(tx, presented)
         if row is None:
             return "unknown"
         family_id, expires_at, used_at, replaced_by, owner, username, scope, revoked_at = row[:8]
@@ -181,6 +181,26 @@ class TokenStore:
             token, family_id, owner, username, _split(scope), new_expiry, tuple(json.loads(user[0]))
         )
 
+    @staticmethod
+    def _lock(tx: Transaction, token_hash: str) -> tuple[Any, ...] | None:
+        """Lock the token's family, then read the token with its family (or None if unknown).
+
+        Every writer locks the family row first (PostgreSQL ``FOR UPDATE``; SQLite already
+        holds the database write lock), so all changes to one family are serialised in one
+        lock order (no deadlocks), and the read that follows the lock sees the latest
+        committed state (READ COMMITTED takes a fresh snapshot per statement).
+        """
+        found = tx.one(
+            "SELECT family_id FROM jwtkit_refresh_tokens WHERE token_hash = ?", (token_hash,)
+        )
+        if found is None:
+            return None
+        tx.execute(
+            "SELECT 1 FROM jwtkit_refresh_families WHERE family_id = ?" + tx.for_update,  # noqa: S608
+            (found[0],),
+        )
+        return tx.one(_SELECT_ROW, (token_hash,))
+
     def _in_grace(
         self, tx: Transaction, used_at: float, replaced_by: str | None, now: float
     ) -> bool:
@@ -188,8 +208,7 @@ class TokenStore:
         if self._grace <= 0 or replaced_by is None or now - used_at > self._grace:
             return False
         successor = tx.one(
-            "SELECT used_at, expires_at FROM jwtkit_refresh_tokens WHERE token_hash = ?"  # noqa: S608
-            + tx.for_update,
+            "SELECT used_at, expires_at FROM jwtkit_refresh_tokens WHERE token_hash = ?",
             (replaced_by,),
         )
         return successor is not None and successor[0] is None and successor[1] > now
@@ -217,7 +236,7 @@ class TokenStore:
     def revoke(self, token: str, *, client_id: str, now: float, reason: str = "revoked") -> bool:
         """Revoke the family of ``token`` if it belongs to ``client_id``; say if it did."""
         with self._db.transaction(write=True) as tx:
-            row = tx.one(_SELECT_ROW + tx.for_update, (hash_token(token),))
+            row = self._lock(tx, hash_token(token))
             if row is None or row[4] != client_id:
                 return False
             self._revoke_family(tx, row[0], now, reason)
