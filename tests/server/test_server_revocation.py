@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
+from urllib.parse import quote_plus
+
+from starlette.applications import Starlette
+
 from conftest import CLIENT, USER, Clock, TestClient, basic, login
 from jwtkit.server.service import TokenService
 
@@ -121,3 +127,31 @@ def test_maintenance_purges_expired_denylist_and_refresh_tokens(
     svc.maintain()
     assert not svc.tokens.is_denied(jti)
     assert svc.tokens.inspect(body["refresh_token"], now=clock()) is None
+
+
+def test_revoke_reads_the_cookie_when_its_path_covers_revoke(
+    make_app: Callable[..., Starlette],
+) -> None:
+    client = TestClient(make_app(cookie_path="/"))
+    response = login(client, refresh_token_cookie="true")
+    assert "Path=/" in response.headers["set-cookie"]
+    value = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+    jar = {"Cookie": f"jwtkit_refresh={value}", **basic()}
+    refused = client.post("/revoke", data={}, headers=jar)
+    assert refused.status_code == 400  # the CSRF header is missing
+    done = client.post("/revoke", data={}, headers={**jar, "X-Requested-With": "fetch"})
+    assert done.status_code == 200, done.text
+    assert "Max-Age=0" in done.headers["set-cookie"] or "expires=" in done.headers["set-cookie"]
+    data = {"grant_type": "refresh_token", "refresh_token": value}
+    assert client.post("/token", data=data, headers=basic()).json()["error"] == "invalid_grant"
+
+
+def test_basic_credentials_with_reserved_characters(client: TestClient, svc: TokenService) -> None:
+    secret = "p@ss:w+rd/%&= 0123456789"
+    svc.accounts.add_client("odd.client", secret, grants=("client_credentials",))
+    encoded = f"{quote_plus('odd.client')}:{quote_plus(secret)}"
+    header = {"Authorization": "Basic " + base64.b64encode(encoded.encode()).decode()}
+    response = client.post("/token", data={"grant_type": "client_credentials"}, headers=header)
+    assert response.status_code == 200
+    body = {"grant_type": "client_credentials", "client_id": "odd.client", "client_secret": secret}
+    assert client.post("/token", data=body).status_code == 200

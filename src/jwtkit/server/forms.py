@@ -25,7 +25,9 @@ async def read_form(request: Request, *, max_size: int) -> dict[str, str]:
     """Read and parse the body as a strict form; raise OAuthError for anything malformed."""
     ctype = request.headers.get("content-type", "")
     media, _, params = ctype.partition(";")
-    if media.strip().lower() != "application/x-www-form-urlencoded":
+    media = media.strip().lower()
+    # An empty body without a content type is an empty form (a bodiless fetch() sends that).
+    if media not in ("application/x-www-form-urlencoded", ""):
         raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
     charset = params.strip().lower()
     if charset and charset.replace(" ", "") not in ("charset=utf-8", 'charset="utf-8"'):
@@ -45,6 +47,8 @@ async def read_form(request: Request, *, max_size: int) -> dict[str, str]:
                 raise too_large
     except ClientDisconnect:
         raise OAuthError("invalid_request", "the client went away") from None
+    if not media and body:
+        raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
     return parse_form(bytes(body))
 
 
