@@ -46,21 +46,27 @@ def make_password_hasher(
 class SecretChecker:
     """Hash and verify secrets with one PasswordHasher; constant work for unknown accounts."""
 
-    def __init__(self, hasher: PasswordHasher) -> None:
+    def __init__(self, hasher: PasswordHasher, *, max_concurrency: int | None = None) -> None:
         self.hasher = hasher
         self._dummy: str | None = None
         self._verified: set[bytes] = set()
         self._lock = threading.Lock()
+        # Each Argon2 run holds memory_cost KiB (64 MiB by default): bound how many run at
+        # once, so a burst of logins queues instead of exhausting memory.
+        slots = max_concurrency if max_concurrency else max(2, os.cpu_count() or 2)
+        self._slots = threading.BoundedSemaphore(slots)
 
     def hash(self, secret: str) -> str:
         """Return the Argon2id hash of ``secret`` with the configured costs."""
-        return self.hasher.hash(secret)
+        with self._slots:
+            return self.hasher.hash(secret)
 
     def verify(self, hashed: str | None, secret: str) -> bool:
         """Check ``secret`` against ``hashed``; with None, burn the same time and say False."""
         target = self._dummy_hash() if hashed is None else hashed
         try:
-            return self.hasher.verify(target, secret) and hashed is not None
+            with self._slots:
+                return self.hasher.verify(target, secret) and hashed is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
@@ -93,5 +99,5 @@ class SecretChecker:
     def _dummy_hash(self) -> str:
         """Return a hash to verify against for unknown names (made on first use: it is slow)."""
         if self._dummy is None:
-            self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+            self._dummy = self.hash(secrets.token_urlsafe(16))
         return self._dummy
