@@ -165,3 +165,14 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(CorruptStoreError):
         Accounts.open(f"sqlite:///{path}", hasher=FAST)
+
+
+def test_hasher_costs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jwtkit.server.accounts import make_password_hasher
+
+    monkeypatch.setenv("JWTKIT_ARGON2_TIME_COST", "2")
+    monkeypatch.setenv("JWTKIT_ARGON2_MEMORY_COST", "16")
+    monkeypatch.setenv("JWTKIT_ARGON2_PARALLELISM", "not-a-number")
+    hasher = make_password_hasher()
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (2, 16, 4)
+    assert make_password_hasher(time_cost=1, memory_cost=8, parallelism=1).time_cost == 1

@@ -144,11 +144,7 @@ class TokenStore:
             return "user"
         if used_at is not None:
             if not self._in_grace(tx, used_at, replaced_by, now):
-                tx.execute(
-                    "UPDATE jwtkit_refresh_families SET revoked_at = ?, revoke_reason = 'reuse'"
-                    " WHERE family_id = ?",
-                    (now, family_id),
-                )
+                self._revoke_family(tx, family_id, now, "reuse")
                 # The family id identifies the incident without revealing any token.
                 logger.warning(
                     "refresh token reuse detected: family %s of client %s and user %s revoked",
@@ -242,11 +238,6 @@ class TokenStore:
             self._revoke_family(tx, row[0], now, reason)
         return True
 
-    def revoke_family(self, family_id: str, *, now: float, reason: str) -> None:
-        """Revoke every token of one family (used when its user or client is disabled)."""
-        with self._db.transaction(write=True) as tx:
-            self._revoke_family(tx, family_id, now, reason)
-
     @staticmethod
     def _revoke_family(tx: Transaction, family_id: str, now: float, reason: str) -> None:
         tx.execute(
@@ -254,14 +245,6 @@ class TokenStore:
             " WHERE family_id = ? AND revoked_at IS NULL",
             (now, reason, family_id),
         )
-
-    def family_revoked(self, family_id: str) -> bool:
-        """Say whether a family has been revoked."""
-        with self._db.transaction() as tx:
-            row = tx.one(
-                "SELECT revoked_at FROM jwtkit_refresh_families WHERE family_id = ?", (family_id,)
-            )
-        return row is None or row[0] is not None
 
     def deny(self, jti: str, expires_at: float) -> None:
         """Put an access token's ``jti`` on the denylist until its ``exp``."""
