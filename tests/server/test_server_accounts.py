@@ -176,3 +176,11 @@ def test_hasher_costs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     hasher = make_password_hasher()
     assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (2, 16, 4)
     assert make_password_hasher(time_cost=1, memory_cost=8, parallelism=1).time_cost == 1
+
+
+def test_unreachable_postgres_is_a_clear_error_without_the_password() -> None:
+    from jwtkit.errors import KeyStoreError
+
+    with pytest.raises(KeyStoreError) as exc:
+        Accounts.open("postgresql://jwtkit:hunter2-secret@127.0.0.1:1/none", hasher=FAST)
+    assert "hunter2" not in str(exc.value)

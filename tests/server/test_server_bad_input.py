@@ -99,6 +99,11 @@ def test_two_client_auth_methods_is_invalid_request(client: TestClient, path: st
     response = client.post(path, data={**data, "client_secret": SECRET}, headers=basic())
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+    # A client_id in the body next to Basic is tolerated when it agrees, refused otherwise.
+    assert client.post(path, data=data, headers=basic()).status_code == 200
+    response = client.post(path, data={**data, "client_id": "other"}, headers=basic())
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
     response = client.post(path, data={"token": "t", "client_secret": SECRET})
     assert response.json()["error"] == "invalid_request"
 

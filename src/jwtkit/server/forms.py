@@ -97,12 +97,11 @@ def client_credentials(request: Request, form: dict[str, str]) -> ClientCredenti
     invalid_request; an unreadable Basic header is an invalid_client with a challenge.
     """
     header = request.headers.get("authorization")
-    in_body = "client_id" in form or "client_secret" in form
     if header is not None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic":
             raise invalid_client(basic=True)
-        if in_body:
+        if "client_secret" in form:
             raise OAuthError("invalid_request", "use one client authentication method only")
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
@@ -112,8 +111,11 @@ def client_credentials(request: Request, form: dict[str, str]) -> ClientCredenti
         if not sep or not raw_id:
             raise invalid_client(basic=True)
         # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-        secret = unquote_plus(raw_secret) or None
-        return ClientCredentials(unquote_plus(raw_id), secret, True)
+        client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret) or None
+        # Many OAuth libraries also send client_id in the body; accept it when it agrees.
+        if form.get("client_id", client_id) != client_id:
+            raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+        return ClientCredentials(client_id, secret, True)
     if "client_id" not in form:
         if "client_secret" in form:
             raise OAuthError("invalid_request", "client_secret without client_id")
