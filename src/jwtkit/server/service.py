@@ -24,7 +24,7 @@ from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.ratelimit import LoginLimiter
 from jwtkit.server.settings import Settings
 from jwtkit.server.store import Database
-from jwtkit.server.tokens import RefreshError, TokenStore
+from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
 
 __all__ = ["Clock", "IssuedTokens", "TokenService"]
 
@@ -221,7 +221,7 @@ class TokenService:
         client: ClientInfo,
         scope: tuple[str, ...],
         roles: tuple[str, ...],
-        refresh: Any,
+        refresh: RefreshGrant | None,
     ) -> IssuedTokens:
         """Sign an RFC 9068 access token and pair it with the refresh token, if any."""
         now = self.clock()
