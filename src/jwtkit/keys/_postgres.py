@@ -126,11 +126,16 @@ class PostgresStore(SQLStore):
         return cur.fetchall() if cur.description is not None else []
 
     def _tables(self) -> set[str]:
+        # A plain query on pg_class reads with this statement's snapshot, so it sees tables
+        # another process committed while we waited for the schema lock; to_regclass goes
+        # through the catalog cache, which need not have been refreshed by then.
         rows = self._exec(
-            "SELECT to_regclass('jwtkit_meta') IS NOT NULL, to_regclass('jwtkit_keys') IS NOT NULL"
+            "SELECT c.relname FROM pg_catalog.pg_class c"
+            " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema()"
+            " AND c.relname IN ('jwtkit_meta', 'jwtkit_keys')"
         )
-        meta, keys = rows[0]
-        return {name for name, ok in (("jwtkit_meta", meta), ("jwtkit_keys", keys)) if ok}
+        return {str(name) for (name,) in rows}
 
     def _time_out(self, value: datetime | None) -> Any:
         return None if value is None else value.astimezone(UTC)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -65,13 +66,30 @@ class SQLiteStore(SQLStore):
                 check = self._conn.execute("PRAGMA quick_check").fetchall()
                 if check != [("ok",)]:
                     raise CorruptStoreError(f"{self.label}: the database file is damaged")
-                mode = self._conn.execute("PRAGMA journal_mode").fetchone()
-                if mode is None or str(mode[0]).lower() != "wal":
-                    self._conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal()
                 self._conn.execute("PRAGMA synchronous = FULL")
         except BaseException:
             self._conn.close()
             raise
+
+    def _enable_wal(self) -> None:
+        """Switch the file to WAL mode, waiting while another process does the same.
+
+        Changing the journal mode needs an exclusive lock, and SQLite answers "database is
+        locked" at once instead of calling the busy handler when two processes open a new
+        store at the same moment, so retry for up to the busy timeout.
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode").fetchone()
+                if mode is None or str(mode[0]).lower() != "wal":
+                    self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
