@@ -83,6 +83,7 @@ class _Binding(NamedTuple):
     alg: str | None
     secret_alg: str | None
     passphrase_stdin: bool
+    for_verify: bool = False
 
 
 def _pem(text: str, binding: _Binding) -> Key:
@@ -92,8 +93,11 @@ def _pem(text: str, binding: _Binding) -> Key:
             "key passphrase", from_stdin=binding.passphrase_stdin, confirm=False
         )
     key = Key.from_pem(text, alg=binding.alg, password=password)
-    # PEM cannot record a kid: use the RFC 7638 thumbprint, as keygen does by default.
-    return key if key.kid is not None else key.with_kid(key.thumbprint())
+    if binding.for_verify:
+        # A PEM key has no kid, so it may verify a token whatever kid the token names.
+        return key
+    # Signing: name the key by its RFC 7638 thumbprint, as keygen does by default.
+    return key.with_kid(key.thumbprint())
 
 
 def _secret(data: bytes, text: str | None, binding: _Binding) -> Key:
@@ -147,7 +151,7 @@ def load_key_material(
         raise CLIError("--key - and --passphrase-stdin cannot both read stdin")
     data, origin = _read_material(key_file, key_env)
     binding = _Binding(
-        None if for_verify else alg, secret_alg if for_verify else alg, passphrase_stdin
+        None if for_verify else alg, secret_alg if for_verify else alg, passphrase_stdin, for_verify
     )
     try:
         return _parse(data, origin, binding)
