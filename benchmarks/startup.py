@@ -27,7 +27,7 @@ def _cli_command(workdir: Path) -> tuple[list[str] | None, str]:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from benchmarks import floor
-    from benchmarks._common import AUDIENCE, CASES, ISSUER, full_claims, make_materials
+    from benchmarks._common import AUDIENCE, CASES, ISSUER, KID, full_claims, make_materials
 
     try:
         import jwtkit.cli.main  # noqa: F401
@@ -36,8 +36,10 @@ def _cli_command(workdir: Path) -> tuple[list[str] | None, str]:
     case = next(c for c in CASES if c.label == "ES256")
     material = make_materials((case,))["ES256"]
     assert isinstance(material.private, ec.EllipticCurvePrivateKey)
-    # No kid: a PEM file carries none, and the CLI names a PEM key by its thumbprint.
-    token = floor.sign_token(material, full_claims(), {"alg": "ES256", "typ": "JWT"})
+    # The same header as every other benchmark token, kid included (a PEM key has no kid of
+    # its own, so the CLI must accept whatever kid the token names).
+    header = {"alg": "ES256", "typ": "JWT", "kid": KID}
+    token = floor.sign_token(material, full_claims(), header)
     pem = workdir / "es256.pub.pem"
     pem.write_bytes(material.public_pem)
     command = [sys.executable, "-m", "jwtkit", "verify", token, "--key", str(pem)]
