@@ -12,7 +12,7 @@ from typing import Literal, NamedTuple
 
 from jwtkit.errors import UnsupportedAlgorithmError
 
-__all__ = ["ALGORITHMS", "Algorithm", "Family", "get_algorithm"]
+__all__ = ["ALGORITHMS", "ASYMMETRIC_ALGORITHMS", "Algorithm", "Family", "get_algorithm"]
 
 Family = Literal["HMAC", "RSA", "PSS", "EC", "OKP", "AKP"]
 
@@ -65,6 +65,13 @@ ALGORITHMS: dict[str, Algorithm] = _table(
     Algorithm("ML-DSA-44", "AKP", "AKP", crv="ML-DSA-44"),
     Algorithm("ML-DSA-65", "AKP", "AKP", crv="ML-DSA-65"),
     Algorithm("ML-DSA-87", "AKP", "AKP", crv="ML-DSA-87"),
+)
+
+
+# The algorithms whose verification key can be published (every one but HMAC): what a key
+# manager may sign with and a JWKS may carry.
+ASYMMETRIC_ALGORITHMS: frozenset[str] = frozenset(
+    name for name, alg in ALGORITHMS.items() if alg.family != "HMAC"
 )
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 from jwtkit.errors import CorruptStoreError, KeyStateError
+from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 
 __all__ = [
     "ACTIVE",
@@ -48,26 +49,7 @@ STATES: Final[tuple[str, ...]] = (PENDING, ACTIVE, RETIRED, REVOKED)
 
 # Algorithms a rotating signing key may use: asymmetric only, because the public half is
 # published in the JWKS (an HMAC secret can never be published).
-SIGNING_ALGS: Final = frozenset(
-    {
-        "RS256",
-        "RS384",
-        "RS512",
-        "PS256",
-        "PS384",
-        "PS512",
-        "ES256",
-        "ES384",
-        "ES512",
-        "ES256K",
-        "EdDSA",
-        "Ed25519",
-        "Ed448",
-        "ML-DSA-44",
-        "ML-DSA-65",
-        "ML-DSA-87",
-    }
-)
+SIGNING_ALGS: Final = ASYMMETRIC_ALGORITHMS
 
 Fresh = Callable[[datetime], "KeyRecord"]
 

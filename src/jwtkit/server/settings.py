@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from jwtkit.jwa import ALGORITHMS
+from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 
 __all__ = ["Settings", "SettingsError"]
 
 _ENV_PREFIX = "JWTKIT_"
-_SIGNING_ALGS = frozenset(a for a in ALGORITHMS if not a.startswith("HS"))
+_SIGNING_ALGS = ASYMMETRIC_ALGORITHMS
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 

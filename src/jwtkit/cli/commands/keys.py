@@ -24,7 +24,7 @@ from jwtkit.cli._store import (
 )
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import MasterKeyError
-from jwtkit.jwa import ALGORITHMS
+from jwtkit.jwa import ALGORITHMS, ASYMMETRIC_ALGORITHMS
 
 if TYPE_CHECKING:
     from jwtkit.keys import KeyManager, KeyRecord, RotationPolicy
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["keys"]
 
 # The key store signs with public-key algorithms only: verifiers get the JWKS, never a secret.
-SIGNING_ALGS = [name for name, a in ALGORITHMS.items() if a.family != "HMAC"]
+SIGNING_ALGS = [name for name in ALGORITHMS if name in ASYMMETRIC_ALGORITHMS]
 
 MASTER_KEY_NOTICE = (
     "no master key was configured, so a new one was generated and printed on stdout: it is "
