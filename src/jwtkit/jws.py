@@ -133,8 +133,8 @@ def _split(token: object, max_size: int) -> tuple[bytes, bytes, bytes, bytes]:
     else:
         raise MalformedTokenError(f"token must be a string, not {type(token).__name__}")
     signing_input, _, signature = raw.rpartition(b".")
-    header, _, payload = signing_input.partition(b".")
-    if not header or b"." in payload or raw.count(b".") != 2:
+    header, dot, payload = signing_input.partition(b".")
+    if not dot or not header or b"." in payload:
         raise MalformedTokenError("token is not a compact JWS (three '.'-separated segments)")
     return signing_input, header, payload, signature
 
