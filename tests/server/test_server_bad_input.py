@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import CLIENT, PASSWORD, SECRET, USER, TestClient, basic, login
+from server_support import CLIENT, PASSWORD, SECRET, USER, TestClient, basic, login
 
 FORM = "application/x-www-form-urlencoded"
 POST_ENDPOINTS = ("/token", "/revoke", "/introspect")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from server_support import TestClient
 from starlette.applications import Starlette
 
-from conftest import TestClient
 from jwtkit import KeySet
 from jwtkit.server.service import TokenService
 

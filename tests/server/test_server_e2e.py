@@ -16,12 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
-from conftest import (
+from server_support import (
     CLIENT,
     FAST_HASHER,
     PASSWORD,
@@ -32,6 +27,11 @@ from conftest import (
     ServiceProcess,
     service_env,
 )
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from jwtkit import KeySet, Verifier, decode_unverified
 from jwtkit.errors import InvalidTokenError
 from jwtkit.server import Accounts, Settings, create_app

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-
-from conftest import (
+from server_support import (
     CLIENT,
     FAST_HASHER,
     PASSWORD,
@@ -24,6 +23,7 @@ from conftest import (
     ServiceProcess,
     service_env,
 )
+
 from jwtkit import decode_unverified
 from jwtkit.keys import KeyManager, generate_master_key
 from jwtkit.server import Accounts

@@ -6,9 +6,9 @@ import base64
 from collections.abc import Callable
 from urllib.parse import quote_plus
 
+from server_support import CLIENT, USER, Clock, TestClient, basic, login
 from starlette.applications import Starlette
 
-from conftest import CLIENT, USER, Clock, TestClient, basic, login
 from jwtkit.server.service import TokenService
 
 

@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable
 
 import pytest
+from server_support import CLIENT, PASSWORD, SECRET, USER, Clock, TestClient, basic, login
 from starlette.applications import Starlette
 
-from conftest import CLIENT, PASSWORD, SECRET, USER, Clock, TestClient, basic, login
 from jwtkit import KeySet, Verifier, decode_unverified
 from jwtkit.server.service import TokenService
 

@@ -7,12 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import httpx
+from server_support import CLIENT, FAST_HASHER, PASSWORD, SECRET, USER, LiveServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conftest import CLIENT, FAST_HASHER, PASSWORD, SECRET, USER, LiveServer
 from jwtkit import Verifier
 from jwtkit.client import BearerAuthMiddleware, IntrospectionRevocationCheck, JWKSClient
 from jwtkit.server import Accounts, Settings, create_app
