@@ -139,30 +139,21 @@ def pyjwt(m: Material) -> Ops:
     import jwt
 
     _need(m.alg, jwt.algorithms.get_default_algorithms())
-    private, public, alg = m.private, m.public, m.alg
-    headers = {"kid": KID}
-
-    def verify(token: str) -> dict[str, Any]:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            public,
-            algorithms=[alg],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options=_PYJWT_OPTIONS,
-        )
-        return claims
-
-    return Ops(lambda claims: jwt.encode(claims, private, algorithm=alg, headers=headers), verify)
+    return _pyjwt_ops(m.private, m.public, m.alg)
 
 
 def pyjwt_pem(m: Material) -> Ops:
     """PyJWT given the PEM text on every call, as much application code does."""
-    import jwt
 
     if m.alg not in ("RS256", "ES256"):
         raise Unsupported("measured for RS256 and ES256 only")
-    private, public, alg = m.private_pem.decode(), m.public_pem.decode(), m.alg
+    return _pyjwt_ops(m.private_pem.decode(), m.public_pem.decode(), m.alg)
+
+
+def _pyjwt_ops(private: Any, public: Any, alg: str) -> Ops:
+    """PyJWT sign/verify with the given key forms (objects, or PEM text parsed per call)."""
+    import jwt
+
     headers = {"kid": KID}
 
     def verify(token: str) -> dict[str, Any]:

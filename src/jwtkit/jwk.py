@@ -32,8 +32,12 @@ _EC: dict[str, tuple[type[ec.EllipticCurve], int, str]] = {
     "P-521": (ec.SECP521R1, 66, "ES512"),
     "secp256k1": (ec.SECP256K1, 32, "ES256K"),
 }
-_EC_BY_OPENSSL_NAME = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-_EC_BY_OPENSSL_NAME["secp256k1"] = "secp256k1"
+_EC_BY_OPENSSL_NAME = {
+    "secp256r1": "P-256",
+    "secp384r1": "P-384",
+    "secp521r1": "P-521",
+    "secp256k1": "secp256k1",
+}
 # curve -> (private class, public class, raw public key size)
 _OKP: dict[str, tuple[Any, Any, int]] = {
     "Ed25519": (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey, 32),

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit._backend import VerifyFn
-from jwtkit._json import DEFAULT_MAX_DEPTH, JSONError, dumps, loads_object
+from jwtkit._json import DEFAULT_MAX_DEPTH, dumps, loads_object
 from jwtkit.errors import (
     AlgorithmNotAllowedError,
     InvalidClaimError,
@@ -142,9 +142,7 @@ def _split(token: object, max_size: int) -> tuple[bytes, bytes, bytes, bytes]:
 def _decode_json(segment: bytes, what: str, max_depth: int) -> dict[str, Any]:
     try:
         return loads_object(b64decode(segment), max_depth=max_depth)
-    except JSONError as exc:
-        raise MalformedTokenError(f"{what}: {exc}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # JSONError and base64url errors alike
         raise MalformedTokenError(f"{what}: {exc}") from None
 
 
