@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import sys
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -20,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa,
 from jwtkit import _backend
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit._json import JSONError, dumps, loads_object
-from jwtkit.errors import InvalidKeyError, KeyNotFoundError
+from jwtkit.errors import InvalidKeyError, KeyNotFoundError, SecurityWarning
 from jwtkit.jwa import ALGORITHMS, Algorithm, get_algorithm
 
 __all__ = ["Key", "KeySet"]
@@ -149,6 +151,7 @@ class Key:
         "_thumbprint",
         "_use",
         "_verifiers",
+        "_weak",
     )
 
     _kty: str
@@ -166,6 +169,7 @@ class Key:
     _headers: dict[str, bytes]
     _keyset: KeySet | None
     _thumbprint: str | None
+    _weak: bool
 
     def __init__(self) -> None:
         raise TypeError("use Key.generate, Key.from_secret, Key.from_pem or Key.from_jwk")
@@ -192,6 +196,7 @@ class Key:
         self._alg, self._kid, self._use, self._key_ops = None, None, use, key_ops
         self._signers, self._verifiers, self._headers = {}, {}, {}
         self._thumbprint = self._keyset = None
+        self._weak = False
         self._set_kid(kid)
         if alg is not None:
             self._bind(alg)
@@ -251,20 +256,35 @@ class Key:
         return cls._from_crypto(private, alg=alg, kid=kid)
 
     @classmethod
-    def from_secret(cls, secret: bytes | str, *, alg: str = "HS256", kid: str | None = None) -> Key:
+    def from_secret(
+        cls,
+        secret: bytes | str,
+        *,
+        alg: str = "HS256",
+        kid: str | None = None,
+        allow_weak: bool = False,
+    ) -> Key:
         """Make an HMAC key from a shared secret (``str`` secrets are UTF-8 encoded).
 
+        ``allow_weak=True`` is a migration aid for deployments that cannot rotate a short
+        secret at once: a non-empty secret shorter than the hash output is then accepted, and
+        every sign and verify with the key emits ``SecurityWarning``. Public-key material is
+        refused either way.
+
         Raises:
-            InvalidKeyError: the secret is shorter than the hash output (RFC 7518 §3.2), or
-                looks like public-key material (PEM, SSH or JWK text: the algorithm-confusion
-                attack), or ``alg`` is not an HMAC algorithm.
+            InvalidKeyError: the secret is empty, shorter than the hash output (RFC 7518
+                §3.2) without ``allow_weak``, looks like public-key material (PEM, SSH or JWK
+                text: the algorithm-confusion attack), or ``alg`` is not an HMAC algorithm.
         """
         raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
         algorithm = get_algorithm(alg)
         if algorithm.family != "HMAC":
             raise InvalidKeyError(f"a shared secret can only be used with HS*, not {alg}")
         cls._check_secret(raw)
-        return cls._make(kty="oct", secret=raw, size=len(raw) * 8, alg=alg, kid=kid)
+        key = cls._make(kty="oct", secret=raw, size=len(raw) * 8, kid=kid)
+        key._weak = allow_weak and len(raw) < algorithm.min_size
+        key._bind(alg)
+        return key
 
     @staticmethod
     def _check_secret(raw: bytes) -> None:
@@ -454,7 +474,7 @@ class Key:
         curves = alg.curves
         if curves and self._crv not in curves:
             return f"{self._crv} key cannot be used with {alg.name}"
-        if self._secret is not None and len(self._secret) < alg.min_size:
+        if self._secret is not None and len(self._secret) < alg.min_size and not self._weak:
             hint = _STRONG_KEY_HINT.format(alg=alg.name, size=alg.min_size)
             return (
                 f"HMAC secret is {len(self._secret)} bytes but {alg.name} needs at least "
@@ -486,7 +506,10 @@ class Key:
             material = self._secret if self._secret is not None else self._private
             if material is None:
                 raise InvalidKeyError("a public key cannot sign")
-            fn = self._signers[alg.name] = _backend.make_signer(alg, material)
+            fn = _backend.make_signer(alg, material)
+            if self._weak:
+                fn = _warn_on_sign(fn, self._weak_message(alg))
+            self._signers[alg.name] = fn
         return fn
 
     def _as_keyset(self) -> KeySet:
@@ -503,8 +526,18 @@ class Key:
             if reason is not None:
                 raise InvalidKeyError(reason)
             material = self._secret if self._secret is not None else self._public
-            fn = self._verifiers[alg.name] = _backend.make_verifier(alg, material)
+            fn = _backend.make_verifier(alg, material)
+            if self._weak:
+                fn = _warn_on_verify(fn, self._weak_message(alg))
+            self._verifiers[alg.name] = fn
         return fn
+
+    def _weak_message(self, alg: Algorithm) -> str:
+        size = len(self._secret or b"")
+        return (
+            f"HMAC secret is {size} bytes but {alg.name} needs at least {alg.min_size} "
+            "(accepted with allow_weak=True); rotate it to a strong secret"
+        )
 
     # -- export ---------------------------------------------------------------------------
 
@@ -670,6 +703,32 @@ class Key:
 
     def __hash__(self) -> int:
         return hash((self.thumbprint(), self._kid, self._alg))
+
+
+# A weak key's prepared functions are wrapped once, when built, so keys of normal strength pay
+# nothing on the hot path.
+def _warn_weak(message: str) -> None:
+    """Emit ``SecurityWarning`` attributed to the first caller outside jwtkit."""
+    level, frame = 3, sys._getframe(2)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("jwtkit"):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, SecurityWarning, stacklevel=level)
+
+
+def _warn_on_sign(sign: _backend.SignFn, message: str) -> _backend.SignFn:
+    def sign_weak(data: bytes) -> bytes:
+        _warn_weak(message)
+        return sign(data)
+
+    return sign_weak
+
+
+def _warn_on_verify(verify: _backend.VerifyFn, message: str) -> _backend.VerifyFn:
+    def verify_weak(data: bytes, signature: bytes) -> bool:
+        _warn_weak(message)
+        return verify(data, signature)
+
+    return verify_weak
 
 
 def _load_oct(jwk: Mapping[str, Any]) -> Key:
