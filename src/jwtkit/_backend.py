@@ -7,7 +7,6 @@ return ``False`` on a bad signature instead of raising, which keeps trying sever
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from jwtkit.jwa import Algorithm
 
-__all__ = ["SignFn", "VerifyFn", "make_signer", "make_verifier"]
+__all__ = [
+    "SignFn",
+    "VerifyFn",
+    "load_pem_private_key",
+    "load_pem_public_key",
+    "make_signer",
+    "make_verifier",
+]
 
 SignFn = Callable[[bytes], bytes]
 VerifyFn = Callable[[bytes, bytes], bool]
@@ -31,6 +37,29 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
+
+
+class _ECDSA(ec.ECDSA):
+    """``ec.ECDSA`` without its constructor's import of the OpenSSL backend object.
+
+    ``ECDSA.__init__`` imports ``cryptography.hazmat.backends.openssl`` (every cipher, ~4 ms
+    of a CLI start-up, issue 17) only to check that deterministic signing is available;
+    jwtkit never asks for it (RFC 7518 ECDSA is randomized), so the check is skipped and the
+    two public properties that the key's sign and verify read are given directly.
+    """
+
+    def __init__(self, algorithm: hashes.HashAlgorithm) -> None:
+        self._hash_algorithm = algorithm
+
+    @property
+    def algorithm(self) -> hashes.HashAlgorithm:
+        """The hash, as ``ECDSA.algorithm``."""
+        return self._hash_algorithm
+
+    @property
+    def deterministic_signing(self) -> bool:
+        """Always False: signatures are randomized."""
+        return False
 
 
 def _hash(alg: Algorithm) -> hashes.HashAlgorithm:
@@ -50,6 +79,8 @@ def make_signer(alg: Algorithm, key: Any) -> SignFn:
     """Return ``sign(data) -> signature`` for ``alg`` with a private key or HMAC secret."""
     family = alg.family
     if family == "HMAC":
+        import hmac  # lazy: hmac loads OpenSSL's libcrypto (~2 ms), needless for other families
+
         secret: bytes = key
         digest: str = alg.hash or ""
         return lambda data: hmac.digest(secret, data, digest)
@@ -58,7 +89,7 @@ def make_signer(alg: Algorithm, key: Any) -> SignFn:
         rsa_sign: SignFn = lambda data: key.sign(data, pad, h)  # noqa: E731
         return rsa_sign
     if family == "EC":
-        ecdsa = ec.ECDSA(_hash(alg))
+        ecdsa = _ECDSA(_hash(alg))
         size = alg.sig_size // 2
 
         def sign_ec(data: bytes) -> bytes:
@@ -73,6 +104,8 @@ def make_verifier(alg: Algorithm, key: Any) -> VerifyFn:
     """Return ``verify(data, signature) -> bool`` for ``alg`` with a public key or HMAC secret."""
     family = alg.family
     if family == "HMAC":
+        import hmac  # lazy, as in make_signer
+
         secret: bytes = key
         compare, mac = hmac.compare_digest, hmac.digest
         digest: str = alg.hash or ""
@@ -90,7 +123,7 @@ def make_verifier(alg: Algorithm, key: Any) -> VerifyFn:
 
         return verify_rsa
     if family == "EC":
-        ecdsa = ec.ECDSA(_hash(alg))
+        ecdsa = _ECDSA(_hash(alg))
         total, half = alg.sig_size, alg.sig_size // 2
         ec_verify = key.verify
         from_bytes = int.from_bytes
@@ -117,3 +150,33 @@ def make_verifier(alg: Algorithm, key: Any) -> VerifyFn:
         return True
 
     return verify_raw
+
+
+def _pem_loaders() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Return cryptography's PEM private and public key loaders, importing as little as possible.
+
+    ``cryptography.hazmat.primitives.serialization`` binds these very functions from its Rust
+    extension, but importing that package also loads the SSH key code, dataclasses and every
+    cipher: about 10 ms, most of what a ``jwtkit verify --key k.pem`` start-up may cost
+    (issue 17). Taking them from the extension directly skips that; if a future cryptography
+    moves them, the public package is the fallback.
+    """
+    try:
+        from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+        keys = rust_openssl.keys
+        return keys.load_pem_private_key, keys.load_pem_public_key
+    except (ImportError, AttributeError):  # pragma: no cover - only on a future cryptography
+        from cryptography.hazmat.primitives import serialization
+
+        return serialization.load_pem_private_key, serialization.load_pem_public_key
+
+
+def load_pem_private_key(data: bytes, password: bytes | None) -> Any:
+    """Load a PEM private key (``serialization.load_pem_private_key``)."""
+    return _pem_loaders()[0](data, password)
+
+
+def load_pem_public_key(data: bytes) -> Any:
+    """Load a PEM public key (``serialization.load_pem_public_key``)."""
+    return _pem_loaders()[1](data)

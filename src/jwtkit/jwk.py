@@ -9,8 +9,6 @@ key are refused as secrets. Secret and private material never appears in ``repr`
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import sys
 import warnings
@@ -312,8 +310,6 @@ class Key:
             InvalidKeyError: the PEM cannot be loaded, is encrypted and no (or a wrong)
                 password was given, or holds an unsupported or weak key.
         """
-        from cryptography.hazmat.primitives import serialization
-
         raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
         pwd = password.encode("utf-8") if isinstance(password, str) else password
         try:
@@ -322,9 +318,9 @@ class Key:
 
                 obj: Any = x509.load_pem_x509_certificate(raw).public_key()
             elif b"PRIVATE KEY-----" in raw:
-                obj = serialization.load_pem_private_key(raw, password=pwd)
+                obj = _backend.load_pem_private_key(raw, pwd)
             else:
-                obj = serialization.load_pem_public_key(raw)
+                obj = _backend.load_pem_public_key(raw)
         except TypeError as exc:
             raise InvalidKeyError(
                 "the PEM key is encrypted: pass password="
@@ -676,6 +672,8 @@ class Key:
         if self._thumbprint is None:
             members = self._public_members()
             required = {name: members[name] for name in _THUMBPRINT_MEMBERS[self._kty]}
+            import hashlib  # lazy: loading OpenSSL's libcrypto for hashlib costs ~2 ms (#17)
+
             digest = hashlib.sha256(dumps(required)).digest()
             self._thumbprint = b64encode(digest).decode("ascii")
         return self._thumbprint
@@ -694,6 +692,8 @@ class Key:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Key):
             return NotImplemented
+        import hmac  # lazy, as hashlib in thumbprint()
+
         return (
             self._kty == other._kty
             and hmac.compare_digest(self.thumbprint(), other.thumbprint())
@@ -812,9 +812,8 @@ def _load_raw(jwk: Mapping[str, Any]) -> Key:
             )
     except ValueError as exc:
         raise InvalidKeyError(f"invalid {kty} key") from exc
-    if private is not None and not hmac.compare_digest(
-        private.public_key().public_bytes_raw(), pub
-    ):
+    if private is not None and private.public_key().public_bytes_raw() != pub:
+        # Public data: a plain comparison leaks nothing (the private half is not compared).
         raise InvalidKeyError(f"{kty} JWK private member does not match the public key")
     return Key._make(kty=kty, crv=crv, private=private, public=public, size=pub_size * 8)
 
