@@ -1,7 +1,8 @@
-"""Shared helpers for the CLI tests: run ``jwtkit`` through click's runner or a subprocess."""
+"""Shared helpers for the CLI tests: run ``jwtkit`` in-process through ``main``, or as a process."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from jwtkit.cli.main import cli
+from jwtkit.cli.env import Env
+from jwtkit.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 JWTKIT_BIN = Path(sys.executable).with_name("jwtkit")
@@ -50,10 +50,30 @@ def run_cli(
     stdin: str | bytes | None = None,
     env: dict[str, str] | None = None,
 ) -> Result:
-    """Run the real ``jwtkit`` click group in-process with click's runner."""
-    runner = CliRunner()
-    res = runner.invoke(cli, [str(a) for a in args], input=stdin, env=env, catch_exceptions=False)
-    return Result(res.exit_code, res.stdout, res.stderr)
+    """Run ``jwtkit`` in-process through ``main(argv, env)`` with captured streams.
+
+    ``env`` entries are set in ``os.environ`` for the run (and restored afterwards), because
+    the key store and the token service read their settings from the process environment.
+    """
+    raw = stdin.encode() if isinstance(stdin, str) else stdin or b""
+    streams = Env(
+        stdin=io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})
+    try:
+        code = main([str(a) for a in args], streams)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    out, err = streams.stdout, streams.stderr
+    assert isinstance(out, io.StringIO) and isinstance(err, io.StringIO)
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 def run_process(

@@ -134,9 +134,12 @@ def test_list_table_and_rotate(store: Store) -> None:
 def test_revoke_confirms_and_leaves_jwks(store: Store) -> None:
     kids = store.kids()
     active = next(k for k, s in kids.items() if s == "active")
-    declined = store.run("revoke", active, stdin="n\n")
+    declined = store.run("revoke", active, stdin="maybe\nn\n")
     assert declined.code == 6
+    assert "[y/N]: Error: invalid input" in declined.stderr
     assert "nothing changed" in declined.stderr
+    unanswered = store.run("revoke", active, stdin="")
+    assert unanswered.code == 6
     assert store.kids()[active] == "active"
     done = store.run("revoke", active, "--yes")
     assert done.code == 0, done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 from _cli_support import JWTKIT_BIN, rfc7519_token, run_cli, run_process
 
 from jwtkit import __version__
-from jwtkit.cli.main import COMMANDS, main
+from jwtkit.cli.env import Env
+from jwtkit.cli.main import CLI, COMMANDS, main
 from jwtkit.cli.status import ExitStatus
 
 VERBS = [
@@ -122,21 +124,88 @@ def test_bare_group_shows_help_on_stderr() -> None:
     assert "rotate" in keys.stderr
 
 
-def test_verify_imports_only_click_and_the_core(tmp_path: Path) -> None:
-    """Start-up time: verify must not pull in rich, the key store, the server or httpx."""
-    key = tmp_path / "k.json"
-    run_cli("keygen", "--out", key)
-    token = run_cli("sign", "--key", key).stdout.strip()
+def _loaded_modules(args: list[str]) -> list[str]:
+    """Run ``main(args)`` in a fresh interpreter and return every module it loaded."""
     probe = (
         "import sys\n"
         "from jwtkit.cli.main import main\n"
-        f"assert main(['verify', {token!r}, '--key', {str(tmp_path / 'k.pub.json')!r}]) == 0\n"
-        "heavy = ('rich', 'jwtkit.keys', 'jwtkit.server', 'jwtkit.client', 'httpx', 'starlette',"
-        " 'uvicorn', 'argon2', 'cryptography.x509')\n"
-        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+        f"status = main({args!r})\n"
+        "assert status == 0, status\n"
+        "print(' '.join(sorted(sys.modules)))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    return proc.stdout.strip().splitlines()[-1].split()
+
+
+# What start-up must not pay for (issue 17): other layers and extras, click, and the parts of
+# the standard library and cryptography that verify and inspect never use.
+HEAVY = (
+    "click",
+    "rich",
+    "jwtkit.keys",
+    "jwtkit.server",
+    "jwtkit.client",
+    "httpx",
+    "starlette",
+    "uvicorn",
+    "argon2",
+    "cryptography.x509",
+    "cryptography.hazmat.primitives.serialization",
+    "cryptography.hazmat.backends",
+    "dataclasses",
+    "shutil",
+    "pathlib",
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "pem"])
+def test_verify_loads_no_extra_module(tmp_path: Path, fmt: str) -> None:
+    """Start-up time: verify must not pull in rich, the key store, the server or httpx."""
+    key = tmp_path / f"k.{fmt}"
+    assert run_cli("keygen", "--out", key).code == 0
+    token = run_cli("sign", "--key", key, "--aud", "api").stdout.strip()
+    args = ["verify", token, "--key", str(tmp_path / f"k.pub.{fmt}"), "--aud", "api"]
+    loaded = _loaded_modules(args)
+    assert "jwtkit.cli.commands.verify" in loaded
+    assert [m for m in loaded if m.startswith(HEAVY)] == []
+
+
+def test_inspect_loads_no_extra_module() -> None:
+    loaded = _loaded_modules(["inspect", rfc7519_token()["token"]])
+    assert "jwtkit.cli.commands.inspect" in loaded
+    assert [m for m in loaded if m.startswith(HEAVY)] == []
+
+
+def test_top_level_summaries_match_the_commands() -> None:
+    """``jwtkit --help`` lists summaries without importing the commands: they must agree."""
+    for name, (_, summary) in COMMANDS.items():
+        command = CLI.find(name)
+        assert command is not None
+        assert command.summary == summary, name
+
+
+def test_main_uses_the_streams_it_is_given() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    env = Env(stdin=io.StringIO(""), stdout=out, stderr=err, environ={})
+    assert main(["--version"], env) == 0
+    assert out.getvalue() == f"jwtkit {__version__}\n"
+    assert main(["inspect", "-"], env) == ExitStatus.USAGE_ERROR
+    assert err.getvalue().startswith("error: no token given")
+
+
+def test_debug_prints_the_traceback_and_the_line() -> None:
+    res = run_cli("--debug", "inspect", "not-a-token")
+    assert res.code == ExitStatus.INVALID_TOKEN
+    assert "Traceback" in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith("error: malformed token")
+    quiet = run_cli("inspect", "not-a-token", env={"JWTKIT_DEBUG": "0"})
+    assert "Traceback" not in quiet.stderr
+
+
+def test_help_goes_to_stdout_even_with_missing_arguments() -> None:
+    res = run_cli("keys", "revoke", "--help")
+    assert res.code == 0 and res.stderr == ""
+    assert res.stdout.startswith("Usage: jwtkit keys revoke [OPTIONS] KID")

@@ -139,6 +139,29 @@ def test_encrypted_pem_key(tmp_path: Path) -> None:
     assert ok.code == 0, ok.stderr
 
 
+def test_prompted_passphrase_is_asked_twice_until_both_match(tmp_path: Path) -> None:
+    out = tmp_path / "prompted.pem"
+    made = run_cli(
+        "keygen",
+        "--alg",
+        "ES256",
+        "--out",
+        out,
+        "--encrypt",
+        stdin="one\ntwo\nhunter22\nhunter22\n",
+    )
+    assert made.code == 0, made.stderr
+    assert made.stderr.count("Repeat for confirmation: ") == 2
+    assert "The two entered values do not match" in made.stderr
+    assert "hunter22" not in made.stdout + made.stderr
+    signed = run_cli("sign", "--key", out, stdin="hunter22\n")
+    assert signed.code == 0, signed.stderr
+    assert "Key passphrase: " in signed.stderr
+    gave_up = run_cli("keygen", "--out", tmp_path / "x.pem", "--encrypt", stdin="only-once\n")
+    assert gave_up.code == 6
+    assert gave_up.stderr.strip().endswith("error: aborted")
+
+
 def test_sign_claims_from_stdin_and_headers(tmp_path: Path) -> None:
     key = tmp_path / "k.json"
     run_cli("keygen", "--alg", "EdDSA", "--out", key)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from typing import TYPE_CHECKING, Any
-
-import click
 
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli.status import ExitStatus
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from argparse import Namespace
     from pathlib import Path
+    from typing import Any
+
+    from jwtkit.cli.env import Env
 
 __all__ = [
     "emit_json",
@@ -26,15 +26,13 @@ __all__ = [
 ]
 
 
-def read_source(spec: str, what: str) -> bytes:
+def read_source(env: Env, spec: str, what: str) -> bytes:
     """Return the bytes of file ``spec``, or of standard input when ``spec`` is ``-``.
 
     Raises CLIError (IO_ERROR) naming ``what`` and the file when it cannot be read.
     """
     if spec == "-":
-        stream = sys.stdin
-        buffer = getattr(stream, "buffer", None)
-        return buffer.read() if buffer is not None else stream.read().encode()
+        return env.read_stdin()
     try:
         with open(spec, "rb") as f:  # not pathlib: this is on the start-up path of verify
             return f.read()
@@ -43,12 +41,12 @@ def read_source(spec: str, what: str) -> bytes:
         raise CLIError(f"cannot read {what} {spec!r}: {reason}", ExitStatus.IO_ERROR) from exc
 
 
-def read_token(arg: str) -> str:
+def read_token(env: Env, arg: str) -> str:
     """Return the compact token given as an argument, or read from stdin for ``-``.
 
     Surrounding whitespace and a leading ``Bearer`` (as copied from an HTTP header) are dropped.
     """
-    raw = read_source(arg, "token") if arg == "-" else arg.encode()
+    raw = read_source(env, arg, "token") if arg == "-" else arg.encode()
     try:
         token = raw.decode("ascii").strip()
     except UnicodeDecodeError:
@@ -88,39 +86,43 @@ def write_file(path: Path, data: bytes, *, private: bool, force: bool = False) -
         raise CLIError(f"cannot write {str(path)!r}: {reason}", ExitStatus.IO_ERROR) from exc
 
 
-def read_password(what: str, *, from_stdin: bool, confirm: bool) -> str:
+def read_password(env: Env, what: str, *, from_stdin: bool, confirm: bool) -> str:
     """Return a password or passphrase from a hidden prompt, or one line of stdin.
 
     Secrets never come from argv (visible in ``ps`` and shell history). ``confirm`` asks twice
     when a new secret is being set. Raises CLIError for an empty value.
     """
     if from_stdin:
-        line = sys.stdin.readline()
+        line = env.stdin.readline()
         value = line.rstrip("\r\n")
     else:
-        value = click.prompt(
-            what.capitalize(), hide_input=True, confirmation_prompt=confirm, err=True
-        )
+        while True:
+            value = env.read_hidden(f"{what.capitalize()}: ")
+            if not confirm or env.read_hidden("Repeat for confirmation: ") == value:
+                break
+            env.err("Error: The two entered values do not match.")
     if not value:
         raise CLIError(f"empty {what}")
-    return str(value)
+    return value
 
 
-def emit_json(data: Any) -> None:
+def emit_json(env: Env, data: Any) -> None:
     """Print ``data`` as indented JSON on stdout (the machine-readable channel)."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    import json
+
+    env.out(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def note(message: str) -> None:
+def note(env: Env, message: str) -> None:
     """Print a human message on stderr, keeping stdout clean for machine output."""
-    click.echo(message, err=True)
+    env.err(message)
 
 
-def use_color(ctx: click.Context) -> bool:
+def use_color(args: Namespace, env: Env) -> bool:
     """Return whether to colour stdout: ``--color``, then NO_COLOR, then whether it is a TTY."""
-    choice = ctx.find_root().meta.get("jwtkit.color", "auto")
+    choice = getattr(args, "color", "auto")
     if choice == "always":
         return True
-    if choice == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    if choice == "never" or env.environ.get("NO_COLOR") or env.environ.get("TERM") == "dumb":
         return False
-    return sys.stdout.isatty()
+    return env.stdout.isatty()

@@ -6,12 +6,9 @@ Secrets never come from the command line itself: argv is visible to every user o
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
-
-import click
+from typing import Any, NamedTuple
 
 from jwtkit import Key, KeySet
 from jwtkit.cli._errors import CLIError
@@ -19,9 +16,12 @@ from jwtkit.cli._io import read_password, read_source
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import JWTError
 
-__all__ = ["key_options", "load_key_material", "refuse_secret"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jwtkit.cli._command import Parser
+    from jwtkit.cli.env import Env
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["REFUSAL", "add_key_options", "load_key_material"]
 
 REFUSAL = (
     "--secret is refused: a secret on the command line is visible to other users (ps) and is "
@@ -29,57 +29,54 @@ REFUSAL = (
 )
 
 
-def refuse_secret(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Click callback for the hidden ``--secret`` option: always fail, saying why."""
-    if value is not None:
-        raise click.UsageError(REFUSAL, ctx)
+class _RefuseSecret(argparse.Action):
+    """The hidden ``--secret``: always a usage error, saying why (whatever value it has)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        """Refuse the option as soon as it is parsed."""
+        parser.error_line(REFUSAL)
 
 
-def key_options(f: F) -> F:
-    """Add ``--key FILE|-``, ``--key-env VAR`` and the refused ``--secret`` to a command."""
-    f = click.option(
-        "--secret",
-        hidden=True,
-        expose_value=False,
-        callback=refuse_secret,
-        is_eager=True,
-        help="Refused: secrets never go on the command line.",
-    )(f)
-    f = click.option(
-        "--passphrase-stdin",
-        is_flag=True,
-        help="Read the passphrase of an encrypted PEM key from stdin (else a hidden prompt).",
-    )(f)
-    f = click.option(
+def add_key_options(parser: Parser) -> None:
+    """Add the key options: ``--key FILE|-``, ``--key-env VAR``, ``--passphrase-stdin``.
+
+    ``--secret`` is hidden and always an error: secrets never go on the command line.
+    """
+    parser.option(
+        "--key",
+        dest="key_file",
+        metavar="FILE|-",
+        help="Key file: PEM, JWK, JWKS or a raw HMAC secret; '-' reads stdin.",
+    )
+    parser.option(
         "--key-env",
         metavar="VAR",
         help="Read the key (PEM, JWK or HMAC secret) from this environment variable.",
-    )(f)
-    f = click.option(
-        "--key",
-        "key_file",
-        metavar="FILE|-",
-        help="Key file: PEM, JWK, JWKS or a raw HMAC secret; '-' reads stdin.",
-    )(f)
-    return f
+    )
+    parser.flag(
+        "--passphrase-stdin",
+        help="Read the passphrase of an encrypted PEM key from stdin (else a hidden prompt).",
+    )
+    parser.add_argument("--secret", nargs="?", action=_RefuseSecret, help=argparse.SUPPRESS)
 
 
-def _read_material(key_file: str | None, key_env: str | None) -> tuple[bytes, str]:
+def _read_material(env: Env, key_file: str | None, key_env: str | None) -> tuple[bytes, str]:
     if key_file is not None and key_env is not None:
         raise CLIError("give the key either with --key or with --key-env, not both")
     if key_env is not None:
-        value = os.environ.get(key_env)
+        value = env.environ.get(key_env)
         if not value:
             raise CLIError(f"environment variable {key_env} is not set", ExitStatus.KEY_ERROR)
         return value.encode(), f"${key_env}"
     if key_file is None:
         raise CLIError("no key given: use --key FILE, --key - (stdin) or --key-env VAR")
-    return read_source(key_file, "key file"), "stdin" if key_file == "-" else repr(key_file)
+    return read_source(env, key_file, "key file"), "stdin" if key_file == "-" else repr(key_file)
 
 
 class _Binding(NamedTuple):
     """How to bind a loaded key: ``alg`` binds any key (sign); ``secret_alg`` only secrets."""
 
+    env: Env
     alg: str | None
     secret_alg: str | None
     passphrase_stdin: bool
@@ -90,7 +87,7 @@ def _pem(text: str, binding: _Binding) -> Key:
     password = None
     if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in text or "Proc-Type: 4,ENCRYPTED" in text:
         password = read_password(
-            "key passphrase", from_stdin=binding.passphrase_stdin, confirm=False
+            binding.env, "key passphrase", from_stdin=binding.passphrase_stdin, confirm=False
         )
     key = Key.from_pem(text, alg=binding.alg, password=password)
     if binding.for_verify:
@@ -130,6 +127,7 @@ def _parse(data: bytes, origin: str, binding: _Binding) -> Key | KeySet:
 
 
 def load_key_material(
+    env: Env,
     key_file: str | None,
     key_env: str | None,
     alg: str | None,
@@ -149,9 +147,13 @@ def load_key_material(
     """
     if passphrase_stdin and key_file == "-":
         raise CLIError("--key - and --passphrase-stdin cannot both read stdin")
-    data, origin = _read_material(key_file, key_env)
+    data, origin = _read_material(env, key_file, key_env)
     binding = _Binding(
-        None if for_verify else alg, secret_alg if for_verify else alg, passphrase_stdin, for_verify
+        env,
+        None if for_verify else alg,
+        secret_alg if for_verify else alg,
+        passphrase_stdin,
+        for_verify,
     )
     try:
         return _parse(data, origin, binding)

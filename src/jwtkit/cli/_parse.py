@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
-import click
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-__all__ = ["DURATION", "Duration", "format_duration", "parse_duration", "parse_item"]
+__all__ = ["format_duration", "parse_duration", "parse_item"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+)([smhdw])")
@@ -47,24 +48,6 @@ def format_duration(seconds: float) -> str:
             return f"{count} {unit}{'' if count == 1 else 's'}"
     count = int(seconds // (86400 * 365))
     return f"{count} year{'' if count == 1 else 's'}"
-
-
-class Duration(click.ParamType[int]):
-    """A click parameter type for durations, converted to whole seconds."""
-
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        """Convert ``15m``-style text to seconds, failing with a usage error otherwise."""
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DURATION = Duration()
 
 
 def parse_item(item: str) -> tuple[str, Any]:

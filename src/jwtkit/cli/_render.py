@@ -7,11 +7,13 @@ verify path, and plain output (pipes, NO_COLOR, --no-color) needs none of it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
-import click
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-from jwtkit.cli._report import Report
+    from jwtkit.cli._report import Report
+    from jwtkit.cli.env import Env
 
 __all__ = ["NOT_VERIFIED", "render_report", "render_table"]
 
@@ -33,14 +35,14 @@ def _plain_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _rich_report(report: Report) -> None:
+def _rich_report(env: Env, report: Report) -> None:
     from rich.console import Console
     from rich.json import JSON
     from rich.table import Table
     from rich.text import Text
 
     # Everything shown comes from an untrusted token: it is passed as Text, never as markup.
-    console = Console(force_terminal=True, highlight=False)
+    console = Console(file=env.stdout, force_terminal=True, highlight=False)
     console.print(f"[bold yellow]{NOT_VERIFIED}[/]", markup=True)
     console.print("\n[bold]Header[/]")
     console.print(JSON(json.dumps(report.header, ensure_ascii=False)))
@@ -60,19 +62,26 @@ def _rich_report(report: Report) -> None:
         console.print("[green]No warnings[/]")
 
 
-def render_report(report: Report, *, color: bool) -> None:
-    """Print an inspect report on stdout, coloured when ``color``."""
-    if color:
-        _rich_report(report)
+def render_report(env: Env, report: Report, *, color: bool) -> None:
+    """Print an inspect report on stdout, coloured when ``color`` (and rich is installed)."""
+    if color and _have_rich():
+        _rich_report(env, report)
     else:
-        click.echo(_plain_report(report))
+        env.out(_plain_report(report))
+
+
+def _have_rich() -> bool:
+    """Return whether rich (the ``cli`` extra) is installed; without it output stays plain."""
+    import importlib.util
+
+    return importlib.util.find_spec("rich") is not None
 
 
 def render_table(
-    columns: Sequence[str], rows: Sequence[Sequence[str]], *, color: bool, title: str = ""
+    env: Env, columns: Sequence[str], rows: Sequence[Sequence[str]], *, color: bool, title: str = ""
 ) -> None:
     """Print rows as an aligned table on stdout (a rich table when ``color``)."""
-    if color:
+    if color and _have_rich():
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
@@ -80,8 +89,8 @@ def render_table(
         table = Table(*columns, title=title or None, title_justify="left")
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
-        Console(force_terminal=True).print(table)
+        Console(file=env.stdout, force_terminal=True).print(table)
         return
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     for row in [list(columns), *rows]:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        env.out("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

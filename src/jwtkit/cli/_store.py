@@ -4,100 +4,84 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import click
-
+from jwtkit.cli._command import file_path
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli.status import ExitStatus
 
 if TYPE_CHECKING:
+    from jwtkit.cli._command import Parser
     from jwtkit.keys import KeyManager
 
 __all__ = [
     "DEFAULT_STORE",
+    "add_store_options",
+    "add_store_overrides",
     "master_key_configured",
     "open_manager",
     "read_master_key_file",
     "redact",
-    "remember_store",
     "require_existing",
     "sqlite_path",
-    "store_options",
-    "store_overrides",
     "store_params",
 ]
 
 DEFAULT_STORE = "sqlite:///jwtkit.db"
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def store_options(f: F) -> F:
-    """Add ``--store URL`` (JWTKIT_STORE) and ``--master-key-file FILE`` to a command."""
-    f = click.option(
-        "--master-key-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File holding the master key (else JWTKIT_MASTER_KEY or JWTKIT_MASTER_KEY_FILE).",
-    )(f)
-    f = click.option(
+def add_store_options(
+    parser: Parser, *, master_key: bool = True, store_help: str | None = None
+) -> None:
+    """Add ``--store URL`` (default JWTKIT_STORE) and ``--master-key-file FILE``."""
+    parser.option(
         "--store",
-        envvar="JWTKIT_STORE",
-        default=DEFAULT_STORE,
-        show_default=True,
         metavar="URL",
-        help="Key store: sqlite:///PATH, postgresql://... or memory:// (env JWTKIT_STORE).",
-    )(f)
-    return f
+        default=parser.env.environ.get("JWTKIT_STORE") or DEFAULT_STORE,
+        help=(
+            store_help
+            or "Key store: sqlite:///PATH, postgresql://... or memory:// (env JWTKIT_STORE)."
+        )
+        + f"  [default: {DEFAULT_STORE}]",
+    )
+    if master_key:
+        parser.option(
+            "--master-key-file",
+            metavar="FILE",
+            type=file_path,
+            help="File holding the master key (else JWTKIT_MASTER_KEY or JWTKIT_MASTER_KEY_FILE).",
+        )
 
 
-def remember_store(ctx: click.Context, store: str, master_key_file: Path | None) -> None:
-    """Record the group-level store options for the subcommand (``ctx.meta`` is shared)."""
-    ctx.meta["jwtkit.store"] = {"store": store, "master_key_file": master_key_file}
-
-
-def store_params(ctx: click.Context) -> tuple[str, Path | None]:
-    """Return the store URL and master key file in effect for this command."""
-    params = ctx.meta["jwtkit.store"]
-    return params["store"], params["master_key_file"]
-
-
-def _override(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-        if value is not None:
-            ctx.meta["jwtkit.store"][name] = value
-
-    return callback
-
-
-def store_overrides(*, master_key: bool = True) -> Callable[[F], F]:
+def add_store_overrides(parser: Parser, *, master_key: bool = True) -> None:
     """Accept ``--store``/``--master-key-file`` after the subcommand name as well.
 
     ``jwtkit keys --store URL list`` and ``jwtkit keys list --store URL`` both work; the
-    subcommand's value wins.
+    subcommand's value wins (its default is to leave the group's value alone).
     """
+    parser.option(
+        "--store",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="Store URL (default: JWTKIT_STORE, else sqlite:///jwtkit.db).",
+    )
+    if master_key:
+        parser.option(
+            "--master-key-file",
+            metavar="FILE",
+            type=file_path,
+            default=argparse.SUPPRESS,
+            help="File holding the master key (else JWTKIT_MASTER_KEY).",
+        )
 
-    def decorate(f: F) -> F:
-        if master_key:
-            f = click.option(
-                "--master-key-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                expose_value=False,
-                callback=_override("master_key_file"),
-                help="File holding the master key (else JWTKIT_MASTER_KEY).",
-            )(f)
-        return click.option(
-            "--store",
-            metavar="URL",
-            expose_value=False,
-            callback=_override("store"),
-            help="Store URL (default: JWTKIT_STORE, else sqlite:///jwtkit.db).",
-        )(f)
 
-    return decorate
+def store_params(args: argparse.Namespace) -> tuple[str, Path | None]:
+    """Return the store URL and master key file in effect for this command."""
+    return args.store, getattr(args, "master_key_file", None)
 
 
 def redact(url: str) -> str:
@@ -134,8 +118,9 @@ def read_master_key_file(path: Path) -> bytes:
     This mirrors jwtkit.keys, which accepts the same two forms in a master key file.
     """
     from jwtkit.cli._io import read_source  # lazy: keeps this module's imports minimal
+    from jwtkit.cli.env import Env
 
-    data = read_source(str(path), "master key file")
+    data = read_source(Env(), str(path), "master key file")
     return data if len(data) == 32 else data.strip()
 
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import click
-
+from jwtkit.cli._command import Command, Group, Parser
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, note, read_password, use_color
 from jwtkit.cli._render import render_table
-from jwtkit.cli._store import DEFAULT_STORE, remember_store, store_overrides, store_params
+from jwtkit.cli._store import add_store_options, add_store_overrides, store_params
+from jwtkit.cli.env import Env
 from jwtkit.cli.status import ExitStatus
 
 if TYPE_CHECKING:
     from jwtkit.server import Accounts
 
-__all__ = ["client", "load_server", "user"]
+__all__ = ["CLIENT", "USER", "load_server"]
 
 GRANTS = ["password", "client_credentials", "refresh_token"]
 
@@ -35,9 +36,9 @@ def load_server() -> Any:
 
 
 @contextmanager
-def _accounts(ctx: click.Context) -> Iterator[Accounts]:
+def _accounts(args: Namespace) -> Iterator[Accounts]:
     server = load_server()
-    accounts = server.Accounts.open(store_params(ctx)[0])
+    accounts = server.Accounts.open(store_params(args)[0])
     try:
         yield accounts
     except server.AccountError as exc:
@@ -46,15 +47,19 @@ def _accounts(ctx: click.Context) -> Iterator[Accounts]:
         accounts.close()
 
 
-def _store_option(f: Any) -> Any:
-    return click.option(
-        "--store",
-        envvar="JWTKIT_STORE",
-        default=DEFAULT_STORE,
-        show_default=True,
-        metavar="URL",
-        help="Store of the token service (env JWTKIT_STORE).",
-    )(f)
+def _group_options(parser: Parser) -> None:
+    add_store_options(
+        parser, master_key=False, store_help="Store of the token service (env JWTKIT_STORE)."
+    )
+
+
+def _overrides(parser: Parser) -> None:
+    add_store_overrides(parser, master_key=False)
+
+
+def _json_flag(parser: Parser) -> None:
+    parser.flag("--json", dest="as_json", help="Print JSON.")
+    _overrides(parser)
 
 
 def _when(value: Any) -> str:
@@ -64,47 +69,34 @@ def _when(value: Any) -> str:
 # -- users ---------------------------------------------------------------------------------
 
 
-@click.group(
-    epilog="\b\nExamples:\n  jwtkit user add alice --role admin\n  jwtkit user list --json"
-)
-@_store_option
-@click.pass_context
-def user(ctx: click.Context, store: str) -> None:
-    """Manage the users who log in to the token service (password grant)."""
-    remember_store(ctx, store, None)
+def _user_add_arguments(parser: Parser) -> None:
+    parser.argument("username", "USERNAME")
+    parser.option(
+        "--role",
+        dest="roles",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="Role claim for the user's tokens.",
+    )
+    parser.flag("--password-stdin", help="Read the password from stdin.")
+    _overrides(parser)
 
 
-@user.command(
-    "add",
-    epilog="\b\nExamples:\n  jwtkit user add alice --role admin --role ops\n"
-    "  printf '%s\\n' \"$PW\" | jwtkit user add bob --password-stdin",
-)
-@click.argument("username")
-@click.option("--role", "roles", multiple=True, help="Role claim for the user's tokens.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-@store_overrides(master_key=False)
-@click.pass_context
-def user_add(
-    ctx: click.Context, username: str, roles: tuple[str, ...], password_stdin: bool
-) -> None:
-    """Create USERNAME; the password comes from a hidden prompt (or stdin)."""
-    password = read_password("password", from_stdin=password_stdin, confirm=True)
-    with _accounts(ctx) as accounts:
-        info = accounts.add_user(username, password, roles)
-    note(f"added user {info.username!r}")
-    emit_json({"username": info.username, "roles": list(info.roles)})
+def _user_add(args: Namespace, env: Env) -> None:
+    password = read_password(env, "password", from_stdin=args.password_stdin, confirm=True)
+    with _accounts(args) as accounts:
+        info = accounts.add_user(args.username, password, tuple(args.roles))
+    note(env, f"added user {info.username!r}")
+    emit_json(env, {"username": info.username, "roles": list(info.roles)})
 
 
-@user.command("list", epilog="\b\nExample:\n  jwtkit user list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@store_overrides(master_key=False)
-@click.pass_context
-def user_list(ctx: click.Context, as_json: bool) -> None:
-    """List users, their roles and whether they are disabled."""
-    with _accounts(ctx) as accounts:
+def _user_list(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
         users = accounts.list_users()
-    if as_json:
+    if args.as_json:
         emit_json(
+            env,
             [
                 {
                     "username": u.username,
@@ -113,7 +105,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
                     "created_at": u.created_at.isoformat(timespec="seconds"),
                 }
                 for u in users
-            ]
+            ],
         )
         return
     rows = [
@@ -125,65 +117,87 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         ]
         for u in users
     ]
-    render_table(
-        ["username", "roles", "status", "created"], rows, color=use_color(ctx), title="Users"
-    )
+    columns = ["username", "roles", "status", "created"]
+    render_table(env, columns, rows, color=use_color(args, env), title="Users")
 
 
-@user.command("disable", epilog="\b\nExample:\n  jwtkit user disable alice")
-@click.argument("username")
-@store_overrides(master_key=False)
-@click.pass_context
-def user_disable(ctx: click.Context, username: str) -> None:
-    """Disable USERNAME: no new logins, and their refresh tokens stop working."""
-    with _accounts(ctx) as accounts:
-        accounts.disable_user(username)
-    note(f"disabled user {username!r}")
+def _user_disable_arguments(parser: Parser) -> None:
+    parser.argument("username", "USERNAME")
+    _overrides(parser)
+
+
+def _user_disable(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
+        accounts.disable_user(args.username)
+    note(env, f"disabled user {args.username!r}")
+
+
+USER = Group(
+    "user",
+    help="Manage the users who log in to the token service (password grant).",
+    epilog="Examples:\n  jwtkit user add alice --role admin\n  jwtkit user list --json",
+    arguments=_group_options,
+    commands={
+        "add": Command(
+            "add",
+            usage="[OPTIONS] USERNAME",
+            help="Create USERNAME; the password comes from a hidden prompt (or stdin).",
+            epilog="Examples:\n  jwtkit user add alice --role admin --role ops\n"
+            "  printf '%s\\n' \"$PW\" | jwtkit user add bob --password-stdin",
+            arguments=_user_add_arguments,
+            run=_user_add,
+        ),
+        "list": Command(
+            "list",
+            help="List users, their roles and whether they are disabled.",
+            epilog="Example:\n  jwtkit user list",
+            arguments=_json_flag,
+            run=_user_list,
+        ),
+        "disable": Command(
+            "disable",
+            usage="[OPTIONS] USERNAME",
+            help="Disable USERNAME: no new logins, and their refresh tokens stop working.",
+            epilog="Example:\n  jwtkit user disable alice",
+            arguments=_user_disable_arguments,
+            run=_user_disable,
+        ),
+    },
+)
 
 
 # -- clients -------------------------------------------------------------------------------
 
 
-@click.group(
-    epilog="\b\nExamples:\n"
-    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
-    "  jwtkit client list"
-)
-@_store_option
-@click.pass_context
-def client(ctx: click.Context, store: str) -> None:
-    """Manage OAuth clients (applications and service accounts) of the token service."""
-    remember_store(ctx, store, None)
+def _client_add_arguments(parser: Parser) -> None:
+    parser.argument("client_id", "CLIENT_ID")
+    parser.option(
+        "--scope",
+        dest="scopes",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="Scope the client may request.",
+    )
+    parser.option(
+        "--grant", dest="grants", action="append", default=[], choices=GRANTS, help="Grant type."
+    )
+    parser.flag("--public", help="A client without a secret (browser/native app).")
+    parser.flag("--secret-stdin", help="Read the secret from stdin, not generated.")
+    _overrides(parser)
 
 
-@client.command(
-    "add",
-    epilog="\b\nExamples:\n  jwtkit client add web --grant password --grant refresh_token\n"
-    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
-    "  jwtkit client add spa --public --grant password",
-)
-@click.argument("client_id")
-@click.option("--scope", "scopes", multiple=True, help="Scope the client may request.")
-@click.option("--grant", "grants", multiple=True, type=click.Choice(GRANTS), help="Grant type.")
-@click.option("--public", is_flag=True, help="A client without a secret (browser/native app).")
-@click.option("--secret-stdin", is_flag=True, help="Read the secret from stdin, not generated.")
-@store_overrides(master_key=False)
-@click.pass_context
-def client_add(
-    ctx: click.Context,
-    client_id: str,
-    scopes: tuple[str, ...],
-    grants: tuple[str, ...],
-    public: bool,
-    secret_stdin: bool,
-) -> None:
-    """Register CLIENT_ID; its generated secret is printed once on stdout."""
-    if public and secret_stdin:
+def _client_add(args: Namespace, env: Env) -> None:
+    client_id: str = args.client_id
+    scopes, grants, public = tuple(args.scopes), tuple(args.grants), args.public
+    if public and args.secret_stdin:
         raise CLIError("a --public client has no secret; drop --secret-stdin")
     secret = (
-        read_password("client secret", from_stdin=True, confirm=False) if secret_stdin else None
+        read_password(env, "client secret", from_stdin=True, confirm=False)
+        if args.secret_stdin
+        else None
     )
-    with _accounts(ctx) as accounts:
+    with _accounts(args) as accounts:
         issued = accounts.add_client(client_id, secret, scopes, grants, public=public)
     result: dict[str, Any] = {
         "client_id": client_id,
@@ -191,25 +205,21 @@ def client_add(
         "grants": list(grants),
     }
     if public:
-        note(f"added public client {client_id!r} (no secret)")
+        note(env, f"added public client {client_id!r} (no secret)")
     elif secret is None:
         result["client_secret"] = issued
-        note(f"added client {client_id!r}; its secret is printed once on stdout: store it now")
+        note(env, f"added client {client_id!r}; its secret is printed once on stdout: store it now")
     else:
-        note(f"added client {client_id!r} with the secret read from stdin")
-    emit_json(result)
+        note(env, f"added client {client_id!r} with the secret read from stdin")
+    emit_json(env, result)
 
 
-@client.command("list", epilog="\b\nExample:\n  jwtkit client list --json")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@store_overrides(master_key=False)
-@click.pass_context
-def client_list(ctx: click.Context, as_json: bool) -> None:
-    """List clients with their scopes, grants and status (never their secrets)."""
-    with _accounts(ctx) as accounts:
+def _client_list(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
         clients = accounts.list_clients()
-    if as_json:
+    if args.as_json:
         emit_json(
+            env,
             [
                 {
                     "client_id": c.client_id,
@@ -220,7 +230,7 @@ def client_list(ctx: click.Context, as_json: bool) -> None:
                     "created_at": c.created_at.isoformat(timespec="seconds"),
                 }
                 for c in clients
-            ]
+            ],
         )
         return
     rows = [
@@ -235,15 +245,52 @@ def client_list(ctx: click.Context, as_json: bool) -> None:
         for c in clients
     ]
     columns = ["client_id", "scopes", "grants", "type", "status", "created"]
-    render_table(columns, rows, color=use_color(ctx), title="Clients")
+    render_table(env, columns, rows, color=use_color(args, env), title="Clients")
 
 
-@client.command("disable", epilog="\b\nExample:\n  jwtkit client disable billing")
-@click.argument("client_id")
-@store_overrides(master_key=False)
-@click.pass_context
-def client_disable(ctx: click.Context, client_id: str) -> None:
-    """Disable CLIENT_ID: it can no longer authenticate or refresh tokens."""
-    with _accounts(ctx) as accounts:
-        accounts.disable_client(client_id)
-    note(f"disabled client {client_id!r}")
+def _client_disable_arguments(parser: Parser) -> None:
+    parser.argument("client_id", "CLIENT_ID")
+    _overrides(parser)
+
+
+def _client_disable(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
+        accounts.disable_client(args.client_id)
+    note(env, f"disabled client {args.client_id!r}")
+
+
+CLIENT = Group(
+    "client",
+    help="Manage OAuth clients (applications and service accounts) of the token service.",
+    epilog="Examples:\n"
+    "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
+    "  jwtkit client list",
+    arguments=_group_options,
+    commands={
+        "add": Command(
+            "add",
+            usage="[OPTIONS] CLIENT_ID",
+            help="Register CLIENT_ID; its generated secret is printed once on stdout.",
+            epilog="Examples:\n  jwtkit client add web --grant password --grant refresh_token\n"
+            "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
+            "  jwtkit client add spa --public --grant password",
+            arguments=_client_add_arguments,
+            run=_client_add,
+        ),
+        "list": Command(
+            "list",
+            help="List clients with their scopes, grants and status (never their secrets).",
+            epilog="Example:\n  jwtkit client list --json",
+            arguments=_json_flag,
+            run=_client_list,
+        ),
+        "disable": Command(
+            "disable",
+            usage="[OPTIONS] CLIENT_ID",
+            help="Disable CLIENT_ID: it can no longer authenticate or refresh tokens.",
+            epilog="Example:\n  jwtkit client disable billing",
+            arguments=_client_disable_arguments,
+            run=_client_disable,
+        ),
+    },
+)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-import click
-
 from jwtkit import decode_unverified
+from jwtkit.cli._command import Command
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, read_token, use_color
 from jwtkit.cli._render import render_report
@@ -14,31 +13,46 @@ from jwtkit.cli._report import analyze
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import InvalidTokenError
 
-__all__ = ["inspect"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import Namespace
+
+    from jwtkit.cli._command import Parser
+    from jwtkit.cli.env import Env
+
+__all__ = ["COMMAND"]
 
 
-@click.command(
-    epilog="\b\nExamples:\n"
-    "  jwtkit inspect eyJhbGciOi...\n"
-    "  pbpaste | jwtkit inspect -\n"
-    '  jwtkit inspect --json "$TOKEN" | jq .warnings'
-)
-@click.argument("token_arg", metavar="TOKEN|-")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.pass_context
-def inspect(ctx: click.Context, token_arg: str, as_json: bool) -> None:
-    """Decode TOKEN without verifying it: header, claims, times and security warnings.
+def _arguments(parser: Parser) -> None:
+    parser.argument("token_arg", "TOKEN|-")
+    parser.flag("--json", dest="as_json", help="Print the report as JSON.")
 
-    Nothing is verified: anyone can write any claims into a token. Use 'jwtkit verify'
-    to check the signature and claims.
-    """
-    token = read_token(token_arg)
+
+def _run(args: Namespace, env: Env) -> None:
+    """Decode the token and print the report."""
+    token = read_token(env, args.token_arg)
     try:
         header, claims = decode_unverified(token)
     except InvalidTokenError as exc:
         raise CLIError(f"malformed token: {exc}", ExitStatus.INVALID_TOKEN) from exc
     report = analyze(header, claims, time.time())
-    if as_json:
-        emit_json(report.to_json())
+    if args.as_json:
+        emit_json(env, report.to_json())
     else:
-        render_report(report, color=use_color(ctx))
+        render_report(env, report, color=use_color(args, env))
+
+
+COMMAND = Command(
+    "inspect",
+    usage="[OPTIONS] TOKEN|-",
+    help="Decode TOKEN without verifying it: header, claims, times and security warnings.\n"
+    "\n"
+    "Nothing is verified: anyone can write any claims into a token. Use 'jwtkit verify'\n"
+    "to check the signature and claims.",
+    epilog="Examples:\n"
+    "  jwtkit inspect eyJhbGciOi...\n"
+    "  pbpaste | jwtkit inspect -\n"
+    '  jwtkit inspect --json "$TOKEN" | jq .warnings',
+    arguments=_arguments,
+    run=_run,
+)

@@ -3,53 +3,52 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from argparse import Namespace
 from typing import Any
 
-import click
-
+from jwtkit.cli._command import Command, Parser, int_range
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._store import (
-    DEFAULT_STORE,
+    add_store_options,
     master_key_configured,
     read_master_key_file,
     require_existing,
+    store_params,
 )
 from jwtkit.cli.commands.accounts import load_server
+from jwtkit.cli.env import Env
 from jwtkit.cli.status import ExitStatus
 
-__all__ = ["serve"]
+__all__ = ["COMMAND"]
 
 
-@click.command(
-    epilog="\b\nExamples:\n  jwtkit serve\n"
-    "  jwtkit serve --host 0.0.0.0 --port 8443 --issuer https://id.example.com "
-    "--store postgresql://jwtkit@db/jwtkit"
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--issuer", help="Issuer URL put in tokens (default http://HOST:PORT).")
-@click.option(
-    "--store", envvar="JWTKIT_STORE", default=DEFAULT_STORE, show_default=True, metavar="URL"
-)
-@click.option(
-    "--master-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the master key (else JWTKIT_MASTER_KEY).",
-)
-@click.option("--audience", help="aud of issued access tokens (default: the issuer).")
-def serve(
-    host: str,
-    port: int,
-    issuer: str | None,
-    store: str,
-    master_key_file: Path | None,
-    audience: str | None,
-) -> None:
-    """Run the OAuth 2.0 token service until interrupted (Ctrl-C).
+def _arguments(parser: Parser) -> None:
+    parser.option(
+        "--host",
+        metavar="TEXT",
+        default="127.0.0.1",
+        help="Address to listen on.  [default: 127.0.0.1]",
+    )
+    parser.option(
+        "--port",
+        metavar="INTEGER RANGE",
+        type=int_range(0, 65535),
+        default=8000,
+        help="Port to listen on (0-65535).  [default: 8000]",
+    )
+    parser.option(
+        "--issuer", metavar="TEXT", help="Issuer URL put in tokens (default http://HOST:PORT)."
+    )
+    add_store_options(parser, store_help="Store of keys and accounts (env JWTKIT_STORE).")
+    parser.option(
+        "--audience", metavar="TEXT", help="aud of issued access tokens (default: the issuer)."
+    )
 
-    Other settings come from JWTKIT_* environment variables (see docs/server.md).
-    """
+
+def _run(args: Namespace, env: Env) -> None:
+    """Start the token service in the foreground."""
+    host, port, issuer, audience = args.host, args.port, args.issuer, args.audience
+    store, master_key_file = store_params(args)
     server = load_server()
     if not master_key_configured(master_key_file):
         require_existing(store)
@@ -81,3 +80,16 @@ def serve(
                 f"the token service could not start on {host}:{port} (see the log above)",
                 ExitStatus.UNAVAILABLE,
             ) from None
+
+
+COMMAND = Command(
+    "serve",
+    help="Run the OAuth 2.0 token service until interrupted (Ctrl-C).\n"
+    "\n"
+    "Other settings come from JWTKIT_* environment variables (see docs/server.md).",
+    epilog="Examples:\n  jwtkit serve\n"
+    "  jwtkit serve --host 0.0.0.0 --port 8443 --issuer https://id.example.com "
+    "--store postgresql://jwtkit@db/jwtkit",
+    arguments=_arguments,
+    run=_run,
+)

@@ -7,22 +7,28 @@ import secrets
 import time
 from typing import Any
 
-import click
-
 from jwtkit import Key, encode
+from jwtkit.cli._command import Command, duration
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import read_source
-from jwtkit.cli._keyfile import key_options, load_key_material
-from jwtkit.cli._parse import DURATION, parse_item
+from jwtkit.cli._keyfile import add_key_options, load_key_material
+from jwtkit.cli._parse import parse_item
 from jwtkit.cli.status import ExitStatus
 from jwtkit.jwa import ALGORITHMS
 
-__all__ = ["build_claims", "sign"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import Namespace
+
+    from jwtkit.cli._command import Parser
+    from jwtkit.cli.env import Env
+
+__all__ = ["COMMAND", "build_claims"]
 
 DEFAULT_LIFETIME = 900
 
 
-def _items(values: tuple[str, ...], option: str) -> dict[str, Any]:
+def _items(values: list[str], option: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in values:
         try:
@@ -33,10 +39,10 @@ def _items(values: tuple[str, ...], option: str) -> dict[str, Any]:
     return out
 
 
-def _claims_file(spec: str | None) -> dict[str, Any]:
+def _claims_file(env: Env, spec: str | None) -> dict[str, Any]:
     if spec is None:
         return {}
-    data = read_source(spec, "claims file")
+    data = read_source(env, spec, "claims file")
     try:
         claims = json.loads(data)
     except ValueError as exc:
@@ -83,46 +89,53 @@ def build_claims(
     return claims
 
 
-@click.command(
-    epilog="\b\nExamples:\n"
-    "  jwtkit sign --key es256.json --sub alice --aud api --exp 1h --claim role=admin\n"
-    '  jwtkit sign --key hs.json --claim n:=42 --claim roles:=\'["a","b"]\'\n'
-    '  echo \'{"sub":"bob"}\' | jwtkit sign --key-env JWT_KEY --claims -'
-)
-@key_options
-@click.option("--alg", type=click.Choice(list(ALGORITHMS)), help="Algorithm (default: the key's).")
-@click.option("--claim", "claim_items", multiple=True, metavar="K=V|K:=JSON", help="Add a claim.")
-@click.option("--claims", "claims_file", metavar="FILE|-", help="JSON object of claims.")
-@click.option("--sub", help="Subject (sub).")
-@click.option("--iss", help="Issuer (iss).")
-@click.option("--aud", multiple=True, help="Audience (aud); repeat for several.")
-@click.option("--exp", type=DURATION, help="Lifetime, e.g. 15m, 1h, 7d (default 15m).")
-@click.option("--no-exp", is_flag=True, help="Omit exp (the token never expires; avoid).")
-@click.option("--nbf", is_flag=True, help="Set nbf (not before) to now.")
-@click.option("--jti", is_flag=True, help="Add a random token ID (jti).")
-@click.option("--header", "header_items", multiple=True, metavar="K=V|K:=JSON", help="Header.")
-def sign(
-    key_file: str | None,
-    key_env: str | None,
-    passphrase_stdin: bool,
-    alg: str | None,
-    claim_items: tuple[str, ...],
-    claims_file: str | None,
-    sub: str | None,
-    iss: str | None,
-    aud: tuple[str, ...],
-    exp: int | None,
-    no_exp: bool,
-    nbf: bool,
-    jti: bool,
-    header_items: tuple[str, ...],
-) -> None:
-    """Sign claims with a key and print the compact JWT on stdout."""
-    if [key_file, claims_file, "-" if passphrase_stdin else None].count("-") > 1:
+def _arguments(parser: Parser) -> None:
+    add_key_options(parser)
+    parser.option("--alg", choices=list(ALGORITHMS), help="Algorithm (default: the key's).")
+    parser.option(
+        "--claim",
+        dest="claim_items",
+        action="append",
+        default=[],
+        metavar="K=V|K:=JSON",
+        help="Add a claim.",
+    )
+    parser.option("--claims", dest="claims_file", metavar="FILE|-", help="JSON object of claims.")
+    parser.option("--sub", metavar="TEXT", help="Subject (sub).")
+    parser.option("--iss", metavar="TEXT", help="Issuer (iss).")
+    parser.option(
+        "--aud",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="Audience (aud); repeat for several.",
+    )
+    parser.option(
+        "--exp", metavar="DURATION", type=duration, help="Lifetime, e.g. 15m, 1h, 7d (default 15m)."
+    )
+    parser.flag("--no-exp", help="Omit exp (the token never expires; avoid).")
+    parser.flag("--nbf", help="Set nbf (not before) to now.")
+    parser.flag("--jti", help="Add a random token ID (jti).")
+    parser.option(
+        "--header",
+        dest="header_items",
+        action="append",
+        default=[],
+        metavar="K=V|K:=JSON",
+        help="Header.",
+    )
+
+
+def _run(args: Namespace, env: Env) -> None:
+    """Sign the claims the options describe and print the token."""
+    key_file, alg, claims_file = args.key_file, args.alg, args.claims_file
+    if [key_file, claims_file, "-" if args.passphrase_stdin else None].count("-") > 1:
         raise CLIError("only one of --key -, --claims - and --passphrase-stdin can read stdin")
-    if exp is not None and no_exp:
+    if args.exp is not None and args.no_exp:
         raise CLIError("--exp and --no-exp contradict each other")
-    material = load_key_material(key_file, key_env, alg, passphrase_stdin=passphrase_stdin)
+    material = load_key_material(
+        env, key_file, args.key_env, alg, passphrase_stdin=args.passphrase_stdin
+    )
     if not isinstance(material, Key):
         keys = list(material)
         if len(keys) != 1:
@@ -140,18 +153,30 @@ def sign(
                 f"the key does not record its algorithm; choose one with --alg ({choices})"
             )
     claims = build_claims(
-        base=_claims_file(claims_file),
-        items=_items(claim_items, "--claim"),
-        sub=sub,
-        iss=iss,
-        aud=aud,
-        exp=exp,
-        no_exp=no_exp,
-        nbf=nbf,
-        jti=jti,
+        base=_claims_file(env, claims_file),
+        items=_items(args.claim_items, "--claim"),
+        sub=args.sub,
+        iss=args.iss,
+        aud=tuple(args.aud),
+        exp=args.exp,
+        no_exp=args.no_exp,
+        nbf=args.nbf,
+        jti=args.jti,
         now=int(time.time()),
     )
-    headers = _items(header_items, "--header")
+    headers = _items(args.header_items, "--header")
     if "alg" in headers:
         raise CLIError("--header cannot set alg; use --alg")
-    click.echo(encode(claims, material, alg=alg, headers=headers or None))
+    env.out(encode(claims, material, alg=alg, headers=headers or None))
+
+
+COMMAND = Command(
+    "sign",
+    help="Sign claims with a key and print the compact JWT on stdout.",
+    epilog="Examples:\n"
+    "  jwtkit sign --key es256.json --sub alice --aud api --exp 1h --claim role=admin\n"
+    '  jwtkit sign --key hs.json --claim n:=42 --claim roles:=\'["a","b"]\'\n'
+    '  echo \'{"sub":"bob"}\' | jwtkit sign --key-env JWT_KEY --claims -',
+    arguments=_arguments,
+    run=_run,
+)

@@ -5,22 +5,27 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import click
-
 from jwtkit import Key, KeySet, Verifier, decode_unverified
+from jwtkit.cli._command import Command, duration
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, note, read_source, read_token
-from jwtkit.cli._keyfile import key_options, load_key_material
-from jwtkit.cli._parse import DURATION
-from jwtkit.cli._reasons import Expectations, explain
+from jwtkit.cli._keyfile import add_key_options, load_key_material
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import InvalidTokenError, JWTError
 from jwtkit.jwa import ALGORITHMS
 
-__all__ = ["verify"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import Namespace
+    from collections.abc import Sequence
+
+    from jwtkit.cli._command import Parser
+    from jwtkit.cli.env import Env
+
+__all__ = ["COMMAND"]
 
 
-def _jwks(ctx: click.Context, spec: str) -> Any:
+def _jwks(env: Env, spec: str) -> Any:
     """Return a KeySet from a JWKS file, or a fetching key source for an http(s) URL."""
     if spec.startswith(("https://", "http://")):
         try:
@@ -34,9 +39,8 @@ def _jwks(ctx: click.Context, spec: str) -> Any:
             client = JWKSClient(spec, allow_http_loopback=True)
         except ValueError as exc:
             raise CLIError(f"--jwks: {exc}") from None
-        ctx.call_on_close(client.close)
         return client
-    data = read_source(spec, "JWKS file")
+    data = read_source(env, spec, "JWKS file")
     try:
         return KeySet.from_jwks(data.decode("utf-8"))
     except (JWTError, UnicodeDecodeError) as exc:
@@ -44,6 +48,7 @@ def _jwks(ctx: click.Context, spec: str) -> Any:
 
 
 def _source(
+    env: Env,
     key_file: str | None,
     key_env: str | None,
     jwks: str | None,
@@ -54,10 +59,11 @@ def _source(
     if jwks is not None:
         if key_file is not None or key_env is not None:
             raise CLIError("give either --key/--key-env or --jwks, not both")
-        return _jwks(click.get_current_context(), jwks)
+        return _jwks(env, jwks)
     # A raw HMAC secret is bound to --alg when one is given; other keys stay unbound so that a
     # token with a disallowed alg is reported as such rather than as a key mismatch.
     return load_key_material(
+        env,
         key_file,
         key_env,
         None,
@@ -87,48 +93,72 @@ def _kids(keys: Key | KeySet) -> list[str]:
     return list(keys.kids)
 
 
-@click.command(
-    epilog="\b\nExamples:\n"
-    '  jwtkit verify "$TOKEN" --key es256.pub.json --aud api\n'
-    "  jwtkit verify - --jwks https://issuer.example/.well-known/jwks.json --alg ES256 < token\n"
-    '  jwtkit verify "$TOKEN" --key-env JWT_SECRET --alg HS256 --leeway 30s'
-)
-@click.argument("token_arg", metavar="TOKEN|-")
-@key_options
-@click.option("--jwks", metavar="FILE|URL", help="Verify with a JWKS file or URL instead.")
-@click.option(
-    "--alg", multiple=True, type=click.Choice(list(ALGORITHMS)), help="Allowed algorithm(s)."
-)
-@click.option("--iss", help="Required issuer.")
-@click.option("--aud", help="Required audience (a token with an aud needs this).")
-@click.option("--sub", help="Required subject.")
-@click.option("--leeway", type=DURATION, default=0, help="Clock skew allowed, e.g. 30s.")
-@click.option("--max-age", type=DURATION, help="Reject tokens issued (iat) longer ago.")
-@click.option("--require", multiple=True, metavar="CLAIM", help="Also require this claim.")
-@click.option("--complete", is_flag=True, help="Print {header, claims} instead of claims.")
-def verify(
-    token_arg: str,
-    key_file: str | None,
-    key_env: str | None,
-    passphrase_stdin: bool,
-    jwks: str | None,
-    alg: tuple[str, ...],
-    iss: str | None,
-    aud: str | None,
-    sub: str | None,
-    leeway: int,
-    max_age: int | None,
-    require: tuple[str, ...],
-    complete: bool,
-) -> None:
-    """Verify TOKEN; print its claims as JSON (exit 0) or why it is invalid (exit 1)."""
-    readers = [token_arg, key_file, jwks, "-" if passphrase_stdin else None]
+def _invalid(
+    exc: InvalidTokenError,
+    token: tuple[dict[str, Any], dict[str, Any]],
+    args: Namespace,
+    algorithms: Sequence[str],
+    kids: Sequence[str],
+    now: float,
+) -> CLIError:
+    """Return the CLIError that says in one line why the token was rejected."""
+    from jwtkit.cli._reasons import Expectations, explain  # lazy: only failures need it
+
+    expect = Expectations(algorithms, args.iss, args.aud, kids, args.sub)
+    return CLIError(explain(exc, *token, expect, now), ExitStatus.INVALID_TOKEN)
+
+
+def _arguments(parser: Parser) -> None:
+    parser.argument("token_arg", "TOKEN|-")
+    add_key_options(parser)
+    parser.option("--jwks", metavar="FILE|URL", help="Verify with a JWKS file or URL instead.")
+    parser.option(
+        "--alg", action="append", default=[], choices=list(ALGORITHMS), help="Allowed algorithm(s)."
+    )
+    parser.option("--iss", metavar="TEXT", help="Required issuer.")
+    parser.option(
+        "--aud", metavar="TEXT", help="Required audience (a token with an aud needs this)."
+    )
+    parser.option("--sub", metavar="TEXT", help="Required subject.")
+    parser.option(
+        "--leeway",
+        metavar="DURATION",
+        type=duration,
+        default=0,
+        help="Clock skew allowed, e.g. 30s.",
+    )
+    parser.option(
+        "--max-age",
+        metavar="DURATION",
+        type=duration,
+        help="Reject tokens issued (iat) longer ago.",
+    )
+    parser.option(
+        "--require", action="append", default=[], metavar="CLAIM", help="Also require this claim."
+    )
+    parser.flag("--complete", help="Print {header, claims} instead of claims.")
+
+
+def _run(args: Namespace, env: Env) -> None:
+    """Verify the token; print its claims, or raise CLIError saying why it is invalid."""
+    alg: tuple[str, ...] = tuple(args.alg)
+    readers = [args.token_arg, args.key_file, args.jwks, "-" if args.passphrase_stdin else None]
     if readers.count("-") > 1:
         raise CLIError(
             "only one of TOKEN -, --key -, --jwks - and --passphrase-stdin can read stdin"
         )
-    source = _source(key_file, key_env, jwks, alg, passphrase_stdin)
-    token = read_token(token_arg)
+    source = _source(env, args.key_file, args.key_env, args.jwks, alg, args.passphrase_stdin)
+    try:
+        _verify(args, env, source, alg)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+def _verify(args: Namespace, env: Env, source: Any, alg: tuple[str, ...]) -> None:
+    iss, aud, sub = args.iss, args.aud, args.sub
+    token = read_token(env, args.token_arg)
     try:
         header, claims = decode_unverified(token)
     except InvalidTokenError as exc:
@@ -136,28 +166,37 @@ def verify(
     try:
         keys = source if isinstance(source, Key | KeySet) else source.get_keyset(header.get("kid"))
     except InvalidTokenError as exc:
-        expect = Expectations(alg, iss, aud, ())
-        raise CLIError(
-            explain(exc, header, claims, expect, time.time()), ExitStatus.INVALID_TOKEN
-        ) from exc
+        raise _invalid(exc, (header, claims), args, alg, (), time.time()) from exc
     algorithms = _algorithms(alg, keys)
-    required = ("exp", *require)
+    required = ("exp", *args.require)
     verifier = Verifier(
         source,
         algorithms=algorithms,
         issuer=iss,
         audience=aud,
         subject=sub,
-        leeway=leeway,
+        leeway=args.leeway,
         require=required,
-        max_age=max_age,
+        max_age=args.max_age,
     )
     now = time.time()
     try:
         header, claims = verifier.verify_complete(token, now=now)
     except InvalidTokenError as exc:
-        expect = Expectations(algorithms, iss, aud, _kids(keys), sub)
-        raise CLIError(explain(exc, header, claims, expect, now), ExitStatus.INVALID_TOKEN) from exc
-    emit_json({"header": header, "claims": claims} if complete else claims)
+        raise _invalid(exc, (header, claims), args, algorithms, _kids(keys), now) from exc
+    emit_json(env, {"header": header, "claims": claims} if args.complete else claims)
     kid = header.get("kid") or next(iter(_kids(keys)), None)
-    note(f"valid: {header.get('alg')} signature" + (f" by key {kid!r}" if kid else ""))
+    note(env, f"valid: {header.get('alg')} signature" + (f" by key {kid!r}" if kid else ""))
+
+
+COMMAND = Command(
+    "verify",
+    usage="[OPTIONS] TOKEN|-",
+    help="Verify TOKEN; print its claims as JSON (exit 0) or why it is invalid (exit 1).",
+    epilog="Examples:\n"
+    '  jwtkit verify "$TOKEN" --key es256.pub.json --aud api\n'
+    "  jwtkit verify - --jwks https://issuer.example/.well-known/jwks.json --alg ES256 < token\n"
+    '  jwtkit verify "$TOKEN" --key-env JWT_SECRET --alg HS256 --leeway 30s',
+    arguments=_arguments,
+    run=_run,
+)
