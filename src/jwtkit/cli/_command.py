@@ -186,14 +186,40 @@ class Parser(argparse.ArgumentParser):
         return head, items[index], items[index + 1 :]
 
 
-class Command:
+class _Verb:
+    """What a Command and a Group share: a name, help text, examples and own options."""
+
+    __slots__ = ("arguments", "epilog", "help", "name")
+
+    def __init__(
+        self, name: str, help: str, epilog: str, arguments: Callable[[Parser], None] | None
+    ) -> None:
+        self.name = name
+        self.help = help
+        self.epilog = epilog
+        self.arguments = arguments
+
+    @property
+    def summary(self) -> str:
+        """The first line of the help (shown in the parent's command list)."""
+        return self.help.split("\n", 1)[0]
+
+    def _parser(self, prog: str, env: Env, usage: str, epilog: str) -> Parser:
+        parser = Parser(prog, env, usage=usage, help=self.help, epilog=epilog)
+        if self.arguments is not None:
+            self.arguments(parser)
+        parser.add_help_option()
+        return parser
+
+
+class Command(_Verb):
     """One verb: its help text, how it declares its arguments, and the function it runs.
 
     ``help`` is the docstring-like text (a summary line, then paragraphs); ``epilog`` holds
     the examples. ``run(args, env)`` returns an exit status (None means 0) or raises.
     """
 
-    __slots__ = ("arguments", "epilog", "help", "name", "run", "usage")
+    __slots__ = ("run", "usage")
 
     def __init__(
         self,
@@ -205,25 +231,13 @@ class Command:
         arguments: Callable[[Parser], None] | None = None,
         run: Run,
     ) -> None:
-        self.name = name
-        self.help = help
-        self.epilog = epilog
+        super().__init__(name, help, epilog, arguments)
         self.usage = usage
-        self.arguments = arguments
         self.run = run
-
-    @property
-    def summary(self) -> str:
-        """The first line of the help (shown in the parent's command list)."""
-        return self.help.split("\n", 1)[0]
 
     def parser(self, prog: str, env: Env) -> Parser:
         """Build this command's parser."""
-        parser = Parser(prog, env, usage=self.usage, help=self.help, epilog=self.epilog)
-        if self.arguments is not None:
-            self.arguments(parser)
-        parser.add_help_option()
-        return parser
+        return self._parser(prog, env, self.usage, self.epilog)
 
     def dispatch(
         self, argv: Sequence[str], namespace: argparse.Namespace, env: Env, prog: str
@@ -234,7 +248,7 @@ class Command:
         return 0 if status is None else int(status)
 
 
-class Group:
+class Group(_Verb):
     """A verb with subcommands; its options come before or, where redeclared, after them.
 
     ``commands`` maps each name to its Command or Group, or to a callable that imports and
@@ -242,7 +256,7 @@ class Group:
     one-line help of lazily loaded commands.
     """
 
-    __slots__ = ("arguments", "commands", "epilog", "help", "name", "summaries")
+    __slots__ = ("commands", "summaries")
 
     def __init__(
         self,
@@ -254,17 +268,9 @@ class Group:
         summaries: Mapping[str, str] | None = None,
         arguments: Callable[[Parser], None] | None = None,
     ) -> None:
-        self.name = name
-        self.help = help
-        self.epilog = epilog
+        super().__init__(name, help, epilog, arguments)
         self.commands = commands
         self.summaries = summaries or {}
-        self.arguments = arguments
-
-    @property
-    def summary(self) -> str:
-        """The first line of the help."""
-        return self.help.split("\n", 1)[0]
 
     def find(self, name: str) -> Command | Group | None:
         """Return the subcommand ``name`` (importing it if it is lazy), or None."""
@@ -286,13 +292,7 @@ class Group:
     def parser(self, prog: str, env: Env) -> Parser:
         """Build this group's parser (its own options and the list of subcommands)."""
         epilog = self._listing() + ("\n\n" + self.epilog if self.epilog else "")
-        parser = Parser(
-            prog, env, usage="[OPTIONS] COMMAND [ARGS]...", help=self.help, epilog=epilog
-        )
-        if self.arguments is not None:
-            self.arguments(parser)
-        parser.add_help_option()
-        return parser
+        return self._parser(prog, env, "[OPTIONS] COMMAND [ARGS]...", epilog)
 
     def dispatch(
         self, argv: Sequence[str], namespace: argparse.Namespace, env: Env, prog: str
