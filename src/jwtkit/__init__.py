@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from jwtkit import errors
 
 if TYPE_CHECKING:
+    from jwtkit._compact import decode_unverified
     from jwtkit.jwk import Key, KeySet
     from jwtkit.jws import KeySource
-    from jwtkit.jwt import Signer, SigningKeySource, Verifier, decode, decode_unverified, encode
+    from jwtkit.jwt import Signer, SigningKeySource, Verifier, decode, encode
 
 __version__ = "0.1.0"
 
@@ -47,7 +48,7 @@ _LAZY = {
     "SigningKeySource": "jwtkit.jwt",
     "Verifier": "jwtkit.jwt",
     "decode": "jwtkit.jwt",
-    "decode_unverified": "jwtkit.jwt",
+    "decode_unverified": "jwtkit._compact",
     "encode": "jwtkit.jwt",
 }
 

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit._backend import VerifyFn
-from jwtkit._json import DEFAULT_MAX_DEPTH, dumps, loads_object
+from jwtkit._compact import DEFAULT_MAX_TOKEN_SIZE, _decode_json, _decode_signature, _split
+from jwtkit._json import DEFAULT_MAX_DEPTH, dumps
 from jwtkit.errors import (
     AlgorithmNotAllowedError,
     InvalidClaimError,
@@ -34,8 +35,6 @@ __all__ = [
     "verify_bytes",
     "verify_compact",
 ]
-
-DEFAULT_MAX_TOKEN_SIZE = 256 * 1024
 
 
 class KeySource(Protocol):
@@ -115,42 +114,6 @@ def sign_compact(
 
 
 # -- verification ---------------------------------------------------------------------------
-
-
-def _split(token: object, max_size: int) -> tuple[bytes, bytes, bytes, bytes]:
-    """Return signing input, header, payload and signature segments of a compact JWS."""
-    if isinstance(token, str):
-        if len(token) > max_size:
-            raise MalformedTokenError(f"token is longer than {max_size} characters")
-        try:
-            raw = token.encode("ascii")
-        except UnicodeEncodeError:
-            raise MalformedTokenError("token contains non-ASCII characters") from None
-    elif isinstance(token, bytes | bytearray):
-        if len(token) > max_size:
-            raise MalformedTokenError(f"token is longer than {max_size} bytes")
-        raw = bytes(token)
-    else:
-        raise MalformedTokenError(f"token must be a string, not {type(token).__name__}")
-    signing_input, _, signature = raw.rpartition(b".")
-    header, dot, payload = signing_input.partition(b".")
-    if not dot or not header or b"." in payload:
-        raise MalformedTokenError("token is not a compact JWS (three '.'-separated segments)")
-    return signing_input, header, payload, signature
-
-
-def _decode_json(segment: bytes, what: str, max_depth: int) -> dict[str, Any]:
-    try:
-        return loads_object(b64decode(segment), max_depth=max_depth)
-    except ValueError as exc:  # JSONError and base64url errors alike
-        raise MalformedTokenError(f"{what}: {exc}") from None
-
-
-def _decode_signature(segment: bytes) -> bytes:
-    try:
-        return b64decode(segment)
-    except ValueError as exc:
-        raise MalformedTokenError(f"signature: {exc}") from None
 
 
 def _normalize_typ(typ: str) -> str:

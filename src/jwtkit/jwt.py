@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from jwtkit._b64 import b64encode
+from jwtkit._compact import decode_unverified
 from jwtkit._json import DEFAULT_MAX_DEPTH, dumps, loads_object
 from jwtkit.errors import (
     ExpiredTokenError,
@@ -32,12 +33,10 @@ from jwtkit.jws import (
     DEFAULT_MAX_TOKEN_SIZE,
     KeySource,
     _allowed_algorithms,
-    _decode_json,
     _header_segment,
     _normalize_typ,
     _Resolver,
     _signing_alg,
-    _split,
     _verify,
 )
 
@@ -143,20 +142,6 @@ def _default_header(key: Key, algorithm: Algorithm) -> bytes:
     if segment is None:
         segment = key._headers[algorithm.name] = _header_segment(key, algorithm, None)
     return segment
-
-
-def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return the header and claims of ``token`` WITHOUT VERIFYING ANYTHING.
-
-    No signature, algorithm, expiry, issuer or audience check is made: never trust the
-    result. Use it to debug a token or to read a ``kid`` before choosing a key.
-
-    Raises:
-        MalformedTokenError: the token is not a well-formed compact JWT.
-    """
-    _, header_segment, payload_segment, _ = _split(token, DEFAULT_MAX_TOKEN_SIZE)
-    header = _decode_json(header_segment, "header", DEFAULT_MAX_DEPTH)
-    return header, _decode_json(payload_segment, "claims", DEFAULT_MAX_DEPTH)
 
 
 class Verifier:
