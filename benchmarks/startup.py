@@ -1,9 +1,15 @@
 """Start-up cost: wall time of short commands in fresh interpreters, interleaved, medians.
 
-A CLI call or a serverless handler pays the import time on every run, so issue 6 bounds it:
-``import jwtkit`` against ``import jwt`` (PyJWT) and ``python -c pass``, and a complete
-``jwtkit verify`` of an ES256 token with a PEM key. Every command runs once untimed (to warm
-the bytecode and page caches), then all commands run round-robin in a shuffled order.
+A CLI call or a serverless handler pays the import time on every run, so issues 6 and 17
+bound it: ``import jwtkit`` against ``import jwt`` (PyJWT) and ``python -c pass``, and a
+complete ``jwtkit verify`` (ES256 token, PEM key) and ``jwtkit inspect``, run through the
+installed ``jwtkit`` console script as people type it. Every command runs once untimed (to
+warm the bytecode and page caches), then all commands run round-robin in a shuffled order.
+
+Bytecode: a pip-installed package ships compiled ``.pyc`` files, so every command runs with
+bytecode caching on, written to a private ``PYTHONPYCACHEPREFIX`` (the source tree stays
+clean) even where the environment sets ``PYTHONDONTWRITEBYTECODE``. Without that, an
+editable checkout recompiles every jwtkit module on every run; one row shows that case too.
 """
 
 from __future__ import annotations
@@ -21,9 +27,18 @@ from typing import Any
 
 __all__ = ["measure_startup"]
 
+VERIFY = "jwtkit verify (ES256, PEM key)"
+UNCACHED = "jwtkit verify, jwtkit's bytecode not cached"
 
-def _cli_command(workdir: Path) -> tuple[list[str] | None, str]:
-    """Build the ``jwtkit verify`` command for an ES256 token, or say why it cannot run."""
+
+def _jwtkit() -> list[str]:
+    """Return how to start the CLI: the console script beside the interpreter, else ``-m``."""
+    script = Path(sys.executable).with_name("jwtkit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "jwtkit"]
+
+
+def _cli_commands(workdir: Path) -> tuple[dict[str, list[str]], str]:
+    """Build the ``jwtkit verify`` and ``inspect`` commands, or say why they cannot run."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from benchmarks import floor
@@ -32,7 +47,7 @@ def _cli_command(workdir: Path) -> tuple[list[str] | None, str]:
     try:
         import jwtkit.cli.main  # noqa: F401
     except ImportError as exc:
-        return None, f"jwtkit CLI not importable ({exc})"
+        return {}, f"jwtkit CLI not importable ({exc})"
     case = next(c for c in CASES if c.label == "ES256")
     material = make_materials((case,))["ES256"]
     assert isinstance(material.private, ec.EllipticCurvePrivateKey)
@@ -42,13 +57,17 @@ def _cli_command(workdir: Path) -> tuple[list[str] | None, str]:
     token = floor.sign_token(material, full_claims(), header)
     pem = workdir / "es256.pub.pem"
     pem.write_bytes(material.public_pem)
-    command = [sys.executable, "-m", "jwtkit", "verify", token, "--key", str(pem)]
-    command += ["--alg", "ES256", "--iss", ISSUER, "--aud", AUDIENCE]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"jwtkit verify failed (exit {done.returncode}): {last[:200]}"
-    return command, ""
+    verify = ["verify", token, "--key", str(pem), "--alg", "ES256", "--iss", ISSUER]
+    commands = {
+        VERIFY: [*_jwtkit(), *verify, "--aud", AUDIENCE],
+        "jwtkit inspect": [*_jwtkit(), "inspect", token],
+    }
+    for name, command in commands.items():
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return {}, f"{name} failed (exit {done.returncode}): {last[:200]}"
+    return commands, ""
 
 
 def _heaviest_imports(command: Sequence[str], env: dict[str, str], top: int = 8) -> str:
@@ -83,6 +102,23 @@ def _time_once(command: Sequence[str], env: dict[str, str]) -> float:
     return (time.perf_counter_ns() - start) / 1e6
 
 
+def _without_jwtkit_bytecode(env: dict[str, str], prefix: str, warm: list[str]) -> dict[str, str]:
+    """Return an env whose bytecode cache holds everything but jwtkit's own modules.
+
+    That is what an editable checkout gives under ``PYTHONDONTWRITEBYTECODE`` (this machine
+    sets it): the standard library and cryptography load compiled, jwtkit compiles each run.
+    """
+    import shutil
+
+    import jwtkit
+
+    warmed = {**env, "PYTHONPYCACHEPREFIX": prefix}
+    _time_once(warm, warmed)
+    source = Path(jwtkit.__file__).resolve().parent
+    shutil.rmtree(Path(prefix) / source.relative_to(source.anchor), ignore_errors=True)
+    return {**warmed, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def measure_startup(runs: int = 15, *, seed: int = 6) -> dict[str, Any]:
     """Return median wall times (ms) per command over ``runs`` interleaved runs, plus notes."""
     py = sys.executable
@@ -92,26 +128,32 @@ def measure_startup(runs: int = 15, *, seed: int = 6) -> dict[str, Any]:
         "python -c 'import jwt' (PyJWT)": [py, "-c", "import jwt"],
     }
     notes: list[str] = []
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     with tempfile.TemporaryDirectory() as tmp:
-        cli, why = _cli_command(Path(tmp))
-        if cli is None:
-            notes.append(f"`jwtkit verify` skipped: {why}")
-        else:
-            commands["jwtkit verify (ES256, PEM key)"] = cli
-        for command in commands.values():
-            _time_once(command, env)
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPYCACHEPREFIX": f"{tmp}/pyc"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        envs = dict.fromkeys(commands, env)
+        cli, why = _cli_commands(Path(tmp))
+        if not cli:
+            notes.append(f"`jwtkit verify` and `jwtkit inspect` skipped: {why}")
+        commands.update(cli)
+        envs.update(dict.fromkeys(cli, env))
+        if VERIFY in cli:
+            commands[UNCACHED] = cli[VERIFY]
+            envs[UNCACHED] = _without_jwtkit_bytecode(env, f"{tmp}/pyc-no-jwtkit", cli[VERIFY])
+        for name, command in commands.items():
+            _time_once(command, envs[name])
         samples: dict[str, list[float]] = {name: [] for name in commands}
         order = list(commands)
         rng = random.Random(seed)
         for _ in range(runs):
             rng.shuffle(order)
             for name in order:
-                samples[name].append(_time_once(commands[name], env))
-        if cli is not None:
+                samples[name].append(_time_once(commands[name], envs[name]))
+        if VERIFY in cli:
+            args = cli[VERIFY][cli[VERIFY].index("verify") :]
             notes.append(
                 "Heaviest top-level imports of `jwtkit verify` (one -X importtime run): "
-                + _heaviest_imports(cli, env)
+                + _heaviest_imports([py, "-m", "jwtkit", *args], env)
             )
     rows = {
         name: {
