@@ -32,6 +32,7 @@ from jwtkit.errors import (
     MissingClaimError,
     NotYetValidError,
     SchemaVersionError,
+    StoreUnavailableError,
     UnsupportedAlgorithmError,
 )
 
@@ -56,6 +57,7 @@ CODES: dict[type[JWTError], str] = {
     CorruptStoreError: "corrupt_store",
     SchemaVersionError: "schema_version",
     KeyStateError: "key_state",
+    StoreUnavailableError: "store_unavailable",
     JWKSFetchError: "jwks_fetch_error",
 }
 
@@ -152,7 +154,13 @@ def test_configuration_errors_are_outside_invalid_token(cls: type[JWTError]) -> 
 
 def test_store_errors_are_key_store_errors() -> None:
     """The key-store failures share KeyStoreError."""
-    for cls in (MasterKeyError, CorruptStoreError, SchemaVersionError, KeyStateError):
+    for cls in (
+        MasterKeyError,
+        CorruptStoreError,
+        SchemaVersionError,
+        KeyStateError,
+        StoreUnavailableError,
+    ):
         assert issubclass(cls, KeyStoreError)
         assert not issubclass(cls, InvalidTokenError)
 

@@ -1,7 +1,9 @@
-"""Layers import one way: core <- keys <- server/client <- cli (STYLE.md §1), checked with ast.
+"""Layers import one way: core <- _storage <- keys <- server/client <- cli (STYLE.md §1).
 
 Core modules (the top level of the package) may import only the standard library,
-``cryptography`` and other core modules, so ``pip install jwtkit`` alone always works.
+``cryptography`` and other core modules, so ``pip install jwtkit`` alone always works. The
+storage layer (``jwtkit._storage``) may import only the core, and it is the only code that
+imports a database driver (``sqlite3``, ``psycopg``). Checked with ``ast``.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
-LAYERS = ("keys", "client", "server", "cli")
+LAYERS = ("_storage", "keys", "client", "server", "cli")
 # layer -> jwtkit layers it must never import
 FORBIDDEN = {
     "core": set(LAYERS),
+    "_storage": {"keys", "client", "server", "cli"},
     "keys": {"client", "server", "cli"},
-    "client": {"keys", "server", "cli"},
+    "client": {"_storage", "keys", "server", "cli"},
     "server": {"cli"},
     "cli": set(),
 }
 CORE_THIRD_PARTY = {"cryptography"}
+STORAGE_THIRD_PARTY = CORE_THIRD_PARTY | {"psycopg"}
+DRIVERS = {"sqlite3", "psycopg", "psycopg_pool", "psycopg2", "asyncpg", "redis"}
 
 
 def _layer(path: Path) -> str:
@@ -62,6 +67,16 @@ def test_imports_follow_the_layers(path: Path) -> None:
         elif layer == "core" and parts[0] != "jwtkit":
             allowed = parts[0] in sys.stdlib_module_names or parts[0] in CORE_THIRD_PARTY
             assert allowed, f"core module imports third-party {name}"
+        elif layer == "_storage" and parts[0] != "jwtkit":
+            allowed = parts[0] in sys.stdlib_module_names or parts[0] in STORAGE_THIRD_PARTY
+            assert allowed, f"storage module imports third-party {name}"
+        if parts[0] in DRIVERS:
+            assert layer == "_storage", f"{layer} module imports the database driver {name}"
+
+
+def test_the_storage_layer_is_checked() -> None:
+    assert any(_layer(p) == "_storage" for p in MODULES)
+    assert _imports(SRC / "_storage" / "_sqlite.py").count("sqlite3") == 1
 
 
 def test_importing_the_core_loads_no_layer_or_extra() -> None:
@@ -72,7 +87,8 @@ def test_importing_the_core_loads_no_layer_or_extra() -> None:
         "from jwtkit import Key, KeySet, Signer, Verifier, encode, decode\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('starlette', 'httpx', 'click', 'rich', 'psycopg', 'argon2', 'uvicorn')"
-        " or m.startswith(('jwtkit.keys', 'jwtkit.server', 'jwtkit.client', 'jwtkit.cli',"
+        " or m.startswith(('jwtkit._storage', 'jwtkit.keys', 'jwtkit.server', 'jwtkit.client',"
+        " 'jwtkit.cli', 'sqlite3',"
         " 'cryptography.x509'))]\n"
         "print(','.join(bad))\n"
     )

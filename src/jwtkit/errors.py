@@ -12,11 +12,12 @@ JWTError                             base; every class has a stable snake_case `
       MissingClaimError, InvalidClaimError
   UnsupportedAlgorithmError          jwtkit does not implement this alg (configuration problem)
   InvalidKeyError                    weak, mismatched or unusable key (configuration problem)
-  KeyStoreError                      jwtkit.keys: storage and rotation state
+  KeyStoreError                      jwtkit.keys and the stores: storage and rotation state
     MasterKeyError                   missing or wrong master key
     CorruptStoreError                unreadable, truncated or tampered store or backup
     SchemaVersionError               store written by a newer jwtkit
     KeyStateError                    an operation the key's lifecycle state does not allow
+    StoreUnavailableError            the database cannot be reached or did not answer in time
   JWKSFetchError                     jwtkit.client: network, non-200, bad JSON (unavailable)
 ```
 
@@ -48,6 +49,7 @@ __all__ = [
     "NotYetValidError",
     "SchemaVersionError",
     "SecurityWarning",
+    "StoreUnavailableError",
     "UnsupportedAlgorithmError",
 ]
 
@@ -183,6 +185,16 @@ class KeyStateError(KeyStoreError):
     """The operation is not allowed in the key's lifecycle state (or the key is unknown)."""
 
     code = "key_state"
+
+
+class StoreUnavailableError(KeyStoreError):
+    """The store did not answer in time or refused the connection (retry later).
+
+    A transient condition, unlike the other store errors: the token service answers it with
+    503 ``temporarily_unavailable`` and ``Retry-After``.
+    """
+
+    code = "store_unavailable"
 
 
 class JWKSFetchError(JWTError):

@@ -121,7 +121,7 @@ def test_list_table_and_rotate(store: Store) -> None:
     header = table.stdout.splitlines()[0].split()
     assert header[:5] == ["kid", "alg", "state", "created", "activated"]
     pending = next(k for k, s in before.items() if s == "pending")
-    rotated = store.run("rotate")
+    rotated = store.run("rotate", "--force")
     assert rotated.code == 0, rotated.stderr
     assert rotated.json()["kid"] == pending
     after = store.kids()
@@ -172,7 +172,7 @@ def test_jwks_verifies_tokens_signed_with_exported_key(store: Store, tmp_path: P
 
 
 def test_backup_and_restore(store: Store, tmp_path: Path) -> None:
-    store.run("rotate")
+    store.run("rotate", "--force")
     original = store.kids()
     backup = tmp_path / "keys.backup"
     made = store.run("backup", "--passphrase-stdin", backup, stdin="a long passphrase\n")
@@ -238,7 +238,7 @@ def test_rewrap(store: Store, tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_postgres_store(pg_store: Store) -> None:
     assert sorted(pg_store.kids().values()) == ["active", "pending"]
-    assert pg_store.run("rotate").code == 0
+    assert pg_store.run("rotate", "--force").code == 0
     assert sorted(pg_store.kids().values()) == ["active", "pending", "retired"]
     assert len(pg_store.run("jwks").json()["keys"]) == 3
 

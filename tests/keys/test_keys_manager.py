@@ -62,7 +62,7 @@ def test_rotation_keeps_old_tokens_valid(store_url: str, master_key: str) -> Non
         verifier = km.verifier(issuer="https://id.example", audience="api", typ="at+jwt")
         old = signer.sign({"sub": "alice"})
         first = km.active_key()
-        new = km.rotate()
+        new = km.rotate(force=True)
         assert new.kid != first.kid
         fresh = signer.sign({"sub": "bob"})
         assert decode_unverified(old)[0]["kid"] == first.kid
@@ -127,8 +127,8 @@ def test_signer_follows_rotation_by_another_manager(durable_url: str, master_key
         verifier = a.verifier()
         source = verifier  # the verifier must see keys created by b without being rebuilt
         assert decode_unverified(signer.sign({}))[0]["kid"] == a.active_key().kid
-        b.rotate()
-        b.rotate()
+        b.rotate(force=True)
+        b.rotate(force=True)
         newest = b.active_key()
         token_from_b = b.signer().sign({"sub": "from-b"})
         # a's cache has never seen b's newest key: the unknown kid triggers one reload.
@@ -145,7 +145,7 @@ def test_keyset_object_is_stable_until_keys_change(store_url: str, master_key: s
         assert isinstance(first, KeySet)
         km.refresh()
         assert source.get_keyset(None) is first
-        km.rotate()
+        km.rotate(force=True)
         second = source.get_keyset(None)
         assert second is not first
         assert len(second) == 3
@@ -197,7 +197,7 @@ def test_repr_hides_secrets(master_key: str, sqlite_url: str) -> None:
 
 
 def test_unsupported_url() -> None:
-    with pytest.raises(KeyStoreError, match="unsupported key store URL") as info:
+    with pytest.raises(KeyStoreError, match="unsupported store URL") as info:
         KeyManager.open("redis://u:secretpw@host/0", "x" * 43)
     assert "secretpw" not in str(info.value)
     with pytest.raises(KeyStoreError, match="sqlite:///"):
@@ -221,9 +221,9 @@ def test_add_key_keeps_a_user_chosen_kid(durable_url: str, master_key: str) -> N
         assert (record.kid, record.state) == ("my-2026-key", "pending")
         with pytest.raises(KeyStateError, match="already"):
             km.add_key(mine)
-        km.rotate()  # the older generated pending key goes first
+        km.rotate(force=True)  # the older generated pending key goes first
         assert km.active_key().kid != "my-2026-key"
-        km.rotate()
+        km.rotate(force=True)
         assert km.active_key().kid == "my-2026-key"
         token = km.signer().sign({"sub": "mine"})
     with KeyManager.open(durable_url, master_key) as km:
@@ -264,7 +264,7 @@ def test_threads_sign_and_verify_while_rotating(sqlite_url: str, master_key: str
         for t in threads:
             t.start()
         for _ in range(10):
-            km.rotate()
+            km.rotate(force=True)
         stop.set()
         for t in threads:
             t.join()
@@ -277,7 +277,7 @@ def test_lifecycle_changes_are_logged_without_secrets(
     with caplog.at_level(logging.INFO, logger="jwtkit.keys"):
         with KeyManager.open(sqlite_url, master_key) as km:
             first = km.active_key()
-            km.rotate()
+            km.rotate(force=True)
             km.revoke(first.kid)
     text = caplog.text
     assert f"key {first.kid} new -> active" in text

@@ -17,6 +17,7 @@ def test_all_is_sorted_and_small() -> None:
         "KeyRecord",
         "RotationPolicy",
         "generate_master_key",
+        "read_master_key_file",
     }
 
 

@@ -142,7 +142,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     Accounts.open(url, hasher=FAST).close()
     with sqlite3.connect(tmp_path / "store.db") as conn:
-        conn.execute("UPDATE jwtkit_server_meta SET value = '99' WHERE name = 'schema_version'")
+        conn.execute("UPDATE jwtkit_meta SET value = '99' WHERE name = 'schema_version'")
     with pytest.raises(SchemaVersionError):
         Accounts.open(url, hasher=FAST)
 

@@ -32,7 +32,7 @@ def test_jwks_etag_and_304(client: TestClient, svc: TokenService) -> None:
     assert cached.headers["etag"] == etag
     listed = client.get("/.well-known/jwks.json", headers={"If-None-Match": f'"x", W/{etag}'})
     assert listed.status_code == 304
-    svc.keys.rotate()
+    svc.keys.rotate(force=True)
     changed = client.get("/.well-known/jwks.json", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag

@@ -8,7 +8,6 @@ import argparse
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from jwtkit.cli._command import file_path
 from jwtkit.cli._errors import CLIError
@@ -85,20 +84,21 @@ def store_params(args: argparse.Namespace) -> tuple[str, Path | None]:
 
 
 def redact(url: str) -> str:
-    """Return ``url`` without a password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    """Return ``url`` without a password, for messages (the storage layer's redactor)."""
+    from jwtkit._storage import redact_url  # lazy: keeps this module's imports minimal
+
+    return redact_url(url)
 
 
 def sqlite_path(url: str) -> Path | None:
-    """Return the file of a ``sqlite:///PATH`` URL (None for other backends)."""
-    if not url.lower().startswith("sqlite:///"):
+    """Return the file of a ``sqlite:///PATH`` URL (None for other backends or bad URLs)."""
+    from jwtkit._storage import parse_store_url
+    from jwtkit.errors import KeyStoreError
+
+    try:
+        return parse_store_url(url).path
+    except KeyStoreError:
         return None
-    return Path(url[len("sqlite:///") :].split("?", 1)[0])
 
 
 def require_existing(url: str) -> None:
@@ -113,15 +113,10 @@ def require_existing(url: str) -> None:
 
 
 def read_master_key_file(path: Path) -> bytes:
-    """Return the master key in ``path``: 32 raw bytes, or base64url text (whitespace dropped).
+    """Return the master key in ``path`` (jwtkit.keys' reader: 32 raw bytes or base64url)."""
+    from jwtkit.keys import read_master_key_file as read  # lazy import
 
-    This mirrors jwtkit.keys, which accepts the same two forms in a master key file.
-    """
-    from jwtkit.cli._io import read_source  # lazy: keeps this module's imports minimal
-    from jwtkit.cli.env import Env
-
-    data = read_source(Env(), str(path), "master key file")
-    return data if len(data) == 32 else data.strip()
+    return read(path)
 
 
 def master_key_configured(master_key_file: Path | None) -> bool:

@@ -17,7 +17,7 @@ under a master key); errors are :class:`jwtkit.errors.KeyStoreError` subclasses.
 
 from __future__ import annotations
 
-from ._crypto import generate_master_key
+from ._crypto import generate_master_key, read_master_key_file
 from ._lifecycle import KeyRecord, RotationPolicy
 from ._manager import KeyManager
 
@@ -26,4 +26,5 @@ __all__ = [
     "KeyRecord",
     "RotationPolicy",
     "generate_master_key",
+    "read_master_key_file",
 ]

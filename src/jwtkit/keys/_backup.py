@@ -67,26 +67,10 @@ def write_backup(
     _check_passphrase(passphrase)
     params = params or ScryptParams()
     salt = secrets.token_bytes(16)
-    header: dict[str, Any] = {
-        "format": _FORMAT,
-        "version": _VERSION,
-        "kdf": {"alg": "scrypt", "salt": b64e(salt), "n": params.n, "r": params.r, "p": params.p},
-    }
+    header: dict[str, Any] = {"format": _FORMAT, "version": _VERSION, "kdf": params.to_dict(salt)}
     body = {
         "created_at": _time(now),
-        "keys": [
-            {
-                "kid": rec.kid,
-                "alg": rec.alg,
-                "state": rec.state,
-                "created_at": _time(rec.created_at),
-                "activated_at": _time(rec.activated_at),
-                "retired_at": _time(rec.retired_at),
-                "revoked_at": _time(rec.revoked_at),
-                "jwk": jwk,
-            }
-            for rec, jwk in entries
-        ],
+        "keys": [{**rec.to_json(), "jwk": jwk} for rec, jwk in entries],
     }
     nonce = secrets.token_bytes(12)
     key = params.derive(passphrase, salt)
@@ -141,10 +125,8 @@ def read_backup(path: str | os.PathLike[str], passphrase: str | bytes) -> list[B
                 f"reads version {_VERSION}"
             )
         kdf = doc["kdf"]
-        if kdf.get("alg") != "scrypt":
-            raise ValueError("kdf")
-        params = ScryptParams(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
-        salt, nonce = b64d(kdf["salt"]), b64d(doc["nonce"])
+        salt, params = ScryptParams.from_dict(kdf)
+        nonce = b64d(doc["nonce"])
         ciphertext = b64d(doc["ciphertext"])
         header = {"format": doc["format"], "version": doc["version"], "kdf": kdf}
         key = params.derive(passphrase, salt)
@@ -165,22 +147,7 @@ def read_backup(path: str | os.PathLike[str], passphrase: str | bytes) -> list[B
 
 
 def _entry(item: dict[str, Any]) -> BackupEntry:
-    def t(name: str) -> datetime | None:
-        value = item.get(name)
-        return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
-
-    created = t("created_at")
-    if created is None:
-        raise ValueError("created_at missing")
-    record = KeyRecord(
-        kid=str(item["kid"]),
-        alg=str(item["alg"]),
-        state=item["state"],
-        created_at=created,
-        activated_at=t("activated_at"),
-        retired_at=t("retired_at"),
-        revoked_at=t("revoked_at"),
-    )
+    record = KeyRecord.from_json(item)
     jwk = item.get("jwk")
     if jwk is not None and not isinstance(jwk, dict):
         raise ValueError("jwk must be an object")

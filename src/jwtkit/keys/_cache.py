@@ -6,9 +6,12 @@ it after ``refresh_interval`` seconds or on an unknown ``kid`` (at most once per
 keeps returning the *same* KeySet object while the usable keys do not change, because
 ``Verifier`` caches prepared keys by KeySet identity.
 
-If a periodic reload fails (database down), the last view keeps serving for up to
-``MAX_STALE`` seconds, so a short outage does not stop token issuance; explicit refreshes
-raise at once.
+No caller ever waits for another caller's reload: one thread reloads while the others keep
+using the current view (issue 9: a lock held across a reload that hung on the database stopped
+every request, JWKS included). While reloads fail (database down), the next attempts run in
+the background, so signing, verifying and the JWKS answer from memory; after ``MAX_STALE``
+seconds without a successful reload the cache refuses to serve (revoked keys must not live on
+forever). Explicit refreshes raise at once.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from jwtkit import Key, KeySet
-from jwtkit.errors import KeyStateError, KeyStoreError
+from jwtkit.errors import KeyStateError, KeyStoreError, StoreUnavailableError
 
 from ._lifecycle import KeyRecord
 
@@ -54,10 +57,12 @@ class KeyCache:
             raise ValueError("refresh_interval must not be negative")
         self._loader = loader
         self._interval = refresh_interval
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below; never held while loading
+        self._loading = threading.Lock()  # held by the one thread that loads
         self._view: KeyView | None = None
         self._loaded_at = 0.0
         self._last_ok = 0.0
+        self._failing = False
         self._last_miss = float("-inf")
 
     def peek(self) -> KeyView | None:
@@ -66,59 +71,95 @@ class KeyCache:
 
     def install(self, view: KeyView) -> None:
         """Replace the view with one just written by this process."""
-        with self._lock:
-            self._set(view)
+        self._set(view)
 
     def _set(self, view: KeyView) -> None:
-        self._view = view
-        self._loaded_at = self._last_ok = time.monotonic()
+        with self._lock:
+            current = self._view
+            # A reload that read the store before this process's own write must not undo it.
+            if current is None or view.generation >= current.generation:
+                self._view = view
+            self._loaded_at = self._last_ok = time.monotonic()
+            self._failing = False
 
     def refresh(self) -> KeyView:
-        """Reload now; errors propagate."""
-        with self._lock:
+        """Reload now (waiting for a reload in progress); errors propagate."""
+        with self._loading:
             view = self._loader(self._view)
             self._set(view)
-            return view
+            return self._view or view
 
     def current(self) -> KeyView:
         """Return the view, reloading it when older than the refresh interval."""
-        with self._lock:
-            return self._current(time.monotonic())
-
-    def _current(self, mono: float) -> KeyView:
         view = self._view
         if view is None:
-            view = self._loader(None)
-            self._set(view)
+            with self._loading:
+                if self._view is None:
+                    self._set(self._loader(None))
+            view = self._view
+            assert view is not None  # noqa: S101 - set just above
             return view
-        if mono - self._loaded_at >= self._interval:
-            try:
-                view = self._loader(view)
-            except KeyStoreError as exc:
-                if mono - self._last_ok > MAX_STALE:
-                    raise
-                # Serve the last good keys through a short outage, retrying each interval.
-                self._loaded_at = mono
-                log.warning("jwtkit.keys: key refresh failed, serving cached keys: %s", exc)
-                return view
-            self._set(view)
+        mono = time.monotonic()
+        if mono - self._loaded_at < self._interval:
+            return view
+        if not self._loading.acquire(blocking=False):
+            return self._usable(view, mono)  # another thread is reloading
+        if self._failing:
+            # During an outage nobody waits for the database: retry in the background.
+            self._loaded_at = mono
+            threading.Thread(target=self._reload_and_release, daemon=True).start()
+            return self._usable(view, mono)
+        try:
+            return self._reload(view)
+        finally:
+            self._loading.release()
+
+    def _reload_and_release(self) -> None:
+        try:
+            view = self._view
+            if view is not None:
+                self._reload(view)
+        except KeyStoreError:
+            pass  # logged by _reload; the cache keeps serving until MAX_STALE
+        finally:
+            self._loading.release()
+
+    def _reload(self, view: KeyView) -> KeyView:
+        """Load a fresh view; on failure log, remember it, and fall back to ``view``."""
+        try:
+            fresh = self._loader(view)
+        except KeyStoreError as exc:
+            with self._lock:
+                self._loaded_at = time.monotonic()
+                self._failing = True
+            log.warning("jwtkit.keys: key refresh failed, serving cached keys: %s", exc)
+            return self._usable(view, time.monotonic())
+        self._set(fresh)
+        return self._view or fresh
+
+    def _usable(self, view: KeyView, mono: float) -> KeyView:
+        if self._failing and mono - self._last_ok > MAX_STALE:
+            raise StoreUnavailableError(
+                f"the keys could not be refreshed for over {MAX_STALE:g}s; refusing stale keys"
+            )
         return view
 
     def for_kid(self, kid: str | None) -> KeyView:
         """Return the view, reloading once (rate-limited) when ``kid`` is unknown to it."""
+        view = self.current()
+        if kid is None or kid in view.keyset or self._failing:
+            return view
+        mono = time.monotonic()
         with self._lock:
-            mono = time.monotonic()
-            view = self._current(mono)
-            if kid is None or kid in view.keyset or mono - self._last_miss < _MISS_COOLDOWN:
+            if mono - self._last_miss < _MISS_COOLDOWN:
                 return view
             self._last_miss = mono
-            try:
-                fresh = self._loader(view)
-            except KeyStoreError as exc:
-                log.warning("jwtkit.keys: key refresh for an unknown kid failed: %s", exc)
-                return view
-            self._set(fresh)
-            return fresh
+        if not self._loading.acquire(blocking=False):
+            return view
+        try:
+            return self._reload(view)
+        finally:
+            self._loading.release()
 
 
 class ManagerSigningSource:

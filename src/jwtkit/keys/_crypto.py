@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,6 +40,7 @@ __all__ = [
     "generate_master_key",
     "make_check",
     "parse_master_key",
+    "read_master_key_file",
     "resolve_master_key",
 ]
 
@@ -90,6 +92,37 @@ class ScryptParams:
         if not secret:
             raise ValueError("the passphrase must not be empty")
         return Scrypt(salt=salt, length=32, n=self.n, r=self.r, p=self.p).derive(secret)
+
+    def to_dict(self, salt: bytes) -> dict[str, Any]:
+        """Return the one JSON form of these parameters with ``salt`` (stores and backups)."""
+        return {"alg": "scrypt", "salt": b64e(salt), "n": self.n, "r": self.r, "p": self.p}
+
+    def to_json(self, salt: bytes) -> str:
+        """Return :meth:`to_dict` as canonical JSON text."""
+        return json.dumps(self.to_dict(salt), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, value: Any) -> tuple[bytes, ScryptParams]:
+        """Parse :meth:`to_dict`'s form; returns (salt, params).
+
+        Raises:
+            ValueError: not that form.
+        """
+        try:
+            if value.get("alg") != "scrypt":
+                raise ValueError("not scrypt")
+            return b64d(value["salt"]), cls(n=int(value["n"]), r=int(value["r"]), p=int(value["p"]))
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise ValueError("malformed KDF parameters") from exc
+
+    @classmethod
+    def from_json(cls, text: str) -> tuple[bytes, ScryptParams]:
+        """Parse :meth:`to_json`'s text; returns (salt, params)."""
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError("malformed KDF parameters") from exc
+        return cls.from_dict(value)
 
 
 class MasterKey:
@@ -248,11 +281,23 @@ def resolve_master_key(
     return None
 
 
-def _read_key_file(path: Path, source: str) -> MasterKey:
+def read_master_key_file(path: str | os.PathLike[str], *, source: str = "master key file") -> bytes:
+    """Return the master key held in ``path``: 32 raw bytes, or base64url text (stripped).
+
+    This is the one reader of master key files (the key manager and the CLI use it).
+
+    Raises:
+        MasterKeyError: the file cannot be read or does not hold a master key.
+    """
     try:
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise MasterKeyError(f"cannot read the {source} {str(path)!r}: {exc.strerror}") from None
     if len(data) != 32:
         data = data.strip()
-    return parse_master_key(data, source=f"{source} {str(path)!r}")
+    parse_master_key(data, source=f"{source} {str(path)!r}")
+    return data
+
+
+def _read_key_file(path: Path, source: str) -> MasterKey:
+    return parse_master_key(read_master_key_file(path, source=source))

@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from jwtkit.errors import CorruptStoreError, KeyStateError
 from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
@@ -121,11 +121,51 @@ class KeyRecord:
             if value is not None and value.utcoffset() is None:
                 raise ValueError(f"KeyRecord.{name} must be timezone-aware")
 
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as a JSON object (ISO 8601 UTC times): the one JSON codec."""
+        out: dict[str, Any] = {"kid": self.kid, "alg": self.alg, "state": self.state}
+        for name in _TIMES:
+            value = getattr(self, name)
+            out[name] = None if value is None else value.astimezone(UTC).isoformat()
+        return out
+
+    @classmethod
+    def from_json(cls, item: Any) -> KeyRecord:
+        """Parse :meth:`to_json`'s form.
+
+        Raises:
+            ValueError: a member is missing or malformed.
+            CorruptStoreError: an unknown state.
+        """
+        try:
+            times = {
+                name: None if item.get(name) is None else _parse_time(item[name]) for name in _TIMES
+            }
+            created = times.pop("created_at")
+            if created is None:
+                raise ValueError("created_at missing")
+            return cls(
+                kid=str(item["kid"]), alg=str(item["alg"]), state=item["state"],
+                created_at=created, **times,
+            )  # fmt: skip
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise ValueError("malformed key record") from exc
+
     def expires_at(self, policy: RotationPolicy) -> datetime | None:
         """Return when a retired key stops verifying under ``policy`` (None unless retired)."""
         if self.state != RETIRED or self.retired_at is None:
             return None
         return self.retired_at + policy.verification_window
+
+
+_TIMES: Final = ("created_at", "activated_at", "retired_at", "revoked_at")
+
+
+def _parse_time(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.utcoffset() is None:
+        raise ValueError("naive timestamp")
+    return parsed.astimezone(UTC)
 
 
 def normalize_now(now: datetime | float | None) -> datetime:
@@ -242,20 +282,51 @@ def ensure(
 
 
 def rotate(
-    ring: Sequence[KeyRecord], policy: RotationPolicy, now: datetime, fresh: Fresh
+    ring: Sequence[KeyRecord],
+    policy: RotationPolicy,
+    now: datetime,
+    fresh: Fresh,
+    *,
+    publication_delay: timedelta | None = None,
 ) -> list[KeyRecord]:
     """Promote the oldest pending key, retire the active key, pre-publish a fresh pending key.
 
     On an empty ring the first keys are created and then rotated, so after ``rotate`` the
-    active key is always a different key than before.
+    active key is always a different key than before. With ``publication_delay``, a pending
+    key published for less than that is not promoted (an empty ring has published nothing, so
+    it is exempt).
+
+    Raises:
+        KeyStateError: the pending key is younger than ``publication_delay``.
     """
+    was_empty = not ring
     out = ensure(ring, policy, now, fresh)
+    pending = _oldest_pending(out)
+    assert pending is not None  # noqa: S101 - ensure() guarantees a pending key.
+    if publication_delay is not None and not was_empty:
+        ready = pending.created_at + publication_delay
+        if now < ready:
+            raise KeyStateError(
+                f"the pending key {pending.kid!r} was published {_ago(now - pending.created_at)}"
+                f" ago and may sign from {ready:%Y-%m-%dT%H:%M:%SZ} (publication_delay "
+                f"{_ago(publication_delay)}), when verifiers caching the JWKS know it; "
+                "force the rotation to promote it now"
+            )
     old = _active(out)
     assert old is not None  # noqa: S101 - ensure() guarantees an active key.
     _replace(out, old, dataclasses.replace(old, state=RETIRED, retired_at=now))
     _promote(out, now, fresh)
     out.append(fresh(now))
     return out
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}min"
+    return f"{seconds // 3600}h"
 
 
 def revoke(

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from jwtkit import Key, Signer, Verifier
+from jwtkit._storage import DEFAULT_TIMEOUT, Database
 from jwtkit.errors import (
     CorruptStoreError,
     InvalidKeyError,
@@ -25,7 +26,7 @@ from ._backup import read_backup, write_backup
 from ._cache import KeyCache, KeyView, ManagerKeySource, ManagerSigningSource
 from ._crypto import MasterKey, MasterKeySpec, make_check, resolve_master_key
 from ._lifecycle import KeyRecord, RotationPolicy
-from ._store import Change, Store, StoredKey, StoreMeta, open_store
+from ._rows import Change, KeyStore, StoredKey, StoreMeta
 from ._vault import Vault, attach, parse_private
 
 __all__ = ["KeyManager"]
@@ -56,7 +57,7 @@ class KeyManager:
 
     def __init__(
         self,
-        store: Store,
+        store: KeyStore,
         master: MasterKey,
         meta: StoreMeta,
         policy: RotationPolicy,
@@ -75,18 +76,22 @@ class KeyManager:
     @classmethod
     def open(
         cls,
-        url: str,
+        url: str | Database,
         master_key: bytes | str | None = None,
         *,
         master_key_file: str | os.PathLike[str] | None = None,
         master_passphrase: str | bytes | None = None,
         policy: RotationPolicy | None = None,
         refresh_interval: float = _DEFAULT_REFRESH,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> KeyManager:
         """Open (creating if needed) the key store at ``url``.
 
         ``url`` is ``memory://``, ``sqlite:///relative.db`` / ``sqlite:////abs/path.db``, or
-        a libpq ``postgresql://`` URL. The master key is ``master_key`` (32 bytes or their
+        a libpq ``postgresql://`` URL (or a store the caller already opened, which the
+        manager then does not close: the token service shares one). ``timeout`` bounds each
+        store call; running out of it raises ``StoreUnavailableError``. The master key is
+        ``master_key`` (32 bytes or their
         base64url text), the contents of ``master_key_file``, a ``master_passphrase``
         (stretched with scrypt and the store's salt), or else ``JWTKIT_MASTER_KEY`` /
         ``JWTKIT_MASTER_KEY_FILE``. ``memory://`` needs none. Older schema versions are
@@ -97,6 +102,7 @@ class KeyManager:
             MasterKeyError: missing, malformed or wrong master key.
             SchemaVersionError: the store was written by a newer jwtkit.
             CorruptStoreError: the store is damaged or not a jwtkit store.
+            StoreUnavailableError: the store did not answer within ``timeout``.
             KeyStoreError: the store cannot be reached or created.
             ValueError: ``refresh_interval`` is negative or longer than the policy's leeway.
         """
@@ -110,13 +116,21 @@ class KeyManager:
                 "refresh_interval must be between 0 and the policy's leeway "
                 f"({policy.leeway.total_seconds():g}s)"
             )
-        memory = isinstance(url, str) and url.startswith("memory:")
+        if isinstance(url, Database):
+            memory = url.label.startswith("memory:")
+        elif isinstance(url, str):
+            memory = url.startswith("memory:")
+        else:
+            raise TypeError("the store URL must be a str")
         spec = resolve_master_key(
             master_key, master_key_file, master_passphrase, required=not memory
         )
         if spec is None:
             spec = MasterKeySpec(key=MasterKey(secrets.token_bytes(32)))
-        store = open_store(url)
+        if isinstance(url, Database):
+            store = KeyStore(url, owns=False)
+        else:
+            store = KeyStore(Database.open(url, timeout=timeout, migrate=False), owns=True)
         try:
             master, meta = attach(store, spec)
             return cls(store, master, meta, policy, refresh_interval)
@@ -252,24 +266,38 @@ class KeyManager:
 
     # -- changing ------------------------------------------------------------------------------
 
-    def rotate(self, *, now: Now = None) -> KeyRecord:
+    def rotate(self, *, now: Now = None, force: bool = False) -> KeyRecord:
         """Promote the oldest pending key, retire the active one, pre-publish a new pending key.
 
         Returns the new active key's record. Tokens signed by the old key keep verifying until
-        ``retired_at + max_token_lifetime + leeway``.
+        ``retired_at + max_token_lifetime + leeway``. The pending key must have been published
+        for the policy's ``publication_delay``, so that verifiers caching the JWKS already
+        know it; ``force=True`` rotates anyway (tokens signed by the new key are then refused
+        by verifiers whose cached JWKS predates it, until they fetch it again).
+
+        Raises:
+            KeyStateError: the pending key is younger than ``publication_delay`` (not forced).
         """
         when = lc.normalize_now(now)
-        view = self._transition(lambda ring, fresh: lc.rotate(ring, self._policy, when, fresh))
+        delay = None if force else self._policy.publication_delay
+
+        def step(ring: list[KeyRecord], fresh: lc.Fresh) -> list[KeyRecord]:
+            return lc.rotate(ring, self._policy, when, fresh, publication_delay=delay)
+
+        view = self._transition(step)
         active = _active(view)
         if active is None:  # pragma: no cover - rotate() always leaves an active key.
             raise KeyStateError("rotation left no active key")
         return active
 
     def revoke(self, kid: str, *, now: Now = None) -> KeyRecord:
-        """Revoke ``kid``: it stops verifying and leaves the JWKS at once (in this process;
-        other processes within their refresh interval). Its private key is destroyed.
+        """Revoke ``kid``: it stops verifying and leaves the JWKS at once in this process, and
+        in every other process sharing the store within its ``refresh_interval``. Its private
+        key is destroyed.
 
-        Revoking the active key is an emergency rotation: a pending key becomes active.
+        Revoking the active key is an emergency rotation: the oldest pending key becomes
+        active at once, whatever the publication delay (verifiers that cached the JWKS before
+        that key was published refuse its tokens until they fetch the JWKS again).
 
         Raises:
             KeyStateError: no key has this kid.

@@ -27,7 +27,7 @@ from . import _lifecycle as lc
 from ._cache import KeyView
 from ._crypto import MasterKey, MasterKeySpec, ScryptParams, make_check
 from ._lifecycle import KeyRecord, RotationPolicy
-from ._store import SCHEMA_VERSION, Store, StoredKey, StoreMeta
+from ._rows import SCHEMA_VERSION, KeyStore, StoredKey, StoreMeta
 
 __all__ = ["Vault", "attach", "parse_private"]
 
@@ -146,22 +146,28 @@ def parse_private(text: str, kid: str) -> Key:
     return key
 
 
-def attach(store: Store, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
+def attach(store: KeyStore, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
     """Initialize or check the store against the master key; migrate older schemas.
+
+    An existing ring's master key is checked before anything is written, so a wrong key
+    leaves an older store exactly as it was.
 
     Raises:
         MasterKeyError: the master key does not open this store.
         SchemaVersionError: the store is newer than this jwtkit.
     """
-    meta = store.load_meta()
+    version = store.schema_version()
+    meta = store.load_meta() if version >= 1 else None
     if meta is None:
+        if version < SCHEMA_VERSION:
+            store.migrate()
+            version = SCHEMA_VERSION
         salt, params = secrets.token_bytes(16), ScryptParams()
         store_id = uuid.uuid4().hex
         master = _derive(spec, salt, params)
         meta = store.initialize(
             StoreMeta(
                 store_id=store_id,
-                schema_version=SCHEMA_VERSION,
                 kdf_salt=salt,
                 kdf=params,
                 check=make_check(master, store_id=store_id),
@@ -177,7 +183,7 @@ def attach(store: Store, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
             f"{store.label}: the master key does not match this key store (wrong key or "
             "passphrase, or the store was rewrapped with a new one)"
         )
-    if meta.schema_version < SCHEMA_VERSION:
+    if version < SCHEMA_VERSION:
         store.migrate()
         meta, _ = store.read()
     return master, meta

@@ -7,14 +7,13 @@ not the account exists, so response timing does not reveal which names exist.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from argon2 import PasswordHasher
 
+from jwtkit._storage import AccountRows, ClientRow, Database, UserRow
 from jwtkit.server.passwords import SecretChecker, make_password_hasher
 from jwtkit.server.records import (
     GRANT_TYPES,
@@ -25,11 +24,9 @@ from jwtkit.server.records import (
     check_name,
     check_secret,
     check_words,
-    client_from_row,
-    from_timestamp,
-    user_from_row,
+    client_info,
+    user_info,
 )
-from jwtkit.server.store import Database, Transaction
 
 __all__ = [
     "GRANT_TYPES",
@@ -39,9 +36,6 @@ __all__ = [
     "UserInfo",
     "make_password_hasher",
 ]
-
-_USER_COLUMNS = "username, roles, disabled, created_at"
-_CLIENT_COLUMNS = "client_id, secret_hash, scopes, grants, disabled, created_at"
 
 
 class Accounts:
@@ -59,17 +53,25 @@ class Accounts:
         self, db: Database, *, hasher: PasswordHasher | None = None, owns_db: bool = False
     ) -> None:
         self._db = db
+        self._rows = AccountRows(db)
         self._secrets = SecretChecker(hasher if hasher is not None else make_password_hasher())
         self._owns_db = owns_db
 
     @classmethod
-    def open(cls, store_url: str, *, hasher: PasswordHasher | None = None) -> Accounts:
+    def open(
+        cls, store_url: str, *, hasher: PasswordHasher | None = None, timeout: float | None = None
+    ) -> Accounts:
         """Open the accounts of the store at ``store_url`` (creating the tables if needed).
 
         Raises:
             KeyStoreError: the store cannot be opened or was written by a newer jwtkit.
         """
-        return cls(Database(store_url), hasher=hasher, owns_db=True)
+        db = (
+            Database.open(store_url)
+            if timeout is None
+            else Database.open(store_url, timeout=timeout)
+        )
+        return cls(db, hasher=hasher, owns_db=True)
 
     def close(self) -> None:
         """Release the store connections (only when this object opened them)."""
@@ -94,17 +96,10 @@ class Accounts:
         username = check_name(username, "username")
         password = check_secret(password, "the password")
         role_list = check_words(roles, "role")
-        password_hash = self._secrets.hash(password)
-        now = time.time()
-        with self._db.transaction(write=True) as tx:
-            if tx.one("SELECT 1 FROM jwtkit_users WHERE username = ?", (username,)):
-                raise AccountError(f"user {username!r} already exists", code="account_exists")
-            tx.execute(
-                "INSERT INTO jwtkit_users (username, password_hash, roles, disabled, created_at)"
-                " VALUES (?, ?, ?, 0, ?)",
-                (username, password_hash, json.dumps(role_list), now),
-            )
-        return UserInfo(username, tuple(role_list), False, from_timestamp(now))
+        row = UserRow(username, tuple(role_list), False, time.time(), self._secrets.hash(password))
+        if not self._rows.insert_user(row):
+            raise AccountError(f"user {username!r} already exists", code="account_exists")
+        return user_info(row)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a user's password.
@@ -113,18 +108,11 @@ class Accounts:
             AccountError: ``account_not_found`` or ``invalid_account``.
         """
         password_hash = self._secrets.hash(check_secret(password, "the password"))
-        with self._db.transaction(write=True) as tx:
-            _require(tx, "jwtkit_users", "username", username)
-            tx.execute(
-                "UPDATE jwtkit_users SET password_hash = ? WHERE username = ?",
-                (password_hash, username),
-            )
+        _found(self._rows.set_password_hash(username, password_hash), "user", username)
 
     def list_users(self) -> list[UserInfo]:
         """Return every user, sorted by name."""
-        with self._db.transaction() as tx:
-            rows = tx.execute(f"SELECT {_USER_COLUMNS} FROM jwtkit_users ORDER BY username")  # noqa: S608
-        return [user_from_row(r) for r in rows]
+        return [user_info(r) for r in self._rows.users()]
 
     def disable_user(self, username: str) -> None:
         """Disable a user: no new logins, and their refresh tokens stop working.
@@ -132,7 +120,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found``.
         """
-        self._set_disabled("jwtkit_users", "username", username, True)
+        _found(self._rows.set_user_disabled(username, True), "user", username)
 
     def enable_user(self, username: str) -> None:
         """Re-enable a disabled user.
@@ -140,7 +128,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found``.
         """
-        self._set_disabled("jwtkit_users", "username", username, False)
+        _found(self._rows.set_user_disabled(username, False), "user", username)
 
     # Clients.
 
@@ -187,25 +175,16 @@ class Accounts:
             secret = check_secret(secret, "a client secret", minimum=16)
             secret_hash = self._secrets.hash(secret)
             result = secret
-        now = time.time()
-        with self._db.transaction(write=True) as tx:
-            if tx.one("SELECT 1 FROM jwtkit_clients WHERE client_id = ?", (client_id,)):
-                raise AccountError(f"client {client_id!r} already exists", code="account_exists")
-            tx.execute(
-                "INSERT INTO jwtkit_clients"
-                " (client_id, secret_hash, scopes, grants, disabled, created_at)"
-                " VALUES (?, ?, ?, ?, 0, ?)",
-                (client_id, secret_hash, json.dumps(scope_list), json.dumps(grant_list), now),
-            )
+        row = ClientRow(
+            client_id, secret_hash, tuple(scope_list), tuple(grant_list), False, time.time()
+        )
+        if not self._rows.insert_client(row):
+            raise AccountError(f"client {client_id!r} already exists", code="account_exists")
         return result
 
     def list_clients(self) -> list[ClientInfo]:
         """Return every client, sorted by id."""
-        with self._db.transaction() as tx:
-            rows = tx.execute(
-                f"SELECT {_CLIENT_COLUMNS} FROM jwtkit_clients ORDER BY client_id"  # noqa: S608
-            )
-        return [client_from_row(r) for r in rows]
+        return [client_info(r) for r in self._rows.clients()]
 
     def disable_client(self, client_id: str) -> None:
         """Disable a client: it can no longer authenticate or refresh.
@@ -213,7 +192,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found``.
         """
-        self._set_disabled("jwtkit_clients", "client_id", client_id, True)
+        _found(self._rows.set_client_disabled(client_id, True), "client", client_id)
 
     def enable_client(self, client_id: str) -> None:
         """Re-enable a disabled client.
@@ -221,7 +200,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found``.
         """
-        self._set_disabled("jwtkit_clients", "client_id", client_id, False)
+        _found(self._rows.set_client_disabled(client_id, False), "client", client_id)
 
     # Authentication (used by the token endpoint).
 
@@ -230,74 +209,47 @@ class Accounts:
 
         Rehashes the password when the configured Argon2 costs changed since it was hashed.
         """
-        with self._db.transaction() as tx:
-            row = tx.one(
-                f"SELECT {_USER_COLUMNS}, password_hash FROM jwtkit_users"  # noqa: S608
-                " WHERE username = ?",
-                (username,),
-            )
+        row = self._rows.user(username)
         # Verify even for a missing or disabled user: the same work whatever the answer.
-        verified = self._secrets.verify(None if row is None else row[4], password)
-        if row is None or not verified or row[2]:
+        verified = self._secrets.verify(None if row is None else row.password_hash, password)
+        if row is None or not verified or row.disabled:
             return None
-        if self._secrets.needs_rehash(row[4]):
-            new_hash = self._secrets.hash(password)
-            with self._db.transaction(write=True) as tx:
-                tx.execute(
-                    "UPDATE jwtkit_users SET password_hash = ? WHERE username = ?",
-                    (new_hash, username),
-                )
-        return user_from_row(row)
+        if self._secrets.needs_rehash(row.password_hash):
+            self._rows.set_password_hash(username, self._secrets.hash(password))
+        return user_info(row)
 
     def get_user(self, username: str) -> UserInfo | None:
         """Return the user by name, or None if there is none."""
-        with self._db.transaction() as tx:
-            row = tx.one(
-                f"SELECT {_USER_COLUMNS} FROM jwtkit_users WHERE username = ?",  # noqa: S608
-                (username,),
-            )
-        return None if row is None else user_from_row(row)
+        row = self._rows.user(username)
+        return None if row is None else user_info(row)
 
     def get_client(self, client_id: str) -> ClientInfo | None:
         """Return the client by id, or None if there is none."""
-        row = self._client_row(client_id)
-        return None if row is None else client_from_row(row)
+        row = self._rows.client(client_id)
+        return None if row is None else client_info(row)
 
     def authenticate_client(self, client_id: str, secret: str | None) -> ClientInfo | None:
         """Return the enabled client if the credentials fit its type, else None.
 
         A confidential client needs its secret; a public client must present none.
         """
-        row = self._client_row(client_id)
+        row = self._rows.client(client_id)
         if row is None:
             if secret is not None:
                 self._secrets.verify(None, secret)
             return None
-        info = client_from_row(row)
+        info = client_info(row)
         if info.disabled or (secret is None) != info.public:
             return None
         if secret is None:
             return info
-        return info if self._secrets.verify_remembered(client_id, row[1], secret) else None
-
-    def _client_row(self, client_id: str) -> tuple[Any, ...] | None:
-        with self._db.transaction() as tx:
-            return tx.one(
-                f"SELECT {_CLIENT_COLUMNS} FROM jwtkit_clients WHERE client_id = ?",  # noqa: S608
-                (client_id,),
-            )
-
-    def _set_disabled(self, table: str, column: str, name: str, disabled: bool) -> None:
-        with self._db.transaction(write=True) as tx:
-            _require(tx, table, column, name)
-            tx.execute(
-                f"UPDATE {table} SET disabled = ? WHERE {column} = ?",  # noqa: S608 - fixed names
-                (int(disabled), name),
-            )
+        return (
+            info
+            if self._secrets.verify_remembered(client_id, row.secret_hash or "", secret)
+            else None
+        )
 
 
-def _require(tx: Transaction, table: str, column: str, name: str) -> None:
-    row = tx.one(f"SELECT 1 FROM {table} WHERE {column} = ?", (name,))  # noqa: S608 - fixed names
-    if row is None:
-        kind = "user" if table == "jwtkit_users" else "client"
+def _found(found: bool, kind: str, name: str) -> None:
+    if not found:
         raise AccountError(f"no {kind} named {name!r}", code="account_not_found")

@@ -14,10 +14,12 @@ from starlette.responses import JSONResponse, Response
 
 __all__ = [
     "NO_STORE",
+    "RETRY_AFTER",
     "OAuthError",
     "invalid_client",
     "oauth_error_handler",
     "store_error_handler",
+    "unavailable",
 ]
 
 logger = logging.getLogger("jwtkit.server")
@@ -63,9 +65,21 @@ async def oauth_error_handler(request: Request, exc: Exception) -> Response:
     return exc.response()
 
 
-async def store_error_handler(request: Request, exc: Exception) -> Response:
-    """Answer 503 when the store is unreachable or broken; log the cause (it holds no secret)."""
-    logger.error("store error while serving %s: %s", request.url.path, exc)
+RETRY_AFTER = "1"
+
+
+def unavailable() -> OAuthError:
+    """Return the 503 ``temporarily_unavailable`` answer, with ``Retry-After``."""
     return OAuthError(
-        "temporarily_unavailable", "the service store is unavailable", status=503
-    ).response()
+        "temporarily_unavailable",
+        "the service store is unavailable",
+        status=503,
+        headers={"Retry-After": RETRY_AFTER},
+    )
+
+
+async def store_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer 503 + ``Retry-After`` when the store is unreachable or broken; log the cause
+    (store messages never hold SQL, data or secrets)."""
+    logger.error("store error while serving %s: %s", request.url.path, exc)
+    return unavailable().response()

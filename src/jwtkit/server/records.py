@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from jwtkit._storage import ClientRow, UserRow
 from jwtkit.errors import JWTError
 
 __all__ = [
@@ -20,9 +19,9 @@ __all__ = [
     "check_name",
     "check_secret",
     "check_words",
-    "client_from_row",
+    "client_info",
     "from_timestamp",
-    "user_from_row",
+    "user_info",
 ]
 
 GRANT_TYPES = ("password", "client_credentials", "refresh_token")
@@ -105,15 +104,15 @@ def check_words(words: Iterable[str] | str, what: str) -> list[str]:
     return out
 
 
-def client_from_row(r: tuple[Any, ...]) -> ClientInfo:
-    """Build a ClientInfo from (client_id, secret_hash, scopes, grants, disabled, created_at)."""
+def client_info(r: ClientRow) -> ClientInfo:
+    """Build the public ClientInfo of a stored client."""
     return ClientInfo(
-        client_id=str(r[0]),
-        scopes=tuple(json.loads(r[2])),
-        grants=tuple(json.loads(r[3])),
-        public=r[1] is None,
-        disabled=bool(r[4]),
-        created_at=from_timestamp(r[5]),
+        client_id=r.client_id,
+        scopes=r.scopes,
+        grants=r.grants,
+        public=r.secret_hash is None,
+        disabled=r.disabled,
+        created_at=from_timestamp(r.created_at),
     )
 
 
@@ -122,9 +121,9 @@ def from_timestamp(ts: float) -> datetime:
     return datetime.fromtimestamp(float(ts), tz=UTC)
 
 
-def user_from_row(r: tuple[Any, ...]) -> UserInfo:
-    """Build a UserInfo from (username, roles JSON, disabled, created_at)."""
-    return UserInfo(r[0], tuple(json.loads(r[1])), bool(r[2]), from_timestamp(r[3]))
+def user_info(r: UserRow) -> UserInfo:
+    """Build the public UserInfo of a stored user (never the hash)."""
+    return UserInfo(r.username, r.roles, r.disabled, from_timestamp(r.created_at))
 
 
 def check_secret(secret: object, what: str, *, minimum: int = 1) -> str:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import copy
 import logging
 import logging.config
+import time
+from collections.abc import Callable
 from typing import Any
 
+from starlette.applications import Starlette
+
+from jwtkit.errors import StoreUnavailableError
 from jwtkit.server.app import create_app
 from jwtkit.server.settings import Settings
 
-__all__ = ["serve", "startup_banner"]
+__all__ = ["open_with_retry", "serve", "startup_banner"]
 
 logger = logging.getLogger("jwtkit.server")
 
@@ -29,12 +34,42 @@ def startup_banner(settings: Settings, host: str, port: int) -> list[str]:
     ]
 
 
+def open_with_retry(
+    settings: Settings, *, sleep: Callable[[float], None] = time.sleep
+) -> Starlette:
+    """Build the app, retrying while the store is unavailable, for ``store_startup_timeout``.
+
+    Waits 0.5 s, 1 s, 2 s, ... (at most 5 s) between attempts and logs one line per failed
+    attempt; other errors (wrong master key, damaged store) fail at once.
+
+    Raises:
+        StoreUnavailableError: the store was still unavailable when the time ran out.
+    """
+    deadline = time.monotonic() + settings.store_startup_timeout
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return create_app(settings)
+        except StoreUnavailableError as exc:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                logger.error("store unavailable (attempt %d), giving up: %s", attempt, exc)
+                raise
+            delay = min(0.5 * 2 ** (attempt - 1), 5.0, remaining)
+            logger.warning(
+                "store unavailable (attempt %d), retrying in %.1fs: %s", attempt, delay, exc
+            )
+            sleep(delay)
+
+
 def serve(
     settings: Settings, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any
 ) -> None:
     """Open the store, log how to get a first token, and serve until interrupted.
 
-    Extra keyword options go to ``uvicorn.Config`` (for example ``log_level``).
+    Extra keyword options go to ``uvicorn.Config`` (for example ``log_level``). A store that
+    is unavailable at start is retried for ``settings.store_startup_timeout`` seconds.
 
     Raises:
         KeyStoreError: the store or master key is unusable (before anything listens).
@@ -42,10 +77,10 @@ def serve(
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
-    app = create_app(settings)
     log_config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["jwtkit"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     logging.config.dictConfig(log_config)
+    app = open_with_retry(settings)
     for line in startup_banner(settings, host, port):
         logger.info("%s", line)
     options: dict[str, Any] = {

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from jwtkit import Signer, Verifier
+from jwtkit._storage import Database
 from jwtkit.errors import InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
 from jwtkit.keys import KeyManager, RotationPolicy
@@ -23,7 +24,6 @@ from jwtkit.server.errors import OAuthError, invalid_client
 from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.ratelimit import LoginLimiter
 from jwtkit.server.settings import Settings
-from jwtkit.server.store import Database
 from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
 
 __all__ = ["Clock", "IssuedTokens", "TokenService"]
@@ -75,16 +75,23 @@ class TokenService:
                 timedelta(hours=1), timedelta(seconds=settings.access_token_lifetime)
             ),
         )
-        self.keys = KeyManager.open(
+        # One store for the keys and the service tables. Opening writes nothing: the key
+        # manager checks the master key before it upgrades an older schema.
+        self.db = Database.open(
             settings.store,
-            master_key=settings.master_key,
-            policy=policy,
-            refresh_interval=settings.key_cache_ttl,
+            timeout=settings.store_timeout,
+            pool_size=settings.store_pool_size,
+            migrate=False,
         )
         try:
-            self.db = Database(settings.store)
+            self.keys = KeyManager.open(
+                self.db,
+                master_key=settings.master_key,
+                policy=policy,
+                refresh_interval=settings.key_cache_ttl,
+            )
         except BaseException:
-            self.keys.close()
+            self.db.close()
             raise
         hasher = make_password_hasher(
             time_cost=settings.argon2_time_cost,
@@ -116,10 +123,10 @@ class TokenService:
         )
 
     def close(self) -> None:
-        """Release the store connections of the key manager and of the service tables."""
-        self.db.close()
+        """Release the store's connections."""
         with contextlib.suppress(Exception):
             self.keys.close()
+        self.db.close()
 
     # Client authentication.
 
@@ -336,5 +343,4 @@ class TokenService:
 
     def ping(self) -> None:
         """Touch the store (for /healthz); raises KeyStoreError when it is unreachable."""
-        with self.db.transaction() as tx:
-            tx.execute("SELECT 1")
+        self.db.ping()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from jwtkit._storage import parse_store_url
+from jwtkit.errors import KeyStoreError
 from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 
 __all__ = ["Settings", "SettingsError"]
@@ -40,7 +42,11 @@ class Settings:
 
     ``store`` holds both the keys (``jwtkit.keys``) and the service's own tables (users,
     clients, refresh tokens, denylist). ``audience`` defaults to the issuer. Lifetimes and
-    windows are in seconds. The Argon2 cost parameters apply to newly hashed passwords and
+    windows are in seconds. ``store_timeout`` bounds every store call of a request (waiting
+    for a pooled connection, connecting, the statements); past it the request gets 503
+    ``temporarily_unavailable``. ``store_pool_size`` caps the connections of one instance;
+    ``store_startup_timeout`` is how long start-up keeps retrying an unreachable store. The
+    Argon2 cost parameters apply to newly hashed passwords and
     secrets; existing hashes keep verifying and are upgraded at the next successful login.
     """
 
@@ -67,6 +73,9 @@ class Settings:
     signing_alg: str = "ES256"
     key_cache_ttl: int = 5
     key_rotation_period: int = 30 * 24 * 3600
+    store_timeout: float = 2.0
+    store_pool_size: int = 10
+    store_startup_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         """Check every field so that a bad configuration fails at start, not at first use."""
@@ -89,11 +98,16 @@ class Settings:
             "argon2_parallelism": 1,
             "key_rotation_period": 60,
             "key_cache_ttl": 1,
+            "store_pool_size": 1,
         }
         for name, minimum in minimums.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise SettingsError(name, f"must be an integer >= {minimum}")
+        for name, low in (("store_timeout", 0.05), ("store_startup_timeout", 0.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
+                raise SettingsError(name, f"must be a number of seconds >= {low:g}")
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
         if self.argon2_memory_cost < 8 * self.argon2_parallelism:
@@ -154,15 +168,22 @@ def _parse(var: str, default: Any, raw: str) -> Any:
             return int(raw.strip(), 10)
         except ValueError:
             raise SettingsError(var, "must be an integer") from None
+    if isinstance(default, float):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise SettingsError(var, "must be a number") from None
     return raw
 
 
 def _check_store(url: str, key: str) -> None:
-    """Accept only the store URL schemes jwtkit understands."""
-    if not isinstance(url, str) or not url.startswith(
-        ("sqlite://", "postgresql://", "postgres://", "memory://")
-    ):
-        raise SettingsError(key, "must be a sqlite://, postgresql:// or memory:// URL")
+    """Accept only the store URLs jwtkit understands (the storage layer's one parser)."""
+    try:
+        parse_store_url(url)
+    except (KeyStoreError, TypeError):
+        raise SettingsError(
+            key, "must be a sqlite:///PATH, postgresql:// or memory:// URL"
+        ) from None
 
 
 def _check_url(url: str, key: str) -> None:

@@ -207,12 +207,24 @@ LIST = Command(
 
 def _rotate_arguments(parser: Parser) -> None:
     _alg_option(parser, "Algorithm of the new pending key.")
+    parser.flag(
+        "--force",
+        help="Promote the pending key even if it was published less than the publication "
+        "delay (1 hour) ago: verifiers whose cached JWKS predates it reject its tokens until "
+        "they fetch the JWKS again.",
+    )
     add_store_overrides(parser)
 
 
 def _rotate(args: Namespace, env: Env) -> None:
     with _manager(args, args.alg) as manager:
-        active = manager.rotate()
+        active = manager.rotate(force=args.force)
+    if args.force:
+        note(
+            env,
+            "forced: verifiers that cached the JWKS before the new key was published reject "
+            "its tokens until they fetch the JWKS again",
+        )
     note(
         env, f"rotated: {active.kid!r} now signs; the previous key verifies until its tokens expire"
     )
@@ -221,8 +233,9 @@ def _rotate(args: Namespace, env: Env) -> None:
 
 ROTATE = Command(
     "rotate",
-    help="Activate the pending key; the old key keeps verifying until its tokens expire.",
-    epilog="Example:\n  jwtkit keys rotate --alg EdDSA",
+    help="Activate the pending key once it has been published for the publication delay "
+    "(--force: now); the old key keeps verifying until its tokens expire.",
+    epilog="Examples:\n  jwtkit keys rotate --alg EdDSA\n  jwtkit keys rotate --force",
     arguments=_rotate_arguments,
     run=_rotate,
 )

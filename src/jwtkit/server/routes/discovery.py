@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from jwtkit.errors import KeyStoreError
 from jwtkit.server.accounts import GRANT_TYPES
+from jwtkit.server.errors import RETRY_AFTER
 from jwtkit.server.routes._common import service
 
 __all__ = ["healthz", "jwks", "metadata"]
@@ -64,12 +65,17 @@ async def metadata(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    """Answer 200 when the store answers, 503 otherwise (for load balancers)."""
+    """Answer 200 when the store answers within the store timeout, 503 otherwise.
+
+    Load balancers take a 503 as "not ready": send traffic elsewhere until it passes again.
+    """
     svc = service(request)
     try:
         await run_in_threadpool(svc.ping)
     except KeyStoreError:
         return JSONResponse(
-            {"status": "unavailable"}, status_code=503, headers={"Cache-Control": "no-store"}
+            {"status": "unavailable"},
+            status_code=503,
+            headers={"Cache-Control": "no-store", "Retry-After": RETRY_AFTER},
         )
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})

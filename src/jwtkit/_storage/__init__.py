@@ -1,0 +1,41 @@
+"""The one storage layer: the only code in jwtkit that talks to a database driver.
+
+Higher layers (``jwtkit.keys``, ``jwtkit.server``, ``jwtkit.cli``) open a :class:`Database`
+from a store URL and use the small repository objects over it: :class:`KeyRows` (the key
+ring), :class:`AccountRows` (users, clients) and :class:`Families` (refresh tokens, denylist).
+URL parsing and redaction, file creation, connections, pooling, timeouts, error mapping, the
+schema version and its migrations all live here (STYLE.md §10). Private: no API promise.
+"""
+
+from __future__ import annotations
+
+from ._database import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, Database, Tx
+from ._migrations import MIGRATIONS, SCHEMA_VERSION, Migration
+from ._url import StoreURL, parse_store_url, redact_url
+from .accounts import AccountRows, ClientRow, UserRow
+from .families import Families, Refused, Rotated, TokenRow
+from .keyrows import KeyChange, KeyMeta, KeyRow, KeyRows
+
+__all__ = [
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_TIMEOUT",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "AccountRows",
+    "ClientRow",
+    "Database",
+    "Families",
+    "KeyChange",
+    "KeyMeta",
+    "KeyRow",
+    "KeyRows",
+    "Migration",
+    "Refused",
+    "Rotated",
+    "StoreURL",
+    "TokenRow",
+    "Tx",
+    "UserRow",
+    "parse_store_url",
+    "redact_url",
+]

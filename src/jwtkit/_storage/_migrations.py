@@ -1,0 +1,138 @@
+"""The schema of every jwtkit table, as numbered, forward-only migrations.
+
+One schema, one version (the ``schema_version`` row of ``jwtkit_meta``), for the key tables
+and the token service's tables alike. An empty database runs every migration from the first;
+an older store runs the ones it lacks, all in one transaction under the schema lock, so a
+crash leaves the old version or the new one. To change the schema, append one
+``Migration(N + 1, ...)`` to :data:`MIGRATIONS`; never edit a released one. DDL uses
+``{blob}`` and ``{timestamp}`` for the two column types the dialects spell differently.
+
+History: 1 and 2 are the key tables as ``jwtkit.keys`` created them before issue 9; the token
+service kept its own tables then, versioned apart in ``jwtkit_server_meta``. 3 brings those
+under this version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from jwtkit.errors import CorruptStoreError, SchemaVersionError
+
+if TYPE_CHECKING:
+    from ._database import Tx
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate", "read_version"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: from ``version - 1`` to ``version``."""
+
+    version: int
+    summary: str
+    apply: Callable[[Tx], None]
+
+
+def _v1_key_ring(tx: Tx) -> None:
+    tx.ddl("CREATE TABLE jwtkit_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    tx.ddl(
+        "CREATE TABLE jwtkit_keys ("
+        " kid TEXT PRIMARY KEY, alg TEXT NOT NULL, state TEXT NOT NULL,"
+        " created_at {timestamp} NOT NULL, activated_at {timestamp}, retired_at {timestamp},"
+        " sealed {blob} NOT NULL)"
+    )
+
+
+def _v2_revocation_time_and_generation(tx: Tx) -> None:
+    tx.ddl("ALTER TABLE jwtkit_keys ADD COLUMN revoked_at {timestamp}")
+    tx.execute(
+        "INSERT INTO jwtkit_meta (name, value) VALUES ('generation', '0')"
+        " ON CONFLICT (name) DO NOTHING"
+    )
+
+
+# The service tables exactly as jwtkit.server created them (IF NOT EXISTS keeps theirs).
+_SERVICE_TABLES: Final = (
+    """CREATE TABLE IF NOT EXISTS jwtkit_users (
+        username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, roles TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0, created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS jwtkit_clients (
+        client_id TEXT PRIMARY KEY, secret_hash TEXT, scopes TEXT NOT NULL,
+        grants TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
+        created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS jwtkit_refresh_families (
+        family_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, username TEXT NOT NULL,
+        scope TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION, revoke_reason TEXT)""",
+    """CREATE TABLE IF NOT EXISTS jwtkit_refresh_tokens (
+        token_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, parent_hash TEXT,
+        issued_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
+        used_at DOUBLE PRECISION, replaced_by TEXT)""",
+    """CREATE INDEX IF NOT EXISTS jwtkit_refresh_tokens_family
+        ON jwtkit_refresh_tokens (family_id)""",
+    """CREATE TABLE IF NOT EXISTS jwtkit_denylist (
+        jti TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)""",
+)
+
+
+def _v3_one_schema(tx: Tx) -> None:
+    for statement in _SERVICE_TABLES:
+        tx.ddl(statement)
+    if "jwtkit_server_meta" in tx.dialect.tables(tx.execute):
+        row = tx.one("SELECT value FROM jwtkit_server_meta WHERE name = 'schema_version'")
+        if row is not None and str(row[0]).isdigit() and int(row[0]) > 1:
+            raise SchemaVersionError(
+                f"{tx.dialect.label}: the service tables have schema version {row[0]}; "
+                "this jwtkit understands up to 1: upgrade jwtkit"
+            )
+        tx.execute("DROP TABLE jwtkit_server_meta")
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(1, "key ring: meta and key tables", _v1_key_ring),
+    Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
+    Migration(3, "the token service's tables join the one schema version", _v3_one_schema),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1].version
+assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape
+
+
+def read_version(tx: Tx) -> int:
+    """Return the schema version of the store (0: no jwtkit tables yet).
+
+    Raises:
+        SchemaVersionError: written by a newer jwtkit.
+        CorruptStoreError: the version row is missing or damaged, or the meta table is gone.
+    """
+    tables = tx.dialect.tables(tx.execute)
+    if "jwtkit_meta" not in tables:
+        if "jwtkit_keys" in tables:
+            raise CorruptStoreError(f"{tx.dialect.label}: a jwtkit table is missing (jwtkit_meta)")
+        return 0
+    row = tx.one("SELECT value FROM jwtkit_meta WHERE name = 'schema_version'")
+    if row is None or not str(row[0]).isdigit():
+        raise CorruptStoreError(f"{tx.dialect.label}: the schema version is missing or damaged")
+    version = int(row[0])
+    if version < 1:
+        raise SchemaVersionError(f"{tx.dialect.label}: no upgrade path from schema version 0")
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{tx.dialect.label}: written by a newer jwtkit (schema version {version}; this "
+            f"jwtkit understands up to {SCHEMA_VERSION}); upgrade jwtkit"
+        )
+    return version
+
+
+def migrate(tx: Tx) -> None:
+    """Apply the migrations the store lacks (the caller holds a write transaction)."""
+    tx.dialect.lock_schema(tx.execute)
+    version = read_version(tx)
+    for step in MIGRATIONS[version:]:
+        step.apply(tx)
+        tx.execute(
+            "INSERT INTO jwtkit_meta (name, value) VALUES ('schema_version', ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (str(step.version),),
+        )
