@@ -4,8 +4,9 @@ The pool never holds more than ``max_size`` connections (open or being opened). 
 finds none idle starts at most one new connection and waits for *any* connection to come back,
 up to its deadline; connections are opened in a helper thread, so a connect that hangs (a
 silent partition) never holds a caller past its deadline, and one that succeeds late joins the
-pool. When a connection attempt fails, the callers waiting at that moment fail at once instead
-of each waiting out its deadline (a refused connection answers fast). After any connection
+pool. When a connection attempt fails, the callers that came before it began fail at once
+instead of each waiting out its deadline (a refused connection answers fast); an attempt begun
+during an outage that ends meanwhile fails nobody who came later. After any connection
 error the pool's epoch moves on, and every idle connection from an older epoch is checked with
 a round trip before it is handed out again.
 """
@@ -58,6 +59,7 @@ class Pool:
         self._size = 0
         self._epoch = 0
         self._failures = 0
+        self._failed_start = 0.0  # when the attempt that failed last had started
         self._last_error: BaseException | None = None
         self._closed = False
 
@@ -90,12 +92,19 @@ class Pool:
     def _take(self, deadline: float) -> _Idle:
         with self._cond:
             failures = self._failures
+            since = time.monotonic()
             while True:
                 if self._closed:
                     raise KeyStoreError(f"{self._label}: the store is closed")
                 if self._idle:
                     return self._idle.pop()
-                if self._failures != failures and self._last_error is not None:
+                # Fail fast on a connection attempt that failed after this caller came, but
+                # not on one begun earlier (during an outage that may be over by now).
+                if (
+                    self._failures != failures
+                    and self._failed_start >= since
+                    and self._last_error is not None
+                ):
                     raise _unavailable(self._last_error, self._label)
                 if self._size < self._max:
                     self._size += 1
@@ -108,12 +117,14 @@ class Pool:
                 self._cond.wait(remaining)
 
     def _open(self) -> None:
+        started = time.monotonic()
         try:
             conn = self._connect()
         except BaseException as exc:
             with self._cond:
                 self._size -= 1
                 self._failures += 1
+                self._failed_start = started
                 self._last_error = exc
                 self._cond.notify_all()
             return

@@ -1,0 +1,37 @@
+"""Fixtures of the storage tests: each durable backend in turn (SQLite file, PostgreSQL schema).
+
+PostgreSQL tests use the shared server at 127.0.0.1:5432 (override with ``JWTKIT_TEST_PG``)
+in a schema of their own, dropped afterwards; without a server they are skipped with the
+reason shown by ``-ra``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from storage_support import Unavailable, pg_schema
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh store of each durable backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'jwtkit.db'}"
+        return
+    try:
+        with pg_schema() as (_, url):
+            yield url
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def pg_store() -> Iterator[tuple[str, str]]:
+    """(schema, URL) of a fresh PostgreSQL schema."""
+    try:
+        with pg_schema() as pair:
+            yield pair
+    except Unavailable as exc:
+        pytest.skip(str(exc))
