@@ -89,8 +89,13 @@ class KeyCache:
             self._set(view)
             return self._view or view
 
-    def current(self) -> KeyView:
-        """Return the view, reloading it when older than the refresh interval."""
+    def current(self, *, wait: bool = True) -> KeyView:
+        """Return the view, reloading it when older than the refresh interval.
+
+        With ``wait=False`` a due reload runs in the background and the current view is
+        returned at once (the JWKS: publishing keys a moment late is harmless, making a
+        request wait for the database is not).
+        """
         view = self._view
         if view is None:
             with self._loading:
@@ -104,7 +109,7 @@ class KeyCache:
             return view
         if not self._loading.acquire(blocking=False):
             return self._usable(view, mono)  # another thread is reloading
-        if self._failing:
+        if self._failing or not wait:
             # During an outage nobody waits for the database: retry in the background.
             self._loaded_at = mono
             threading.Thread(target=self._reload_and_release, daemon=True).start()

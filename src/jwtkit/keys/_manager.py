@@ -173,9 +173,10 @@ class KeyManager:
         """Return the JWK Set (RFC 7517 §5) of public keys verifiers must trust now.
 
         It holds pending, active and not yet expired retired keys, never revoked ones, and
-        never private members. Served from the cache like the verifier.
+        never private members. Served from the cache like the verifier; a due cache reload
+        runs in the background, so this never waits for the store once keys are loaded.
         """
-        view = self._cache.current()
+        view = self._cache.current(wait=False)
         document = view.keyset.to_jwks()
         for jwk in document["keys"]:
             jwk.setdefault("use", "sig")

@@ -1,0 +1,122 @@
+"""Stores written by the release before the storage layer open with every row intact.
+
+The fixtures in tests/storage/fixtures/ were made by ``make_v2_fixture.py`` on commit 17f963d
+(key schema version 2, service tables versioned apart): a SQLite file, and the same kind of
+store on PostgreSQL as SQL. Opening them upgrades the schema to the one version; every key,
+user, client, refresh family and denylist entry must come through, and keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jwtkit._storage import SCHEMA_VERSION, Database, Families
+from jwtkit.errors import MasterKeyError
+from jwtkit.keys import KeyManager, generate_master_key
+from jwtkit.server import Accounts
+from jwtkit.server.accounts import make_password_hasher
+from jwtkit.server.tokens import RefreshError, TokenStore, hash_token
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXPECTED: dict[str, Any] = json.loads((FIXTURES / "v2.json").read_text())
+FAST = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
+NOW = 1_800_000_100.0
+
+
+def sqlite_copy(tmp_path: Path) -> str:
+    target = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / "v2.sqlite3", target)
+    target.chmod(0o600)
+    return f"sqlite:///{target}"
+
+
+def tables(url: str) -> set[str]:
+    db = Database.open(url, migrate=False)
+    try:
+        return db.read(lambda tx: tx.dialect.tables(tx.execute))
+    finally:
+        db.close()
+
+
+def check_everything(url: str, expected: dict[str, Any]) -> None:
+    """Open the old store with today's code and check every kind of row."""
+    with KeyManager.open(url, master_key=EXPECTED["master_key"]) as km:
+        assert {r.kid: r.state for r in km.records()} == expected["keys"]
+        assert km._store.schema_version() == SCHEMA_VERSION
+        # The token signed by the old release verifies at the time it was valid.
+        token = expected["signed_token"]
+        from jwtkit import decode_unverified
+
+        iat = decode_unverified(token)[1]["iat"]
+        assert km.verifier().verify(token, now=iat + 1)["sub"] == "fixture"
+    assert "jwtkit_server_meta" not in tables(url)
+    with Accounts.open(url, hasher=FAST) as accounts:
+        for name, (password, disabled) in expected["users"].items():
+            assert accounts.get_user(name) is not None
+            assert (accounts.authenticate_user(name, password) is None) == disabled
+        for client_id, (secret, disabled) in expected["clients"].items():
+            info = accounts.get_client(client_id)
+            assert info is not None and info.disabled == disabled
+            assert (
+                accounts.authenticate_client(client_id, secret or None) is not None
+            ) == (not disabled)
+    refresh = expected["refresh"]
+    db = Database.open(url)
+    try:
+        families = Families(db)
+        assert families.is_denied(expected["denied_jti"])
+        tokens = TokenStore(db, lifetime=3600)
+        for dead in (refresh["used"], refresh["revoked"], *refresh["reuse_revoked"]):
+            row = families.find(hash_token(dead))
+            assert row is not None and (row.used_at is not None or row.revoked_at is not None)
+        with pytest.raises(RefreshError, match="revoked"):
+            tokens.rotate(refresh["revoked"], client_id="web", now=NOW)
+        renewed = tokens.rotate(refresh["live"], client_id="web", now=NOW)
+        assert renewed.username == "alice" and renewed.scope == ("read",)
+        assert renewed.roles == ("admin", "staff")
+    finally:
+        db.close()
+
+
+def test_sqlite_store_of_the_previous_release(tmp_path: Path) -> None:
+    url = sqlite_copy(tmp_path)
+    assert "jwtkit_server_meta" in tables(url)
+    check_everything(url, EXPECTED["sqlite"])
+    # Opening again is a no-op: the version stays, nothing is migrated twice.
+    check_everything_again = Database.open(url)
+    try:
+        assert check_everything_again.schema_version() == SCHEMA_VERSION
+    finally:
+        check_everything_again.close()
+
+
+def test_wrong_master_key_leaves_the_old_store_untouched(tmp_path: Path) -> None:
+    url = sqlite_copy(tmp_path)
+    before = (tmp_path / "old.db").read_bytes()
+    with pytest.raises(MasterKeyError):
+        KeyManager.open(url, master_key=generate_master_key())
+    assert (tmp_path / "old.db").read_bytes() == before
+
+
+@pytest.mark.postgres
+def test_postgres_store_of_the_previous_release(pg_store: tuple[str, str]) -> None:
+    import psycopg
+
+    schema, url = pg_store
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {schema}".encode())
+        conn.execute((FIXTURES / "v2-postgres.sql").read_bytes())
+    assert "jwtkit_server_meta" in tables(url)
+    check_everything(url, EXPECTED["postgres"])
+
+
+def test_the_migrations_are_numbered_in_order() -> None:
+    from jwtkit._storage import MIGRATIONS
+
+    assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
+    assert all(m.summary for m in MIGRATIONS)
