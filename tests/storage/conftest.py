@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storage_support import Unavailable, pg_schema
+from storage_support import PostgresMissingError, pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -23,7 +23,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         with pg_schema() as (_, url):
             yield url
-    except Unavailable as exc:
+    except PostgresMissingError as exc:
         pytest.skip(str(exc))
 
 
@@ -33,5 +33,5 @@ def pg_store() -> Iterator[tuple[str, str]]:
     try:
         with pg_schema() as pair:
             yield pair
-    except Unavailable as exc:
+    except PostgresMissingError as exc:
         pytest.skip(str(exc))

@@ -37,7 +37,7 @@ USER, PASSWORD = "alice", "alice-password-1"
 CLIENT, SECRET = "web", "web-secret-0123456789abcdef"
 
 
-class Unavailable(Exception):
+class PostgresMissingError(Exception):
     """PostgreSQL (or psycopg) is not there: pytest skips, scripts stop with the reason."""
 
 
@@ -46,11 +46,13 @@ def pg_admin() -> Any:
     try:
         import psycopg
     except ImportError as exc:
-        raise Unavailable("psycopg is not installed") from exc
+        raise PostgresMissingError("psycopg is not installed") from exc
     try:
         return psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        raise Unavailable(f"PostgreSQL not reachable at {PG_BASE}: {type(exc).__name__}") from exc
+        raise PostgresMissingError(
+            f"PostgreSQL not reachable at {PG_BASE}: {type(exc).__name__}"
+        ) from exc
 
 
 @contextlib.contextmanager

@@ -24,8 +24,8 @@ from jwtkit.server.tokens import hash_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stress"))
 
-import kill9  # noqa: E402
-import refresh_race  # noqa: E402
+import kill9
+import refresh_race
 
 JWTKIT = str(Path(sys.executable).with_name("jwtkit"))
 KEY_CACHE_TTL = 1.0

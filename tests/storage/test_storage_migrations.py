@@ -62,9 +62,9 @@ def check_everything(url: str, expected: dict[str, Any]) -> None:
         for client_id, (secret, disabled) in expected["clients"].items():
             info = accounts.get_client(client_id)
             assert info is not None and info.disabled == disabled
-            assert (
-                accounts.authenticate_client(client_id, secret or None) is not None
-            ) == (not disabled)
+            assert (accounts.authenticate_client(client_id, secret or None) is not None) == (
+                not disabled
+            )
     refresh = expected["refresh"]
     db = Database.open(url)
     try:

@@ -22,7 +22,7 @@ from jwtkit.keys import generate_master_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stress"))
 
-import partition  # noqa: E402
+import partition
 
 pytestmark = pytest.mark.postgres
 

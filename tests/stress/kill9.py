@@ -31,10 +31,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
 
-import httpx  # noqa: E402
-from storage_support import Service, init_keys, pg_schema, seed_accounts  # noqa: E402
+import httpx
+from storage_support import Service, init_keys, pg_schema, seed_accounts
 
-from jwtkit.keys import KeyManager, generate_master_key  # noqa: E402
+from jwtkit.keys import KeyManager, generate_master_key
 
 JWTKIT = str(Path(sys.executable).with_name("jwtkit"))
 

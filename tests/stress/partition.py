@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
 
-import httpx  # noqa: E402
-from storage_support import (  # noqa: E402
+import httpx
+from storage_support import (
     CLIENT,
     SECRET,
     Service,
@@ -39,7 +39,7 @@ from storage_support import (  # noqa: E402
     seed_accounts,
 )
 
-from jwtkit.keys import generate_master_key  # noqa: E402
+from jwtkit.keys import generate_master_key
 
 ENDPOINTS = {
     "token": ("POST", "/token"),
@@ -100,8 +100,8 @@ def outage(
         for t in threads:
             t.join(120)
         log = svc.stop()
-    return summarize(rec.rows, began, healed, timeout) | {"mode": mode, "length": length,
-                                                          "log_lines": len(log.splitlines())}  # fmt: skip
+    figures = summarize(rec.rows, began, healed, timeout)
+    return figures | {"mode": mode, "length": length, "log_lines": len(log.splitlines())}
 
 
 def summarize(

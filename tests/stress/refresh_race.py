@@ -24,11 +24,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from kill9 import store_for  # noqa: E402
-from storage_support import CLIENT, SECRET, Service, init_keys, seed_accounts  # noqa: E402
+import httpx
+from kill9 import store_for
+from storage_support import CLIENT, SECRET, Service, init_keys, seed_accounts
 
-from jwtkit.keys import generate_master_key  # noqa: E402
+from jwtkit.keys import generate_master_key
 
 
 def trial(urls: list[str], clients: list[httpx.Client], refresh: str) -> list[tuple[int, str]]:
