@@ -121,8 +121,14 @@ def test_list_table_and_rotate(store: Store) -> None:
     header = table.stdout.splitlines()[0].split()
     assert header[:5] == ["kid", "alg", "state", "created", "activated"]
     pending = next(k for k, s in before.items() if s == "pending")
+    # The pending key was published just now: rotating must wait for the publication delay.
+    early = store.run("rotate")
+    assert early.code == 4
+    assert early.stderr.startswith("error: the pending key ") and "--force" in early.stderr
+    assert store.kids() == before
     rotated = store.run("rotate", "--force")
     assert rotated.code == 0, rotated.stderr
+    assert "forced: verifiers that cached the JWKS" in rotated.stderr
     assert rotated.json()["kid"] == pending
     after = store.kids()
     assert after[pending] == "active"

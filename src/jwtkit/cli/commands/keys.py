@@ -217,8 +217,13 @@ def _rotate_arguments(parser: Parser) -> None:
 
 
 def _rotate(args: Namespace, env: Env) -> None:
+    from jwtkit.errors import KeyStateError
+
     with _manager(args, args.alg) as manager:
-        active = manager.rotate(force=args.force)
+        try:
+            active = manager.rotate(force=args.force)
+        except KeyStateError as exc:
+            raise CLIError(f"{exc} (jwtkit keys rotate --force)", ExitStatus.STORE_ERROR) from None
     if args.force:
         note(
             env,
