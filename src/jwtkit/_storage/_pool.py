@@ -128,13 +128,7 @@ class Pool:
                 self._last_error = exc
                 self._cond.notify_all()
             return
-        with self._cond:
-            if self._closed:
-                self._size -= 1
-                self._close(conn)
-                return
-            self._idle.append(_Idle(conn, self._epoch))
-            self._cond.notify()
+        self.release(conn)
 
     def release(self, conn: Connection) -> None:
         """Give a healthy connection back."""

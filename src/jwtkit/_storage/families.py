@@ -107,12 +107,55 @@ class Families:
         """Use the token ``presented`` once and store ``successor`` in its place.
 
         Returns the rotation, or why not (:class:`Refused`): ``unknown``, ``client``,
-        ``revoked``, ``scope``,
-        ``user`` (disabled or gone: family revoked), ``reused`` (family revoked), ``expired``.
+        ``revoked``, ``scope``, ``user`` (disabled or gone: family revoked), ``reused``
+        (family revoked), ``expired``.
         """
 
         def run(tx: Tx) -> Rotated | Refused:
-            return _rotate(tx, presented, successor, client_id, now, expires_at, requested, grace)
+            row = _lock(tx, presented)
+            if row is None:
+                return Refused("unknown")
+            family_id, token_expiry, used_at, replaced_by, owner, username, scope, revoked_at = row[
+                :8
+            ]
+            if owner != client_id:
+                return Refused("client", str(family_id), str(username))
+            if revoked_at is not None:
+                return Refused("revoked", str(family_id), str(username))
+            if requested is not None and not set(requested) <= set(_split(scope)):
+                return Refused("scope", str(family_id), str(username))
+            user = tx.one(
+                "SELECT roles, disabled FROM jwtkit_users WHERE username = ?", (username,)
+            )
+            if user is None or user[1]:
+                _revoke_family(tx, family_id, now, "user disabled")
+                return Refused("user", str(family_id), str(username))
+            if used_at is not None:
+                if not _in_grace(tx, used_at, replaced_by, now, grace):
+                    _revoke_family(tx, family_id, now, "reuse")
+                    return Refused("reused", str(family_id), str(username))
+                # A retry within the grace window: the lost successor is superseded.
+                tx.execute(
+                    "UPDATE jwtkit_refresh_tokens SET used_at = ? WHERE token_hash = ?",
+                    (now, replaced_by),
+                )
+            elif token_expiry <= now:
+                return Refused("expired", str(family_id), str(username))
+            _insert(tx, successor, family_id, presented, now, expires_at)
+            tx.execute(
+                "UPDATE jwtkit_refresh_tokens SET used_at = COALESCE(used_at, ?), replaced_by = ?"
+                " WHERE token_hash = ?",
+                (now, successor, presented),
+            )
+            if replaced_by is not None:
+                tx.execute(
+                    "UPDATE jwtkit_refresh_tokens SET replaced_by = ? WHERE token_hash = ?",
+                    (successor, replaced_by),
+                )
+            return Rotated(
+                str(family_id), str(owner), str(username), _split(scope), expires_at,
+                tuple(json.loads(user[0])),
+            )  # fmt: skip
 
         return self.db.write(run)
 
@@ -166,57 +209,6 @@ class Families:
             )
 
         self.db.write(run)
-
-
-def _rotate(
-    tx: Tx,
-    presented: str,
-    successor: str,
-    client_id: str,
-    now: float,
-    expires_at: float,
-    requested: tuple[str, ...] | None,
-    grace: float,
-) -> Rotated | Refused:
-    row = _lock(tx, presented)
-    if row is None:
-        return Refused("unknown")
-    family_id, token_expiry, used_at, replaced_by, owner, username, scope, revoked_at = row[:8]
-    if owner != client_id:
-        return Refused("client", str(family_id), str(username))
-    if revoked_at is not None:
-        return Refused("revoked", str(family_id), str(username))
-    if requested is not None and not set(requested) <= set(_split(scope)):
-        return Refused("scope", str(family_id), str(username))
-    user = tx.one("SELECT roles, disabled FROM jwtkit_users WHERE username = ?", (username,))
-    if user is None or user[1]:
-        _revoke_family(tx, family_id, now, "user disabled")
-        return Refused("user", str(family_id), str(username))
-    if used_at is not None:
-        if not _in_grace(tx, used_at, replaced_by, now, grace):
-            _revoke_family(tx, family_id, now, "reuse")
-            return Refused("reused", str(family_id), str(username))
-        # A retry within the grace window: the lost successor is superseded.
-        tx.execute(
-            "UPDATE jwtkit_refresh_tokens SET used_at = ? WHERE token_hash = ?", (now, replaced_by)
-        )
-    elif token_expiry <= now:
-        return Refused("expired", str(family_id), str(username))
-    _insert(tx, successor, family_id, presented, now, expires_at)
-    tx.execute(
-        "UPDATE jwtkit_refresh_tokens SET used_at = COALESCE(used_at, ?), replaced_by = ?"
-        " WHERE token_hash = ?",
-        (now, successor, presented),
-    )
-    if replaced_by is not None:
-        tx.execute(
-            "UPDATE jwtkit_refresh_tokens SET replaced_by = ? WHERE token_hash = ?",
-            (successor, replaced_by),
-        )
-    return Rotated(
-        str(family_id), str(owner), str(username), _split(scope), expires_at,
-        tuple(json.loads(user[0])),
-    )  # fmt: skip
 
 
 def _lock(tx: Tx, token_hash: str) -> tuple[Any, ...] | None:
