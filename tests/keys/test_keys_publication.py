@@ -19,7 +19,7 @@ def test_rotate_waits_for_the_publication_delay() -> None:
     policy = RotationPolicy(publication_delay=timedelta(minutes=10))
     with KeyManager.open("memory://", policy=policy) as km:
         first = km.active_key(now=T0)
-        with pytest.raises(KeyStateError, match="--force|force the rotation") as info:
+        with pytest.raises(KeyStateError, match="force the rotation") as info:
             km.rotate(now=T0 + timedelta(minutes=9))
         assert "2030-01-01T00:10:00Z" in str(info.value)
         assert km.active_key().kid == first.kid  # nothing changed
