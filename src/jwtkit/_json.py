@@ -2,8 +2,9 @@
 
 Parsing refuses what a lenient parser would guess at: invalid UTF-8 (and UTF-16/32, which
 ``json.loads`` would silently accept from bytes), duplicate member names (RFC 8725 §3.13, since
-two parsers may pick different duplicates), the non-standard ``NaN``/``Infinity`` literals, a
-top level that is not an object, and nesting deeper than a limit. Serialization is compact
+two parsers may pick different duplicates), the non-standard ``NaN``/``Infinity`` literals and
+numbers too large for a double (``1e400``, which would otherwise become infinity), a top level
+that is not an object, and nesting deeper than a limit. Serialization is compact
 and deterministic.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import math
 import re
 from typing import Any
 
@@ -34,7 +36,19 @@ def _reject_constant(name: str) -> Any:
     raise JSONError(f"non-standard JSON literal {name}")
 
 
-_decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    # RFC 8259 §6 lets a parser limit the range of numbers. One that overflows a double would
+    # become infinity, the very value the Infinity literal is refused for (issue 19, F4). The
+    # C scanner calls this for fraction and exponent literals only, never for integers.
+    value = float(text)
+    if math.isinf(value):
+        raise JSONError("number out of range")
+    return value
+
+
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+)
 # The C scanner behind JSONDecoder.decode, called directly: decode() adds two regex
 # whitespace scans that a compact JOSE document almost never needs.
 _scan = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]

@@ -20,10 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa,
 from jwtkit import _backend
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit._json import JSONError, dumps, loads_object
+from jwtkit._pkcs8 import DEFAULT_MAX_KDF_ITERATIONS
 from jwtkit.errors import InvalidKeyError, KeyNotFoundError, SecurityWarning
 from jwtkit.jwa import ALGORITHMS, Algorithm, get_algorithm
 
-__all__ = ["Key", "KeySet"]
+__all__ = ["DEFAULT_MAX_KDF_ITERATIONS", "Key", "KeySet"]
 
 # curve name -> (cryptography curve class, coordinate size in bytes, default alg)
 _EC: dict[str, tuple[type[ec.EllipticCurve], int, str]] = {
@@ -94,6 +95,25 @@ def _member(jwk: Mapping[str, Any], name: str, size: int | None = None) -> bytes
 
 def _int_member(jwk: Mapping[str, Any], name: str) -> int:
     return int.from_bytes(_member(jwk, name), "big")
+
+
+def _utf8(text: str, what: str) -> bytes:
+    """Encode ``text`` as UTF-8; a lone surrogate (which UTF-8 cannot carry) is a key error."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidKeyError(f"{what} is not valid Unicode text (unpaired surrogate)") from None
+
+
+def _check_rsa_bits(bits: int) -> None:
+    """Refuse RSA moduli under 2048 bits (weak) or over 16384 (each use would cost seconds)."""
+    if bits < _RSA_MIN_BITS:
+        raise InvalidKeyError(
+            f"RSA keys must be at least {_RSA_MIN_BITS} bits, not {bits}; "
+            "make a strong one with Key.generate('RS256', size=3072)"
+        )
+    if bits > _RSA_MAX_BITS:
+        raise InvalidKeyError(f"RSA keys must be at most {_RSA_MAX_BITS} bits, not {bits}")
 
 
 def _looks_like_public_key(secret: bytes) -> bool:
@@ -274,7 +294,7 @@ class Key:
                 §3.2) without ``allow_weak``, looks like public-key material (PEM, SSH or JWK
                 text: the algorithm-confusion attack), or ``alg`` is not an HMAC algorithm.
         """
-        raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+        raw = _utf8(secret, "the HMAC secret") if isinstance(secret, str) else bytes(secret)
         algorithm = get_algorithm(alg)
         if algorithm.family != "HMAC":
             raise InvalidKeyError(f"a shared secret can only be used with HS*, not {alg}")
@@ -302,35 +322,24 @@ class Key:
         password: bytes | str | None = None,
         alg: str | None = None,
         kid: str | None = None,
+        max_kdf_iterations: int = DEFAULT_MAX_KDF_ITERATIONS,
     ) -> Key:
         """Load a PEM private key (PKCS#8 or traditional), public key (SPKI or PKCS#1) or an
         X.509 certificate's public key.
 
+        An encrypted PKCS#8 file sets its own decryption cost, so a hostile one could take
+        minutes: the PBKDF2 (or PKCS#12 PBE) iteration count is read before decrypting and
+        refused over ``max_kdf_iterations`` (10 M, about a second, by default), and scrypt
+        over N*r*p = 2**21.
+
         Raises:
             InvalidKeyError: the PEM cannot be loaded, is encrypted and no (or a wrong)
-                password was given, or holds an unsupported or weak key.
+                password was given, costs more than allowed to decrypt, or holds an
+                unsupported or weak key.
         """
         raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
-        pwd = password.encode("utf-8") if isinstance(password, str) else password
-        try:
-            if b"-----BEGIN CERTIFICATE-----" in raw:
-                from cryptography import x509
-
-                obj: Any = x509.load_pem_x509_certificate(raw).public_key()
-            elif b"PRIVATE KEY-----" in raw:
-                obj = _backend.load_pem_private_key(raw, pwd)
-            else:
-                obj = _backend.load_pem_public_key(raw)
-        except TypeError as exc:
-            raise InvalidKeyError(
-                "the PEM key is encrypted: pass password="
-                if pwd is None
-                else "a password was given but the PEM key is not encrypted"
-            ) from exc
-        except Exception as exc:  # cryptography raises ValueError or UnsupportedAlgorithm
-            raise InvalidKeyError(
-                "could not load the PEM data (wrong password, corrupt or unsupported key)"
-            ) from exc
+        pwd = _utf8(password, "the password") if isinstance(password, str) else password
+        obj = _backend.load_pem(raw, pwd, max_kdf_iterations=max_kdf_iterations)
         return cls._from_crypto(obj, alg=alg, kid=kid)
 
     @classmethod
@@ -338,11 +347,7 @@ class Key:
         """Wrap a ``cryptography`` key object, checking that jwtkit supports it."""
         if isinstance(obj, rsa.RSAPrivateKey | rsa.RSAPublicKey):
             bits = obj.key_size
-            if bits < _RSA_MIN_BITS:
-                raise InvalidKeyError(
-                    f"RSA keys must be at least {_RSA_MIN_BITS} bits, not {bits}; "
-                    "make a strong one with Key.generate('RS256', size=3072)"
-                )
+            _check_rsa_bits(bits)
             n = (obj.public_key() if isinstance(obj, rsa.RSAPrivateKey) else obj).public_numbers().n
             if _roca_vulnerable(n):
                 raise InvalidKeyError(
@@ -383,7 +388,7 @@ class Key:
         """
         if isinstance(jwk, str):
             try:
-                jwk = loads_object(jwk.encode("utf-8"))
+                jwk = loads_object(_utf8(jwk, "the JWK"))
             except JSONError as exc:
                 raise InvalidKeyError(f"JWK is not a JSON object: {exc}") from None
         if not isinstance(jwk, Mapping):
@@ -659,7 +664,7 @@ class Key:
             )
         if self._private is None:
             raise InvalidKeyError("this is a public key: it has no private form")
-        pwd = password.encode("utf-8") if isinstance(password, str) else password
+        pwd = _utf8(password, "the password") if isinstance(password, str) else password
         encryption: ser.KeySerializationEncryption = (
             ser.BestAvailableEncryption(pwd) if pwd else ser.NoEncryption()
         )
@@ -738,25 +743,29 @@ def _load_oct(jwk: Mapping[str, Any]) -> Key:
 
 
 def _load_rsa(jwk: Mapping[str, Any]) -> Key:
-    n, e = _int_member(jwk, "n"), _int_member(jwk, "e")
+    n = _int_member(jwk, "n")
+    _check_rsa_bits(n.bit_length())
+    e = _rsa_member(jwk, "e", n)
     if "oth" in jwk:
         raise InvalidKeyError("RSA keys with more than two primes are not supported")
     try:
         public_numbers = rsa.RSAPublicNumbers(e, n)
         if "d" not in jwk:
             return Key._from_crypto(public_numbers.public_key(), alg=None, kid=None)
-        d = _int_member(jwk, "d")
+        d = _rsa_member(jwk, "d", n)
         if "p" in jwk or "q" in jwk:
-            p, q = _int_member(jwk, "p"), _int_member(jwk, "q")
+            p, q = _rsa_member(jwk, "p", n), _rsa_member(jwk, "q", n)
         else:
-            p, q = rsa.rsa_recover_prime_factors(n, e, d)
+            from jwtkit import _rsa  # rare, and not on the start-up path of the CLI
+
+            p, q = _rsa.recover_primes(n, e, d)
         crt = {
             "dp": rsa.rsa_crt_dmp1(d, p),
             "dq": rsa.rsa_crt_dmq1(d, q),
             "qi": rsa.rsa_crt_iqmp(p, q),
         }
         for name, expected in crt.items():
-            if name in jwk and _int_member(jwk, name) != expected:
+            if name in jwk and _rsa_member(jwk, name, n) != expected:
                 raise InvalidKeyError(f"RSA JWK member {name!r} does not match the key")
         private = rsa.RSAPrivateNumbers(
             p, q, d, crt["dp"], crt["dq"], crt["qi"], public_numbers
@@ -766,6 +775,15 @@ def _load_rsa(jwk: Mapping[str, Any]) -> Key:
             raise
         raise InvalidKeyError("inconsistent or invalid RSA key") from exc
     return Key._from_crypto(private, alg=None, kid=None)
+
+
+def _rsa_member(jwk: Mapping[str, Any], name: str, n: int) -> int:
+    """An RSA JWK integer member other than ``n``; each is smaller than ``n`` in a valid key,
+    and the bound keeps hostile sizes out of the arithmetic that follows."""
+    value = _int_member(jwk, name)
+    if value >= n:
+        raise InvalidKeyError(f"RSA JWK member {name!r} is not smaller than the modulus")
+    return value
 
 
 def _load_ec(jwk: Mapping[str, Any]) -> Key:
@@ -867,7 +885,7 @@ class KeySet:
         """
         if isinstance(jwks, str):
             try:
-                jwks = loads_object(jwks.encode("utf-8"))
+                jwks = loads_object(_utf8(jwks, "the JWK Set"))
             except JSONError as exc:
                 raise InvalidKeyError(f"JWK Set is not a JSON object: {exc}") from None
         members = jwks.get("keys") if isinstance(jwks, Mapping) else None
@@ -949,16 +967,27 @@ def _load_member(jwk: object) -> Key | None:
     """Load one JWK Set member, or return ``None`` when it is not a signature key we know."""
     if not isinstance(jwk, Mapping):
         raise InvalidKeyError("a JWK Set member must be a JSON object")
-    if jwk.get("kty") not in _JWK_LOADERS or jwk.get("use") == "enc":
+    # The filter looks members up in sets, so a hostile type (a list or an object where a name
+    # belongs) must be refused before it is hashed (issue 19, F3).
+    kty, alg = _name_member(jwk, "kty"), _name_member(jwk, "alg")
+    if kty not in _JWK_LOADERS or jwk.get("use") == "enc":
         return None
-    if "alg" in jwk and jwk["alg"] not in ALGORITHMS:
+    if alg is not None and alg not in ALGORITHMS:
         return None  # an encryption algorithm (RSA-OAEP, ECDH-ES, ...) or one we do not know
-    if jwk.get("kty") == "OKP" and jwk.get("crv") in _SKIPPED_OKP_CURVES:
+    if kty == "OKP" and _name_member(jwk, "crv") in _SKIPPED_OKP_CURVES:
         return None
     ops = jwk.get("key_ops")
     if isinstance(ops, list) and not {"sign", "verify"} & set(map(str, ops)):
         return None
     return Key.from_jwk(jwk)
+
+
+def _name_member(jwk: Mapping[str, Any], name: str) -> str | None:
+    """Return the JWK member ``name`` when it is a string, ``None`` when it is absent."""
+    value = jwk.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidKeyError(f"JWK member {name!r} must be a string")
+    return value
 
 
 def _short(text: str, limit: int = 64) -> str:
