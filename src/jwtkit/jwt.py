@@ -65,14 +65,21 @@ class SigningKeySource(Protocol):
 
 
 def _timestamp(value: Time) -> float:
-    """Seconds since the epoch; naive datetimes are taken as UTC."""
+    """Seconds since the epoch as a float; naive datetimes are taken as UTC."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number or datetime, not {type(value).__name__}")
-    return value
+    # Always a float: the time checks then overflow on a claim too large for one (issue 19).
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise ValueError("now must be a finite number of seconds")
+    return seconds
 
 
 def _seconds(value: Seconds, name: str) -> float:
@@ -294,18 +301,29 @@ class Verifier:
                 raise InvalidClaimError("subject does not match", claim="sub")
 
     def _check_times(self, claims: dict[str, Any], now: float) -> None:
-        """The checks that depend on the clock (re-run on every verified-token cache hit)."""
+        """The checks that depend on the clock (re-run on every verified-token cache hit).
+
+        ``now`` is a float, so each difference converts the claim to a float, and an integer
+        claim too large for one raises OverflowError: that is an invalid claim (issue 19, F9).
+        The try costs nothing on the path where no claim overflows.
+        """
         leeway = self._leeway
-        if "exp" in claims and _number(claims, "exp") <= now - leeway:
-            raise ExpiredTokenError("token has expired", claim="exp")
-        if "nbf" in claims and _number(claims, "nbf") > now + leeway:
-            raise NotYetValidError("token is not valid yet (nbf)", claim="nbf")
-        if "iat" in claims:
-            iat = _number(claims, "iat")
-            if iat > now + leeway:
-                raise NotYetValidError("token was issued in the future (iat)", claim="iat")
-            if self._max_age is not None and now - iat > self._max_age + leeway:
-                raise ExpiredTokenError("token is older than max_age", claim="iat")
+        try:
+            if "exp" in claims and now - _number(claims, "exp") >= leeway:
+                raise ExpiredTokenError("token has expired", claim="exp")
+            if "nbf" in claims and _number(claims, "nbf") - now > leeway:
+                raise NotYetValidError("token is not valid yet (nbf)", claim="nbf")
+            if "iat" in claims:
+                age = now - _number(claims, "iat")
+                if -age > leeway:
+                    raise NotYetValidError("token was issued in the future (iat)", claim="iat")
+                if self._max_age is not None and age > self._max_age + leeway:
+                    raise ExpiredTokenError("token is older than max_age", claim="iat")
+        except OverflowError:
+            name = next(name for name in _NUMERIC_DATES if _overflows(claims.get(name)))
+            raise InvalidClaimError(
+                f"claim {name!r} is out of range for a time", claim=name
+            ) from None
 
 
 def _number(claims: Mapping[str, Any], name: str) -> float:
@@ -314,6 +332,17 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
     if kind is int or (kind is float and math.isfinite(value)):
         return value  # type: ignore[no-any-return]
     raise InvalidClaimError(f"claim {name!r} must be a number", claim=name)
+
+
+def _overflows(value: object) -> bool:
+    """Whether ``value`` is an integer that no float can hold."""
+    if type(value) is not int:
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
 
 
 def _check_issuer(claims: Mapping[str, Any], expected: frozenset[str]) -> None:

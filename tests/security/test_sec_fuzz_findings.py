@@ -15,10 +15,13 @@ from _forge import b64
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from jwtkit import Key, KeySet, decode, decode_unverified, encode
+from jwtkit import Key, KeySet, Verifier, decode, decode_unverified, encode
 from jwtkit.errors import (
+    ExpiredTokenError,
+    InvalidClaimError,
     InvalidKeyError,
     MalformedTokenError,
+    NotYetValidError,
 )
 
 NOW = 1_700_000_000
@@ -313,6 +316,50 @@ def test_f7_iteration_count_from_2_31_is_invalid_key(
     with pytest.raises(InvalidKeyError, match="cryptography failed") as info:
         Key.from_pem(data, password="pw", max_kdf_iterations=2**40)
     assert type(info.value.__cause__).__name__ == "PanicException"
+
+
+# -- F9: claim times too large for a float ---------------------------------------------------
+
+
+@pytest.mark.parametrize("now", [None, float(NOW), NOW], ids=["clock", "float-now", "int-now"])
+@pytest.mark.parametrize(
+    ("claims", "name"),
+    [
+        ({"iat": -(10**400), "exp": 2**40}, "iat"),
+        ({"exp": 10**400}, "exp"),
+        ({"exp": 2**40, "nbf": -(10**400)}, "nbf"),
+    ],
+    ids=["iat", "exp", "nbf"],
+)
+def test_f9_claim_time_out_of_float_range_is_invalid_claim(
+    claims: dict[str, Any], name: str, now: float | None
+) -> None:
+    key = Key.from_secret(b"k" * 32)
+    token = encode(claims, key)
+    max_age = 60 if name == "iat" else None  # F9 itself: the max_age check on iat
+    verifier = Verifier(key, algorithms=["HS256"], max_age=max_age, require=())
+    with pytest.raises(InvalidClaimError) as info:
+        verifier.verify(token, now=now)
+    assert info.value.claim == name
+    with pytest.raises(InvalidClaimError):
+        decode(token, key, algorithms=["HS256"], max_age=max_age, require=(), now=now)
+
+
+def test_f9_claim_times_in_range_still_checked_at_the_boundary() -> None:
+    key = Key.from_secret(b"k" * 32)
+    verifier = Verifier(key, algorithms=["HS256"], max_age=60, leeway=5)
+    for now in (NOW, float(NOW)):
+        assert verifier.verify(encode({"exp": NOW - 4, "iat": NOW - 65}, key), now=now)
+        for claims in ({"exp": NOW - 5, "iat": NOW}, {"exp": NOW + 9, "iat": NOW - 66}):
+            with pytest.raises(ExpiredTokenError):
+                verifier.verify(encode(claims, key), now=now)
+        with pytest.raises(NotYetValidError):
+            verifier.verify(encode({"exp": NOW + 9, "iat": NOW + 6}, key), now=now)
+        with pytest.raises(NotYetValidError):
+            verifier.verify(encode({"exp": NOW + 9, "iat": NOW, "nbf": NOW + 6}, key), now=now)
+        assert verifier.verify(encode({"exp": NOW + 9, "iat": NOW, "nbf": NOW + 5}, key), now=now)
+    with pytest.raises(ValueError, match="finite"):
+        verifier.verify(encode({"exp": NOW + 9}, key), now=10**400)
 
 
 def _b64int(value: int) -> str:
