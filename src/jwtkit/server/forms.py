@@ -35,7 +35,7 @@ async def read_form(request: Request, *, max_size: int) -> dict[str, str]:
     declared = request.headers.get("content-length")
     too_large = OAuthError("invalid_request", "the request body is too large", status=413)
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # isdigit() alone takes "²"
             raise OAuthError("invalid_request", "the Content-Length header is malformed")
         if int(declared) > max_size:
             raise too_large
