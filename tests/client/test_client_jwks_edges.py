@@ -249,3 +249,13 @@ def test_stale_serving_logs_once_per_failed_attempt(
     assert len(messages) == 1
     assert "serving the last good keys" in messages[0]
     assert "HTTP 500" in messages[0]
+
+
+def test_fuzz_cache_control_max_age_in_non_ascii_digits_is_ignored(
+    server: HTTPTestServer, clock: FakeClock, key1: Key
+) -> None:
+    """Issue 19 (fuzzing): str.isdigit() accepts "²", which int() refuses; such a max-age is
+    unparsable and ignored, never a ValueError out of the fetch."""
+    server.serve_jwks([key1], **{"Cache-Control": "max-age=\u00b2"})
+    with JWKSClient(server.url(), allow_http_loopback=True, clock=clock) as client:
+        assert client.get_keyset("k1").kids == ("k1",)

@@ -43,7 +43,7 @@ def parse_cache_control(value: str | None) -> float | None:
             return 0.0
         if name == "max-age":
             argument = argument.strip().strip('"')
-            if argument.isdigit() and len(argument) <= 12:
+            if argument.isascii() and argument.isdigit() and len(argument) <= 12:
                 max_age = float(int(argument))
     return max_age
 
