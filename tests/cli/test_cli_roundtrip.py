@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -246,3 +247,15 @@ def test_short_hmac_secret_is_refused(tmp_path: Path) -> None:
     assert res.code == 3
     assert res.stderr.startswith("error: unusable key from $S: ")
     assert "too-short" not in res.stderr
+
+
+def test_fuzz_key_env_with_bytes_that_are_not_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19 (fuzzing): an environment variable holding a binary secret reaches Python as
+    text with surrogate escapes, and encoding it as strict UTF-8 raised UnicodeEncodeError.
+    The variable's own bytes are the key."""
+    monkeypatch.setitem(os.environb, b"JWT_BINARY_SECRET", bytes(range(128, 176)))
+    signed = run_cli("sign", "--key-env", "JWT_BINARY_SECRET", "--alg", "HS256", "--sub", "s")
+    assert signed.code == 0, signed.stderr
+    token = signed.stdout.strip()
+    verified = run_cli("verify", token, "--key-env", "JWT_BINARY_SECRET", "--alg", "HS256")
+    assert verified.code == 0, verified.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any, NamedTuple
 
 from jwtkit import Key, KeySet
@@ -67,7 +68,9 @@ def _read_material(env: Env, key_file: str | None, key_env: str | None) -> tuple
         value = env.environ.get(key_env)
         if not value:
             raise CLIError(f"environment variable {key_env} is not set", ExitStatus.KEY_ERROR)
-        return value.encode(), f"${key_env}"
+        # The variable's own bytes: Python decodes the environment with surrogate escapes,
+        # so a binary secret does not survive a strict UTF-8 encode (issue 19).
+        return os.fsencode(value), f"${key_env}"
     if key_file is None:
         raise CLIError("no key given: use --key FILE, --key - (stdin) or --key-env VAR")
     return read_source(env, key_file, "key file"), "stdin" if key_file == "-" else repr(key_file)
