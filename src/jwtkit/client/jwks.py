@@ -93,7 +93,7 @@ class _BaseJWKSClient:
 
     def _check_length(self, response: httpx.Response) -> None:
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             raise JWKSFetchError("the JWKS response is larger than max_response_bytes")
 
     def _add_chunk(self, chunks: list[bytes], chunk: bytes, size: int) -> int:
