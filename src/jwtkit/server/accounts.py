@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 
-from jwtkit._storage import AccountRows, ClientRow, Database, UserRow
+from jwtkit._storage import DEFAULT_TIMEOUT, AccountRows, ClientRow, Database, UserRow
 from jwtkit.server.passwords import SecretChecker, make_password_hasher
 from jwtkit.server.records import (
     GRANT_TYPES,
@@ -59,19 +59,20 @@ class Accounts:
 
     @classmethod
     def open(
-        cls, store_url: str, *, hasher: PasswordHasher | None = None, timeout: float | None = None
+        cls,
+        store_url: str,
+        *,
+        hasher: PasswordHasher | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Accounts:
         """Open the accounts of the store at ``store_url`` (creating the tables if needed).
+
+        ``timeout`` bounds each store call (``StoreUnavailableError`` past it).
 
         Raises:
             KeyStoreError: the store cannot be opened or was written by a newer jwtkit.
         """
-        db = (
-            Database.open(store_url)
-            if timeout is None
-            else Database.open(store_url, timeout=timeout)
-        )
-        return cls(db, hasher=hasher, owns_db=True)
+        return cls(Database.open(store_url, timeout=timeout), hasher=hasher, owns_db=True)
 
     def close(self) -> None:
         """Release the store connections (only when this object opened them)."""
