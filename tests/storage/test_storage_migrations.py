@@ -103,6 +103,23 @@ def test_wrong_master_key_leaves_the_old_store_untouched(tmp_path: Path) -> None
     assert (tmp_path / "old.db").read_bytes() == before
 
 
+def test_service_tables_without_a_key_ring(tmp_path: Path) -> None:
+    """The previous release let `jwtkit user add` create the service tables before
+    `jwtkit keys init`: such a store migrates too, and gets its key ring later."""
+    url = sqlite_copy(tmp_path)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute("DROP TABLE jwtkit_keys")
+        conn.execute("DROP TABLE jwtkit_meta")
+    with Accounts.open(url, hasher=FAST) as accounts:
+        assert accounts.authenticate_user("alice", "alice-password-1") is not None
+    assert {"jwtkit_meta", "jwtkit_keys"} <= tables(url)
+    assert "jwtkit_server_meta" not in tables(url)
+    with KeyManager.open(url, master_key=generate_master_key()) as km:
+        assert km.active_key().state == "active"
+
+
 @pytest.mark.postgres
 def test_postgres_store_of_the_previous_release(pg_store: tuple[str, str]) -> None:
     import psycopg

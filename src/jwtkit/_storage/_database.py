@@ -210,6 +210,8 @@ class Database:
                 return
             self._closed = True
         self._pool.close()
+        if self._watchdog is not None:
+            self._watchdog.stop()
 
     def __repr__(self) -> str:
         return f"Database({self.label!r})"

@@ -182,6 +182,7 @@ class Watchdog:
         self._cond = threading.Condition()
         self._items: dict[int, Guard] = {}
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @contextlib.contextmanager
     def watch(self, conn: Connection, deadline: float) -> Iterator[Guard]:
@@ -201,9 +202,18 @@ class Watchdog:
             with self._cond:
                 self._items.pop(id(guard), None)
 
+    def stop(self) -> None:
+        """End the watchdog thread (the store is closed)."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
     def _run(self) -> None:
         while True:
             with self._cond:
+                if self._stopped and not self._items:
+                    self._thread = None
+                    return
                 now = time.monotonic()
                 for key, guard in list(self._items.items()):
                     if guard.deadline <= now:
