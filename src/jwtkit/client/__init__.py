@@ -11,23 +11,21 @@ Needs httpx (``pip install 'jwtkit[client]'``); ``RequireToken`` also needs Star
 
 from __future__ import annotations
 
-try:
-    import httpx  # noqa: F401 - imported first to turn a missing extra into an install hint
-except ImportError as exc:  # pragma: no cover - exercised only without httpx
-    raise ImportError(
-        "jwtkit.client needs httpx; install it with: pip install 'jwtkit[client]'"
-    ) from exc
-
-from typing import TYPE_CHECKING
-
-from jwtkit.client._auth import RevocationCheck, granted_scopes
-from jwtkit.client.jwks import AsyncJWKSClient, JWKSClient
-from jwtkit.client.middleware import BearerAuthMiddleware
-from jwtkit.client.revocation import IntrospectionRevocationCheck
-from jwtkit.client.verifier import AsyncKeySource, AsyncTokenVerifier, AsyncVerifier, TokenVerifier
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jwtkit.client._auth import RevocationCheck, granted_scopes
     from jwtkit.client.dependency import RequireToken
+    from jwtkit.client.jwks import AsyncJWKSClient, JWKSClient
+    from jwtkit.client.middleware import BearerAuthMiddleware
+    from jwtkit.client.revocation import IntrospectionRevocationCheck
+    from jwtkit.client.verifier import (
+        AsyncKeySource,
+        AsyncTokenVerifier,
+        AsyncVerifier,
+        TokenVerifier,
+    )
 
 __all__ = [
     "AsyncJWKSClient",
@@ -43,11 +41,38 @@ __all__ = [
     "granted_scopes",
 ]
 
+# Names are loaded on first use (PEP 562), so the I/O-free modules (``_parse``, ``_cache``)
+# import without httpx: jwtkit.compat.pyjwt uses them with its own urllib transport.
+_LAZY = {
+    "AsyncJWKSClient": "jwtkit.client.jwks",
+    "AsyncKeySource": "jwtkit.client.verifier",
+    "AsyncTokenVerifier": "jwtkit.client.verifier",
+    "AsyncVerifier": "jwtkit.client.verifier",
+    "BearerAuthMiddleware": "jwtkit.client.middleware",
+    "IntrospectionRevocationCheck": "jwtkit.client.revocation",
+    "JWKSClient": "jwtkit.client.jwks",
+    "RequireToken": "jwtkit.client.dependency",
+    "RevocationCheck": "jwtkit.client._auth",
+    "TokenVerifier": "jwtkit.client.verifier",
+    "granted_scopes": "jwtkit.client._auth",
+}
 
-def __getattr__(name: str) -> object:
-    """Load ``RequireToken`` on first use, so Starlette stays optional for everything else."""
-    if name == "RequireToken":
-        from jwtkit.client.dependency import RequireToken
 
-        return RequireToken
-    raise AttributeError(f"module 'jwtkit.client' has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    """Load a public name on first use; a missing httpx gets an install hint."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jwtkit.client' has no attribute {name!r}")
+    try:
+        import httpx  # noqa: F401 - imported first to turn a missing extra into an install hint
+    except ImportError as exc:  # pragma: no cover - exercised only without httpx
+        raise ImportError(
+            "jwtkit.client needs httpx; install it with: pip install 'jwtkit[client]'"
+        ) from exc
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

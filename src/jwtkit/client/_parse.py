@@ -15,7 +15,7 @@ from typing import Any
 from jwtkit import Key, KeySet
 from jwtkit.errors import JWKSFetchError, JWTError
 
-__all__ = ["MAX_KEYS", "parse_cache_control", "parse_jwks"]
+__all__ = ["MAX_KEYS", "keyset_from_document", "parse_cache_control", "parse_jwks"]
 
 logger = logging.getLogger("jwtkit.client")
 
@@ -116,6 +116,15 @@ def parse_jwks(body: bytes) -> KeySet:
         document = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise JWKSFetchError("the JWKS response is not valid JSON") from exc
+    return keyset_from_document(document)
+
+
+def keyset_from_document(document: object) -> KeySet:
+    """Apply ``parse_jwks``'s rules to an already decoded JWKS document.
+
+    Raises:
+        JWKSFetchError: no ``keys`` array, or no usable key.
+    """
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise JWKSFetchError('the JWKS response is not a JSON object with a "keys" array')
     members: list[object] = document["keys"]
