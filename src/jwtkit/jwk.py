@@ -187,7 +187,7 @@ class Key:
     _headers: dict[str, bytes]
     _keyset: KeySet | None
     _thumbprint: str | None
-    _weak: bool
+    _weak: type[SecurityWarning] | None
 
     def __init__(self) -> None:
         raise TypeError("use Key.generate, Key.from_secret, Key.from_pem or Key.from_jwk")
@@ -214,7 +214,7 @@ class Key:
         self._alg, self._kid, self._use, self._key_ops = None, None, use, key_ops
         self._signers, self._verifiers, self._headers = {}, {}, {}
         self._thumbprint = self._keyset = None
-        self._weak = False
+        self._weak = None
         self._set_kid(kid)
         if alg is not None:
             self._bind(alg)
@@ -286,8 +286,8 @@ class Key:
 
         ``allow_weak=True`` is a migration aid for deployments that cannot rotate a short
         secret at once: a non-empty secret shorter than the hash output is then accepted, and
-        every sign and verify with the key emits ``SecurityWarning``. Public-key material is
-        refused either way.
+        every sign and verify with the key under an algorithm it is too short for emits
+        ``SecurityWarning``. Public-key material is refused either way.
 
         Raises:
             InvalidKeyError: the secret is empty, shorter than the hash output (RFC 7518
@@ -300,8 +300,17 @@ class Key:
             raise InvalidKeyError(f"a shared secret can only be used with HS*, not {alg}")
         cls._check_secret(raw)
         key = cls._make(kty="oct", secret=raw, size=len(raw) * 8, kid=kid)
-        key._weak = allow_weak and len(raw) < algorithm.min_size
+        key._weak = SecurityWarning if allow_weak else None
         key._bind(alg)
+        return key
+
+    @classmethod
+    def _from_weak_secret(cls, secret: bytes, warning: type[SecurityWarning]) -> Key:
+        """An HMAC key bound to no algorithm, allowed short as with ``allow_weak=True`` but
+        warning with ``warning`` (jwtkit.compat.pyjwt passes its InsecureKeyLengthWarning)."""
+        cls._check_secret(secret)
+        key = cls._make(kty="oct", secret=secret, size=len(secret) * 8)
+        key._weak = warning
         return key
 
     @staticmethod
@@ -475,7 +484,7 @@ class Key:
         curves = alg.curves
         if curves and self._crv not in curves:
             return f"{self._crv} key cannot be used with {alg.name}"
-        if self._secret is not None and len(self._secret) < alg.min_size and not self._weak:
+        if self._secret is not None and len(self._secret) < alg.min_size and self._weak is None:
             hint = _STRONG_KEY_HINT.format(alg=alg.name, size=alg.min_size)
             return (
                 f"HMAC secret is {len(self._secret)} bytes but {alg.name} needs at least "
@@ -508,8 +517,8 @@ class Key:
             if material is None:
                 raise InvalidKeyError("a public key cannot sign")
             fn = _backend.make_signer(alg, material)
-            if self._weak:
-                fn = _warn_on_sign(fn, self._weak_message(alg))
+            if self._weak is not None and len(material) < alg.min_size:
+                fn = _warn_on_sign(fn, self._weak_message(alg), self._weak)
             self._signers[alg.name] = fn
         return fn
 
@@ -528,16 +537,15 @@ class Key:
                 raise InvalidKeyError(reason)
             material = self._secret if self._secret is not None else self._public
             fn = _backend.make_verifier(alg, material)
-            if self._weak:
-                fn = _warn_on_verify(fn, self._weak_message(alg))
+            if self._weak is not None and len(material) < alg.min_size:
+                fn = _warn_on_verify(fn, self._weak_message(alg), self._weak)
             self._verifiers[alg.name] = fn
         return fn
 
     def _weak_message(self, alg: Algorithm) -> str:
-        size = len(self._secret or b"")
         return (
-            f"HMAC secret is {size} bytes but {alg.name} needs at least {alg.min_size} "
-            "(accepted with allow_weak=True); rotate it to a strong secret"
+            f"HMAC secret is {len(self._secret or b'')} bytes, below the {alg.min_size} bytes "
+            f"{alg.name} needs (RFC 7518 §3.2); it is accepted only as a weak key: rotate it"
         )
 
     # -- export ---------------------------------------------------------------------------
@@ -712,25 +720,33 @@ class Key:
 
 # A weak key's prepared functions are wrapped once, when built, so keys of normal strength pay
 # nothing on the hot path.
-def _warn_weak(message: str) -> None:
-    """Emit ``SecurityWarning`` attributed to the first caller outside jwtkit."""
+def _warn_weak(message: str, category: type[SecurityWarning]) -> None:
+    """Emit the weak-key warning attributed to the first caller outside jwtkit."""
     level, frame = 3, sys._getframe(2)
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("jwtkit"):
+    while frame.f_back is not None and _in_jwtkit(frame.f_globals.get("__name__", "")):
         level, frame = level + 1, frame.f_back
-    warnings.warn(message, SecurityWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
-def _warn_on_sign(sign: _backend.SignFn, message: str) -> _backend.SignFn:
+def _in_jwtkit(module: str) -> bool:
+    return module == "jwtkit" or module.startswith("jwtkit.")
+
+
+def _warn_on_sign(
+    sign: _backend.SignFn, message: str, category: type[SecurityWarning]
+) -> _backend.SignFn:
     def sign_weak(data: bytes) -> bytes:
-        _warn_weak(message)
+        _warn_weak(message, category)
         return sign(data)
 
     return sign_weak
 
 
-def _warn_on_verify(verify: _backend.VerifyFn, message: str) -> _backend.VerifyFn:
+def _warn_on_verify(
+    verify: _backend.VerifyFn, message: str, category: type[SecurityWarning]
+) -> _backend.VerifyFn:
     def verify_weak(data: bytes, signature: bytes) -> bool:
-        _warn_weak(message)
+        _warn_weak(message, category)
         return verify(data, signature)
 
     return verify_weak
