@@ -28,9 +28,14 @@ from benchmarks._common import (
     base_claims,
 )
 
-__all__ = ["LIBRARIES", "Library", "version_of"]
+__all__ = ["FACADE", "FACADE_PEM", "LIBRARIES", "PYJWT_BASELINE", "Library", "version_of"]
 
 Factory = Callable[[Material], Ops]
+
+FACADE = "PyJWT façade"
+FACADE_PEM = "PyJWT façade (PEM per call)"
+#: The PyJWT row each library's ``x PyJWT`` ratio divides by (the PEM rows by each other).
+PYJWT_BASELINE = {FACADE_PEM: "PyJWT (PEM per call)"}
 
 
 class Library:
@@ -134,26 +139,43 @@ def jwtkit_cached(m: Material) -> Ops:
 _PYJWT_OPTIONS: Any = {"require": ["exp", "iss", "aud"]}
 
 
-def pyjwt(m: Material) -> Ops:
-    """PyJWT with ``cryptography`` key objects (or the secret bytes) loaded once."""
+def _pyjwt_module(facade: bool) -> Any:
+    """PyJWT itself, or jwtkit's drop-in for it (``jwtkit.compat.pyjwt``, issue 16)."""
+    if facade:
+        import jwtkit.compat.pyjwt
+
+        return jwtkit.compat.pyjwt
     import jwt
 
+    return jwt
+
+
+def pyjwt(m: Material, *, facade: bool = False) -> Ops:
+    """PyJWT with ``cryptography`` key objects (or the secret bytes) loaded once."""
+    jwt = _pyjwt_module(facade)
     _need(m.alg, jwt.algorithms.get_default_algorithms())
-    return _pyjwt_ops(m.private, m.public, m.alg)
+    return _pyjwt_ops(jwt, m.private, m.public, m.alg)
 
 
-def pyjwt_pem(m: Material) -> Ops:
+def pyjwt_pem(m: Material, *, facade: bool = False) -> Ops:
     """PyJWT given the PEM text on every call, as much application code does."""
-
     if m.alg not in ("RS256", "ES256"):
         raise Unsupported("measured for RS256 and ES256 only")
-    return _pyjwt_ops(m.private_pem.decode(), m.public_pem.decode(), m.alg)
+    return _pyjwt_ops(_pyjwt_module(facade), m.private_pem.decode(), m.public_pem.decode(), m.alg)
 
 
-def _pyjwt_ops(private: Any, public: Any, alg: str) -> Ops:
-    """PyJWT sign/verify with the given key forms (objects, or PEM text parsed per call)."""
-    import jwt
+def pyjwt_facade(m: Material) -> Ops:
+    """The same calls as the PyJWT column, through ``jwtkit.compat.pyjwt``."""
+    return pyjwt(m, facade=True)
 
+
+def pyjwt_facade_pem(m: Material) -> Ops:
+    """The same calls as the PyJWT (PEM per call) column, through ``jwtkit.compat.pyjwt``."""
+    return pyjwt_pem(m, facade=True)
+
+
+def _pyjwt_ops(jwt: Any, private: Any, public: Any, alg: str) -> Ops:
+    """PyJWT-API sign/verify with the given key forms (objects, or PEM text on every call)."""
     headers = {"kid": KID}
 
     def verify(token: str) -> dict[str, Any]:
@@ -310,6 +332,9 @@ LIBRARIES: tuple[Library, ...] = (
     Library("PyJWT", "PyJWT", pyjwt),
     # Not a peer to beat: it shows the cost of a usage pattern, not of a library.
     Library("PyJWT (PEM per call)", "PyJWT", pyjwt_pem, peer=False),
+    # jwtkit's drop-in for PyJWT (issue 16), compared with the two PyJWT rows above.
+    Library(FACADE, "jwtkit", pyjwt_facade, peer=False),
+    Library(FACADE_PEM, "jwtkit", pyjwt_facade_pem, peer=False),
     Library("joserfc", "joserfc", joserfc),
     Library("jwcrypto", "jwcrypto", jwcrypto),
     Library("python-jose", "python-jose", python_jose),

@@ -14,8 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import HEADLINE
+from benchmarks.peers import FACADE, FACADE_PEM, PYJWT_BASELINE
 
-__all__ = ["evaluate_goals", "write_chart", "write_json", "write_markdown"]
+__all__ = ["evaluate_goals", "facade_rows", "write_chart", "write_json", "write_markdown"]
+
+# Issue 16: a cell is primitive-bound when the bare cryptography call is at least this share of
+# PyJWT's own time for it; there the façade must be no slower than PyJWT beyond noise (1.02),
+# everywhere else strictly faster (< 1).
+PRIMITIVE_BOUND_SHARE = 0.85
 
 _NUMBER_LIST = re.compile(r"\[\s*((?:-?[\d.e+-]+,\s*)*-?[\d.e+-]+)\s*\]")
 
@@ -132,6 +138,7 @@ def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
         goals.append(_goal(name, low[0], 10.0, lower_is_better=False))
     else:
         goals.append(_goal("cached verify speed-up", None, 10.0, lower_is_better=False))
+    goals += _facade_goals(result)
     rows = result.get("startup", {}).get("rows", {})
     imp, pyjwt = rows.get("python -c 'import jwtkit'"), rows.get("python -c 'import jwt' (PyJWT)")
     if imp and pyjwt:
@@ -150,6 +157,36 @@ def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
     if service_rows:
         errors = sum(r["errors"] for r in service_rows)
         goals.append(_goal("token service errors under load", errors, 0))
+    return goals
+
+
+def facade_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each measured façade cell with its PyJWT baseline and whether it is primitive-bound."""
+    idx = _index(result["cells"])
+    rows = []
+    for cell in result["cells"]:
+        if cell["library"] not in (FACADE, FACADE_PEM):
+            continue
+        base = idx.get((PYJWT_BASELINE.get(cell["library"], "PyJWT"), cell["case"], cell["op"]))
+        if base is None:
+            continue
+        primitive = idx.get(("primitive only", cell["case"], cell["op"]))
+        share = primitive["median_us"] / base["median_us"] if primitive else 0.0
+        bound = cell["library"] == FACADE and share >= PRIMITIVE_BOUND_SHARE
+        rows.append({"cell": cell, "base": base, "primitive_share": share, "bound": bound})
+    return rows
+
+
+def _facade_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+    names = {"verify": "decode()", "sign": "encode()"}
+    goals = []
+    for row in facade_rows(result):
+        cell = row["cell"]
+        what = "PEM per call" if cell["library"] == FACADE_PEM else "keys loaded once"
+        kind = "primitive-bound" if row["bound"] else "faster"
+        name = f"PyJWT façade {names[cell['op']]} {cell['case']} x PyJWT ({what}, {kind})"
+        limit = 1.02 if row["bound"] else 1.0
+        goals.append(_ratio_goal(name, cell, row["base"], limit))
     return goals
 
 
@@ -233,6 +270,7 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         for u in result["unsupported"]:
             grouped.setdefault(f"{u['library']}: {u['reason']}", []).append(u["case"])
         out += [f"- {reason} ({', '.join(cases)})" for reason, cases in grouped.items()]
+    out += _facade_section(result)
     out += _rules_section(result.get("rules", []))
     out += _startup_section(result.get("startup", {}))
     out += _service_section(result.get("service", {}))
@@ -281,6 +319,34 @@ def _summary(result: dict[str, Any]) -> list[str]:
                 f"| {case} | {op} | {_fmt_us(base['median_us'])} | " + " | ".join(cells) + " |"
             )
     return [*out, ""]
+
+
+def _facade_section(result: dict[str, Any]) -> list[str]:
+    rows = facade_rows(result)
+    if not rows:
+        return []
+    out = [
+        "",
+        "## PyJWT façade (issue 16)",
+        "",
+        "`jwtkit.compat.pyjwt` making exactly the calls of the PyJWT column; the PEM-per-call "
+        "row is divided by PyJWT's PEM-per-call row. `primitive` is the share of PyJWT's time "
+        f"spent in the bare primitive; at {PRIMITIVE_BOUND_SHARE:.0%} or more the cell counts "
+        "as primitive-bound (goal: ratio <= 1.02), otherwise the goal is ratio < 1.",
+        "",
+        "| case | op | keys | PyJWT µs | façade µs | ratio | CPU ratio | primitive |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cell, base = row["cell"], row["base"]
+        keys = "PEM per call" if cell["library"] == FACADE_PEM else "loaded once"
+        out.append(
+            f"| {cell['case']} | {cell['op']} | {keys} | {_fmt_us(base['median_us'])} | "
+            f"{_fmt_us(cell['median_us'])} | {cell['median_us'] / base['median_us']:.2f} | "
+            f"{cell['cpu_median_us'] / base['cpu_median_us']:.2f} | "
+            f"{row['primitive_share']:.0%} |"
+        )
+    return out
 
 
 def _rules_section(rules: list[dict[str, Any]]) -> list[str]:

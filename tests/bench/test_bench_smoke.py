@@ -21,7 +21,7 @@ QUICK_CASES = ("HS256", "RS256", "ES256", "EdDSA")
 # "not installed" by the harness, never crash it.
 PEERS = {"PyJWT": "jwt", "joserfc": "joserfc", "jwcrypto": "jwcrypto", "Authlib": "authlib"}
 INSTALLED = {name for name, module in PEERS.items() if importlib.util.find_spec(module)}
-LIBRARIES = ("floor", "jwtkit", "jwtkit encode/decode", *sorted(INSTALLED))
+LIBRARIES = ("floor", "jwtkit", "jwtkit encode/decode", "PyJWT façade", *sorted(INSTALLED))
 
 
 def test_quick_run_writes_table_json_and_chart(tmp_path: Path) -> None:
