@@ -88,8 +88,12 @@ def _unpack(archive: Path, target: Path) -> Path:
             for m in tar.getmembers()
             if m.name.startswith((prefix + "tests/", prefix + "pyproject.toml"))
             and (m.isfile() or m.isdir())
+            and ".." not in Path(m.name).parts
         ]
-        tar.extractall(target, members=members, filter="data")
+        try:
+            tar.extractall(target, members=members, filter="data")
+        except TypeError:  # Python before 3.11.4 has no extraction filters
+            tar.extractall(target, members=members)  # noqa: S202 - members checked above
     return target / prefix.rstrip("/")
 
 
