@@ -63,7 +63,8 @@ def _registry_reachable() -> str | None:
 
 def _download(target: Path) -> Path:
     command = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--retries", "2",
+        "--timeout", "30",
         "--no-binary", ":all:", f"pyjwt=={VERSION}", "-d", str(target),
     ]  # fmt: skip
     result = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
