@@ -305,3 +305,46 @@ def test_rewrap_with_a_given_key_file(store: Store, tmp_path: Path) -> None:
         env={"JWTKIT_MASTER_KEY": ""},
     )  # fmt: skip
     assert listed.code == 0, listed.stderr
+
+
+# -- jwtkit sign --store (issue 17) ---------------------------------------------------------
+
+
+def _sign_store(store: Store, *args: str | Path) -> Result:
+    env = {"JWTKIT_MASTER_KEY": store.master_key}
+    return run_cli("sign", "--store", store.url, *args, env=env)
+
+
+def test_sign_with_the_store_active_key(tmp_path: Path, store: Store) -> None:
+    from jwtkit import decode_unverified
+
+    active = next(k for k, s in store.kids().items() if s == "active")
+    signed = _sign_store(store, "--sub", "alice", "--aud", "api", "--jti", "--exp", "10m")
+    assert signed.code == 0, signed.stderr
+    token = signed.stdout.strip()
+    header, claims = decode_unverified(token)
+    assert header["kid"] == active and header["typ"] == "JWT"
+    assert claims["exp"] - claims["iat"] == 600 and "jti" in claims
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(store.run("jwks").stdout)
+    ok = run_cli("verify", token, "--jwks", jwks, "--aud", "api")
+    assert ok.code == 0, ok.stderr
+    assert ok.json()["sub"] == "alice"
+    # After a rotation the store signs with the new key, as the token service does.
+    rotated = store.run("rotate").json()["kid"]
+    again = _sign_store(store, "--header", "typ=at+jwt").stdout.strip()
+    assert decode_unverified(again)[0] == {"alg": "ES256", "kid": rotated, "typ": "at+jwt"}
+
+
+def test_sign_with_the_store_keeps_its_rules(store: Store, tmp_path: Path) -> None:
+    too_long = _sign_store(store, "--exp", "2h")
+    assert too_long.code == 2
+    assert "longest token lifetime (1 hour)" in too_long.stderr
+    for args in (["--no-exp"], ["--claim", "exp:=4102444800"]):
+        refused = _sign_store(store, *args)
+        assert refused.code == 2 and "lifetime comes from --exp" in refused.stderr
+    for args in (["--key", tmp_path / "k.json"], ["--alg", "ES256"], ["--kid", "x"]):
+        refused = _sign_store(store, *args)
+        assert refused.code == 2 and "store's active key" in refused.stderr
+    no_key = run_cli("sign", "--store", store.url, env={"JWTKIT_MASTER_KEY": ""})
+    assert no_key.code == 4 and "no master key" in no_key.stderr

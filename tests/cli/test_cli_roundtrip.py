@@ -75,24 +75,34 @@ def test_roundtrip_pem(tmp_path: Path, alg: str) -> None:
     private = tmp_path / "key.pem"
     made = run_cli("keygen", "--alg", alg, "--out", private)
     assert made.code == 0, made.stderr
-    assert private.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    kid = made.json()["kid"]
     public = tmp_path / "key.pub.pem"
-    assert public.read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    for path, block in ((private, "PRIVATE KEY"), (public, "PUBLIC KEY")):
+        # The kid and alg ride above the PEM block (RFC 7468 explanatory text).
+        head, _, _ = path.read_text().partition(f"-----BEGIN {block}-----\n")
+        assert head.endswith(f'kid: "{kid}"\nalg: "{alg}"\n'), head
     assert _mode(private) == 0o600
+    # The recorded alg binds the key: even an RSA key (which fits six) needs no --alg.
     signed = run_cli("sign", "--key", private, "--sub", "pem")
-    if alg.startswith(("RS", "PS")):
-        # A PEM file does not record the algorithm, and an RSA key fits six.
-        assert signed.code == 2
-        assert "choose one with --alg (RS256, RS384" in signed.stderr
-        signed = run_cli("sign", "--key", private, "--alg", alg, "--sub", "pem")
     assert signed.code == 0, signed.stderr
     token = signed.stdout.strip()
     verified = run_cli("verify", token, "--key", public, "--complete")
     assert verified.code == 0, verified.stderr
     header = verified.json()["header"]
-    assert header["kid"] == made.json()["kid"]  # the thumbprint, recomputed from the PEM
+    assert header["kid"] == kid and header["alg"] == alg
     assert verified.json()["claims"]["sub"] == "pem"
     assert run_cli("verify", token, "--key", public, "--alg", header["alg"]).code == 0
+
+
+def test_a_bare_rsa_pem_still_asks_for_the_algorithm(tmp_path: Path) -> None:
+    from jwtkit import Key
+
+    private = tmp_path / "bare.pem"
+    private.write_bytes(Key.generate("RS256").to_pem(private=True))
+    signed = run_cli("sign", "--key", private, "--sub", "pem")
+    assert signed.code == 2
+    assert "choose one with --alg (RS256, RS384" in signed.stderr
+    assert run_cli("sign", "--key", private, "--alg", "PS256").code == 0
 
 
 def test_keygen_to_stdout_and_refuse_overwrite(tmp_path: Path) -> None:
@@ -102,7 +112,8 @@ def test_keygen_to_stdout_and_refuse_overwrite(tmp_path: Path) -> None:
     assert jwk["kty"] == "EC" and jwk["alg"] == "ES256" and "d" in jwk
     assert "--out" in printed.stderr
     pem = run_cli("keygen", "--alg", "ES256", "--format", "pem")
-    assert pem.stdout.startswith("-----BEGIN PRIVATE KEY-----")
+    assert pem.stdout.startswith("# jwtkit key:")
+    assert "\n-----BEGIN PRIVATE KEY-----\n" in pem.stdout
 
     out = tmp_path / "k.json"
     assert run_cli("keygen", "--out", out).code == 0

@@ -36,6 +36,7 @@ __all__ = [
     "file_path",
     "int_range",
     "integer",
+    "moment",
 ]
 
 OPTIONS_WIDTH = 100
@@ -334,6 +335,16 @@ def duration(text: str) -> int:
 
     try:
         return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def moment(text: str) -> float:
+    """Convert seconds since 1970 or an ISO 8601 date/time (UTC unless it says) to seconds."""
+    from jwtkit.cli._parse import parse_time
+
+    try:
+        return parse_time(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -16,13 +16,21 @@ from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import read_password, read_source
 from jwtkit.cli.status import ExitStatus
 from jwtkit.errors import JWTError
+from jwtkit.jwa import get_algorithm
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from jwtkit.cli._command import Parser
     from jwtkit.cli.env import Env
 
-__all__ = ["REFUSAL", "add_key_options", "load_key_material"]
+__all__ = [
+    "REFUSAL",
+    "add_key_options",
+    "load_key_material",
+    "pem_metadata",
+    "read_pem_metadata",
+    "weak_secret_error",
+]
 
 REFUSAL = (
     "--secret is refused: a secret on the command line is visible to other users (ps) and is "
@@ -84,6 +92,43 @@ class _Binding(NamedTuple):
     secret_alg: str | None
     passphrase_stdin: bool
     for_verify: bool = False
+    allow_weak: bool = False
+
+
+# keygen records the kid and alg of a PEM key above its PEM block. RFC 7468 §5.2 lets a file
+# carry explanatory text before the encapsulation boundary and requires parsers to skip it,
+# so OpenSSL and cryptography read these files as they are; jwtkit reads the two lines back.
+PEM_NOTE = (
+    "# jwtkit key: the kid and alg lines are RFC 7468 explanatory text; PEM readers skip them"
+)
+PEM_FIELDS = ("kid", "alg")
+
+
+def pem_metadata(kid: str, alg: str) -> bytes:
+    """Return the lines that record ``kid`` and ``alg`` above a PEM block (JSON strings)."""
+    return f"{PEM_NOTE}\nkid: {json.dumps(kid)}\nalg: {json.dumps(alg)}\n".encode()
+
+
+def read_pem_metadata(text: str) -> dict[str, str]:
+    """Return the ``kid``/``alg`` recorded above the first PEM block of ``text`` (may be empty).
+
+    Raises CLIError (KEY_ERROR) when such a line is there but is not a JSON string.
+    """
+    found: dict[str, str] = {}
+    for line in text.split("-----BEGIN", 1)[0].splitlines():
+        name, sep, raw = line.partition(":")
+        if not sep or name.strip() not in PEM_FIELDS:
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, str) or not value:
+            raise CLIError(
+                f"the PEM file's {name.strip()!r} line is not a JSON string", ExitStatus.KEY_ERROR
+            )
+        found[name.strip()] = value
+    return found
 
 
 def _pem(text: str, binding: _Binding) -> Key:
@@ -92,21 +137,42 @@ def _pem(text: str, binding: _Binding) -> Key:
         password = read_password(
             binding.env, "key passphrase", from_stdin=binding.passphrase_stdin, confirm=False
         )
-    key = Key.from_pem(text, alg=binding.alg, password=password)
+    recorded = read_pem_metadata(text)
+    key = Key.from_pem(text, alg=recorded.get("alg") or binding.alg, password=password)
+    if "kid" in recorded:
+        return key.with_kid(recorded["kid"])
     if binding.for_verify:
-        # A PEM key has no kid, so it may verify a token whatever kid the token names.
+        # A PEM key from elsewhere has no kid, so it verifies a token whatever kid it names.
         return key
     # Signing: name the key by its RFC 7638 thumbprint, as keygen does by default.
     return key.with_kid(key.thumbprint())
+
+
+def weak_secret_error(size: int, alg: str, *, verifying: bool) -> CLIError:
+    """Return the error for an HMAC secret of ``size`` bytes, too short for ``alg``."""
+    need = get_algorithm(alg).min_size
+    message = (
+        f"HMAC secret is {size} bytes but {alg} needs at least {need} (RFC 7518 §3.2); "
+        f"make a strong one with 'jwtkit keygen --alg {alg} --out secret.json'"
+    )
+    if verifying:
+        message += "; to check a token made with this short secret anyway, add --allow-weak-secret"
+    return CLIError(message, ExitStatus.KEY_ERROR)
 
 
 def _secret(data: bytes, text: str | None, binding: _Binding) -> Key:
     # A text file loses its trailing newline only; binary secrets are used as they are.
     secret = text.rstrip("\r\n").encode() if text is not None and "\0" not in text else data
     alg = binding.alg or binding.secret_alg
-    key = Key.from_secret(secret, alg=alg or "HS256")
-    # Verifying without --alg: allow every HS* the secret is long enough for.
-    return key.with_alg(None) if alg is None and binding.alg is None else key
+    # The one default for a raw secret: HS256, unless --alg chooses (issue 17). Only verify
+    # without --alg leaves the key open to every HS* it is long enough for.
+    bound = alg or "HS256"
+    if get_algorithm(bound).family == "HMAC" and secret:
+        if len(secret) < get_algorithm(bound).min_size and not binding.allow_weak:
+            raise weak_secret_error(len(secret), bound, verifying=binding.for_verify)
+    key = Key.from_secret(secret, alg=bound, allow_weak=binding.allow_weak)
+    open_to_all = binding.for_verify and alg is None and not binding.allow_weak
+    return key.with_alg(None) if open_to_all else key
 
 
 def _parse(data: bytes, origin: str, binding: _Binding) -> Key | KeySet:
@@ -115,6 +181,8 @@ def _parse(data: bytes, origin: str, binding: _Binding) -> Key | KeySet:
     except UnicodeDecodeError:
         text = None
     stripped = text.strip() if text is not None else ""
+    if binding.allow_weak and (stripped.startswith("{") or "-----BEGIN" in stripped):
+        raise CLIError("--allow-weak-secret is for a raw HMAC secret, not a JWK or PEM key")
     if stripped.startswith("{"):
         try:
             obj = json.loads(stripped)
@@ -124,7 +192,7 @@ def _parse(data: bytes, origin: str, binding: _Binding) -> Key | KeySet:
             return KeySet.from_jwks(obj)
         key = Key.from_jwk(obj)
         return key.with_alg(binding.alg) if binding.alg and key.alg is None else key
-    if stripped.startswith("-----BEGIN"):
+    if "-----BEGIN" in stripped:
         return _pem(stripped, binding)
     return _secret(data, text, binding)
 
@@ -138,6 +206,7 @@ def load_key_material(
     secret_alg: str | None = None,
     for_verify: bool = False,
     passphrase_stdin: bool = False,
+    allow_weak: bool = False,
 ) -> Key | KeySet:
     """Return the key (or key set) named by ``--key``/``--key-env``.
 
@@ -145,8 +214,10 @@ def load_key_material(
     a raw HMAC secret is bound (to ``secret_alg``, or left open to every HS* it is long enough
     for); other keys stay unbound so that a disallowed ``alg`` is reported as such. An
     encrypted PEM key asks for its passphrase (hidden prompt, or stdin with
-    ``passphrase_stdin``). Raises CLIError (KEY_ERROR) naming where the key came from when it
-    cannot be used.
+    ``passphrase_stdin``). A PEM file keeps the kid and alg that keygen recorded above it.
+    ``allow_weak`` accepts a short raw secret (the core's ``allow_weak`` opt-in, which warns
+    on every use). Raises CLIError (KEY_ERROR) naming where the key came from when it cannot
+    be used.
     """
     if passphrase_stdin and key_file == "-":
         raise CLIError("--key - and --passphrase-stdin cannot both read stdin")
@@ -157,8 +228,13 @@ def load_key_material(
         secret_alg if for_verify else alg,
         passphrase_stdin,
         for_verify,
+        allow_weak,
     )
     try:
         return _parse(data, origin, binding)
     except JWTError as exc:
         raise CLIError(f"unusable key from {origin}: {exc}", ExitStatus.KEY_ERROR) from exc
+    except CLIError as exc:
+        if exc.status != ExitStatus.KEY_ERROR or exc.message.startswith("key from"):
+            raise
+        raise CLIError(f"unusable key from {origin}: {exc.message}", exc.status) from exc

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["format_duration", "parse_duration", "parse_item"]
+__all__ = ["format_duration", "parse_duration", "parse_item", "parse_time"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+)([smhdw])")
@@ -32,6 +32,34 @@ def parse_duration(text: str) -> int:
     if pos != len(value) or not value:
         raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 15m, 1h, 7d)")
     return total
+
+
+def parse_time(text: str) -> float:
+    """Return ``text`` as seconds since 1970: a number, or an ISO 8601 date or date and time.
+
+    A time without a zone is UTC, as NumericDate is (RFC 7519 §2); ``2026-03-01`` is its
+    midnight. Raises ValueError with a hint otherwise.
+    """
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        if seconds == seconds and abs(seconds) != float("inf"):  # not NaN or infinite
+            return seconds
+    from datetime import UTC, datetime  # lazy: only --now needs it
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time (use seconds since 1970, e.g. 1767225600, or an ISO 8601 "
+            "date, e.g. 2026-01-01 or 2026-01-01T12:00:00Z)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
 
 
 def format_duration(seconds: float) -> str:

@@ -37,6 +37,7 @@ class Expectations(NamedTuple):
     audience: str | None = None
     key_kids: Sequence[str] = ()
     subject: str | None = None
+    typ: str | None = None
 
 
 def _quote(value: Any) -> str:
@@ -102,6 +103,12 @@ def explain(
 ) -> str:
     """Return the one-line reason why ``exc`` rejected the token described by header/claims."""
     alg, kid = header.get("alg"), header.get("kid")
+    if isinstance(exc, ClaimsError) and exc.claim == "typ" and expectations.typ is not None:
+        # typ is a header, checked (like a claim) against --typ, RFC 8725 §3.11.
+        got = header.get("typ")
+        if got is None:
+            return f"token has no typ header (expected {expectations.typ!r})"
+        return f"wrong token type {_quote(got)} (expected {expectations.typ!r})"
     if isinstance(exc, ClaimsError):
         return _claims_message(exc, claims, expectations, now)
     if isinstance(exc, AlgorithmNotAllowedError):

@@ -23,11 +23,20 @@ NOT_VERIFIED = (
 )
 
 
+def _as_of(report: Report) -> str:
+    """Return `` (as of DATE)`` when the report describes a --now other than the present."""
+    if report.as_of is None:
+        return ""
+    from jwtkit.cli._report import utc_date
+
+    return f" (as of {utc_date(report.as_of)})"
+
+
 def _plain_report(report: Report) -> str:
     lines = [NOT_VERIFIED, "", "Header:", json.dumps(report.header, indent=2, ensure_ascii=False)]
     lines += ["", "Claims:", json.dumps(report.claims, indent=2, ensure_ascii=False)]
     if report.times:
-        lines += ["", "Times:"]
+        lines += ["", f"Times{_as_of(report)}:"]
         width = max(len(t.claim) for t in report.times)
         lines += [f"  {t.claim:<{width}}  {t.date}  ({t.relative})" for t in report.times]
     lines += ["", "Warnings:" if report.warnings else "Warnings: none"]
@@ -49,7 +58,8 @@ def _rich_report(env: Env, report: Report) -> None:
     console.print("\n[bold]Claims[/]")
     console.print(JSON(json.dumps(report.claims, ensure_ascii=False)))
     if report.times:
-        table = Table("claim", "date", "relative", title="Times", title_justify="left")
+        title = f"Times{_as_of(report)}"
+        table = Table("claim", "date", "relative", title=title, title_justify="left")
         for t in report.times:
             style = "red" if t.relative.startswith("expired") else None
             table.add_row(Text(t.claim), Text(t.date), Text(t.relative), style=style)

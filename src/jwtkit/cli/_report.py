@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from jwtkit.cli._parse import format_duration
 
-__all__ = ["Report", "TimeClaim", "analyze", "luhn_valid"]
+__all__ = ["Report", "TimeClaim", "analyze", "luhn_valid", "utc_date"]
 
 DAY = 86400
 TIME_CLAIMS = {"iat": "issued", "nbf": "valid from", "exp": "expires", "auth_time": "authenticated"}
@@ -57,10 +57,17 @@ class Report(NamedTuple):
     claims: dict[str, Any]
     times: list[TimeClaim]
     warnings: list[str]
+    as_of: float | None = None  # the --now the report describes, when one was given
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict (``jwtkit inspect --json``)."""
+        as_of = (
+            {}
+            if self.as_of is None
+            else {"as_of": {"value": self.as_of, "date": utc_date(self.as_of)}}
+        )
         return {
+            **as_of,
             "verified": False,
             "header": self.header,
             "claims": self.claims,
@@ -81,6 +88,14 @@ def luhn_valid(digits: str) -> bool:
             n = n * 2 - 9 if n > 4 else n * 2
         total += n
     return total % 10 == 0
+
+
+def utc_date(value: float) -> str:
+    """Return a NumericDate as a UTC date (``out of range`` where Python has none)."""
+    try:
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
 
 
 def _relative(claim: str, delta: float) -> str:
@@ -107,12 +122,11 @@ def _times(claims: Mapping[str, Any], now: float) -> Iterator[TimeClaim]:
         value = _number(raw)
         if value is None:
             continue
-        try:
-            date = datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        except (OverflowError, OSError, ValueError):
-            date = "out of range"
         yield TimeClaim(
-            claim, raw if isinstance(raw, int) else value, date, _relative(claim, value - now)
+            claim,
+            raw if isinstance(raw, int) else value,
+            utc_date(value),
+            _relative(claim, value - now),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from jwtkit import decode_unverified
-from jwtkit.cli._command import Command
+from jwtkit.cli._command import Command, moment
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, read_token, use_color
 from jwtkit.cli._render import render_report
@@ -26,6 +26,12 @@ __all__ = ["COMMAND"]
 def _arguments(parser: Parser) -> None:
     parser.argument("token_arg", "TOKEN|-")
     parser.flag("--json", dest="as_json", help="Print the report as JSON.")
+    parser.option(
+        "--now",
+        metavar="TIME",
+        type=moment,
+        help="Describe times as of this moment: seconds since 1970 or an ISO 8601 date.",
+    )
 
 
 def _run(args: Namespace, env: Env) -> None:
@@ -35,7 +41,9 @@ def _run(args: Namespace, env: Env) -> None:
         header, claims = decode_unverified(token)
     except InvalidTokenError as exc:
         raise CLIError(f"malformed token: {exc}", ExitStatus.INVALID_TOKEN) from exc
-    report = analyze(header, claims, time.time())
+    report = analyze(header, claims, time.time() if args.now is None else args.now)
+    if args.now is not None:
+        report = report._replace(as_of=args.now)
     if args.as_json:
         emit_json(env, report.to_json())
     else:
@@ -52,7 +60,8 @@ COMMAND = Command(
     epilog="Examples:\n"
     "  jwtkit inspect eyJhbGciOi...\n"
     "  pbpaste | jwtkit inspect -\n"
-    '  jwtkit inspect --json "$TOKEN" | jq .warnings',
+    '  jwtkit inspect --json "$TOKEN" | jq .warnings\n'
+    '  jwtkit inspect "$TOKEN" --now 2026-01-01T09:00:00Z   (what it says at that moment)',
     arguments=_arguments,
     run=_run,
 )

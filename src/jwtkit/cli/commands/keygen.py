@@ -10,6 +10,7 @@ from jwtkit import Key
 from jwtkit.cli._command import Command, Parser, file_path, integer
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, note, read_password, write_file
+from jwtkit.cli._keyfile import pem_metadata
 from jwtkit.cli.env import Env
 from jwtkit.jwa import ALGORITHMS, get_algorithm
 
@@ -27,7 +28,10 @@ def public_path(private: Path) -> Path:
 def _serialize(key: Key, fmt: str, *, private: bool, password: str | None = None) -> bytes:
     if fmt == "jwk":
         return (json.dumps(key.to_jwk(private=private), indent=2) + "\n").encode()
-    return key.to_pem(private=private, password=password)
+    # A PEM block has no room for a kid or alg: they go on lines above it, which PEM readers
+    # skip and jwtkit reads back, so tokens carry the kid keygen reported (issue 17).
+    assert key.kid is not None and key.alg is not None  # noqa: S101 (keygen binds both)
+    return pem_metadata(key.kid, key.alg) + key.to_pem(private=private, password=password)
 
 
 def _arguments(parser: Parser) -> None:
@@ -38,7 +42,9 @@ def _arguments(parser: Parser) -> None:
         help="Algorithm the key is for.  [default: ES256]",
     )
     parser.option(
-        "--kid", metavar="TEXT", help="Key ID (default: the RFC 7638 thumbprint of the key)."
+        "--kid",
+        metavar="TEXT",
+        help="Key ID (default: the RFC 7638 thumbprint); a PEM file records it above the key.",
     )
     parser.option(
         "--size",

@@ -8,11 +8,11 @@ import time
 from typing import Any
 
 from jwtkit import Key, encode
-from jwtkit.cli._command import Command, duration
+from jwtkit.cli._command import Command, duration, file_path
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import read_source
-from jwtkit.cli._keyfile import add_key_options, load_key_material
-from jwtkit.cli._parse import parse_item
+from jwtkit.cli._keyfile import add_key_options, load_key_material, weak_secret_error
+from jwtkit.cli._parse import format_duration, parse_item
 from jwtkit.cli.status import ExitStatus
 from jwtkit.jwa import ALGORITHMS
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from jwtkit.cli._command import Parser
     from jwtkit.cli.env import Env
 
-__all__ = ["COMMAND", "build_claims"]
+__all__ = ["COMMAND", "subject_claims", "time_claims"]
 
 DEFAULT_LIFETIME = 900
 
@@ -52,39 +52,32 @@ def _claims_file(env: Env, spec: str | None) -> dict[str, Any]:
     return claims
 
 
-def build_claims(
-    *,
-    base: dict[str, Any],
-    items: dict[str, Any],
-    sub: str | None,
-    iss: str | None,
-    aud: tuple[str, ...],
-    exp: int | None,
-    no_exp: bool,
-    nbf: bool,
-    jti: bool,
-    now: int,
-) -> dict[str, Any]:
-    """Merge the claims file, ``--claim`` items and the registered-claim options, in that order.
-
-    ``iat`` is set unless given; ``exp`` defaults to 15 minutes unless given or ``--no-exp``.
-    """
-    claims = {**base, **items}
-    for name, value in (("sub", sub), ("iss", iss)):
+def subject_claims(args: Namespace, base: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` (claims file, then ``--claim`` items) with --sub, --iss and --aud."""
+    claims = dict(base)
+    for name, value in (("sub", args.sub), ("iss", args.iss)):
         if value is not None:
             claims[name] = value
-    if aud:
-        claims["aud"] = aud[0] if len(aud) == 1 else list(aud)
+    if args.aud:
+        claims["aud"] = args.aud[0] if len(args.aud) == 1 else list(args.aud)
+    return claims
+
+
+def time_claims(args: Namespace, claims: dict[str, Any], now: int) -> dict[str, Any]:
+    """Add ``iat`` (unless given), ``exp`` (--exp, default 15 minutes, none with --no-exp),
+    and --nbf / --jti.
+    """
+    claims = {**claims}
     claims.setdefault("iat", now)
-    if no_exp:
+    if args.no_exp:
         claims.pop("exp", None)
-    elif exp is not None:
-        claims["exp"] = now + exp
+    elif args.exp is not None:
+        claims["exp"] = now + args.exp
     else:
         claims.setdefault("exp", now + DEFAULT_LIFETIME)
-    if nbf:
+    if args.nbf:
         claims["nbf"] = now
-    if jti:
+    if args.jti:
         claims["jti"] = secrets.token_urlsafe(16)
     return claims
 
@@ -124,17 +117,25 @@ def _arguments(parser: Parser) -> None:
         metavar="K=V|K:=JSON",
         help="Header.",
     )
+    parser.option("--kid", metavar="TEXT", help="Key ID for the header (default: the key's).")
+    parser.option(
+        "--store",
+        metavar="URL",
+        help="Sign with the active key of this key store instead of --key (see 'jwtkit keys').",
+    )
+    parser.option(
+        "--master-key-file",
+        metavar="FILE",
+        type=file_path,
+        help="With --store: file holding the master key (else JWTKIT_MASTER_KEY).",
+    )
 
 
-def _run(args: Namespace, env: Env) -> None:
-    """Sign the claims the options describe and print the token."""
-    key_file, alg, claims_file = args.key_file, args.alg, args.claims_file
-    if [key_file, claims_file, "-" if args.passphrase_stdin else None].count("-") > 1:
-        raise CLIError("only one of --key -, --claims - and --passphrase-stdin can read stdin")
-    if args.exp is not None and args.no_exp:
-        raise CLIError("--exp and --no-exp contradict each other")
+def _signing_key(args: Namespace, env: Env) -> Key:
+    """Return the key from --key/--key-env, bound to the algorithm it will sign with."""
+    alg = args.alg
     material = load_key_material(
-        env, key_file, args.key_env, alg, passphrase_stdin=args.passphrase_stdin
+        env, args.key_file, args.key_env, alg, passphrase_stdin=args.passphrase_stdin
     )
     if not isinstance(material, Key):
         keys = list(material)
@@ -145,29 +146,81 @@ def _run(args: Namespace, env: Env) -> None:
         raise CLIError("this is a public key; signing needs the private key", ExitStatus.KEY_ERROR)
     if alg is None and material.alg is None:
         fits = material.algorithms()
-        if len(fits) == 1:
+        if material.kty == "oct":
+            # The one rule for secrets (a raw secret is bound to HS256 when loaded): HS256
+            # unless --alg says otherwise, whatever the secret's length.
+            material = material.with_alg("HS256") if "HS256" in fits else material
+        elif len(fits) == 1:
             material = material.with_alg(fits[0])
         elif material.kty != "OKP":
             choices = ", ".join(fits)
             raise CLIError(
                 f"the key does not record its algorithm; choose one with --alg ({choices})"
             )
-    claims = build_claims(
-        base=_claims_file(env, claims_file),
-        items=_items(args.claim_items, "--claim"),
-        sub=args.sub,
-        iss=args.iss,
-        aud=tuple(args.aud),
-        exp=args.exp,
-        no_exp=args.no_exp,
-        nbf=args.nbf,
-        jti=args.jti,
-        now=int(time.time()),
-    )
+    bound = alg or material.alg or "HS256"
+    if material.kty == "oct" and bound in ALGORITHMS:
+        if material.size // 8 < ALGORITHMS[bound].min_size:
+            raise weak_secret_error(material.size // 8, bound, verifying=False)
+    return material if args.kid is None else material.with_kid(args.kid)
+
+
+def _refuse_with_store(args: Namespace, claims: dict[str, Any]) -> None:
+    """Refuse the options that would let a store-signed token escape the store's rules."""
+    for given, option in (
+        (args.key_file or args.key_env, "--key/--key-env"),
+        (args.alg, "--alg"),
+        (args.kid, "--kid"),
+    ):
+        if given:
+            raise CLIError(f"--store signs with the store's active key: drop {option}")
+    if args.no_exp or "exp" in claims:
+        # The store deletes a retired key once its longest-lived tokens have expired; a token
+        # that outlived its key could no longer be verified.
+        raise CLIError("with --store, the lifetime comes from --exp (at most the store's limit)")
+
+
+def _sign_with_store(args: Namespace, claims: dict[str, Any], headers: dict[str, Any]) -> str:
+    """Sign with the key store's active key through its Signer, as the token service does."""
+    from jwtkit.cli._store import open_manager
+
+    typ = headers.pop("typ", "JWT")
+    with open_manager(args.store, args.master_key_file) as manager:
+        try:
+            signer = manager.signer(
+                lifetime=DEFAULT_LIFETIME if args.exp is None else args.exp,
+                not_before=args.nbf,
+                jti=args.jti,
+                typ=typ,
+                headers=headers or None,
+            )
+        except ValueError:
+            limit = format_duration(manager.policy.max_token_lifetime.total_seconds())
+            raise CLIError(
+                f"--exp is longer than the key store's longest token lifetime ({limit}): a retired "
+                "key is deleted after that window, and a longer-lived token would outlive it"
+            ) from None
+        return signer.sign(claims)
+
+
+def _run(args: Namespace, env: Env) -> None:
+    """Sign the claims the options describe and print the token."""
+    key_file, claims_file = args.key_file, args.claims_file
+    if [key_file, claims_file, "-" if args.passphrase_stdin else None].count("-") > 1:
+        raise CLIError("only one of --key -, --claims - and --passphrase-stdin can read stdin")
+    if args.exp is not None and args.no_exp:
+        raise CLIError("--exp and --no-exp contradict each other")
     headers = _items(args.header_items, "--header")
     if "alg" in headers:
         raise CLIError("--header cannot set alg; use --alg")
-    env.out(encode(claims, material, alg=alg, headers=headers or None))
+    base = {**_claims_file(env, claims_file), **_items(args.claim_items, "--claim")}
+    claims = subject_claims(args, base)
+    if args.store is not None:
+        _refuse_with_store(args, claims)
+        env.out(_sign_with_store(args, claims, headers))
+        return
+    material = _signing_key(args, env)
+    claims = time_claims(args, claims, int(time.time()))
+    env.out(encode(claims, material, alg=args.alg, headers=headers or None))
 
 
 COMMAND = Command(
@@ -176,7 +229,11 @@ COMMAND = Command(
     epilog="Examples:\n"
     "  jwtkit sign --key es256.json --sub alice --aud api --exp 1h --claim role=admin\n"
     '  jwtkit sign --key hs.json --claim n:=42 --claim roles:=\'["a","b"]\'\n'
-    '  echo \'{"sub":"bob"}\' | jwtkit sign --key-env JWT_KEY --claims -',
+    '  echo \'{"sub":"bob"}\' | jwtkit sign --key-env JWT_KEY --claims -\n'
+    "  jwtkit sign --store sqlite:///jwtkit.db --sub alice --exp 10m   (the store's active key)\n"
+    "\n"
+    "A raw HMAC secret signs HS256 unless --alg chooses another; it must be at least as long\n"
+    "as the hash (32 bytes for HS256).",
     arguments=_arguments,
     run=_run,
 )

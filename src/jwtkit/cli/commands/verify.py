@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 from jwtkit import Key, KeySet, Verifier, decode_unverified
-from jwtkit.cli._command import Command, duration
+from jwtkit.cli._command import Command, duration, moment
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._io import emit_json, note, read_source, read_token
 from jwtkit.cli._keyfile import add_key_options, load_key_material
 from jwtkit.cli.status import ExitStatus
-from jwtkit.errors import InvalidTokenError, JWTError
+from jwtkit.errors import InvalidTokenError, JWTError, SecurityWarning
 from jwtkit.jwa import ALGORITHMS
 
 TYPE_CHECKING = False
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from jwtkit.cli.env import Env
 
 __all__ = ["COMMAND"]
+
+# JOSE header parameters people reach for with --require (RFC 7515 §4.1).
+HEADER_NAMES = frozenset({"alg", "kid", "typ", "cty", "crit", "jku", "jwk", "x5u", "x5c"})
 
 
 def _jwks(env: Env, spec: str) -> Any:
@@ -54,11 +58,14 @@ def _source(
     jwks: str | None,
     alg: tuple[str, ...],
     passphrase_stdin: bool,
+    allow_weak: bool,
 ) -> Any:
     """Return what to verify with: a Key, a KeySet, or a JWKS client (a KeySource)."""
     if jwks is not None:
         if key_file is not None or key_env is not None:
             raise CLIError("give either --key/--key-env or --jwks, not both")
+        if allow_weak:
+            raise CLIError("--allow-weak-secret is for a raw HMAC secret (--key), not --jwks")
         return _jwks(env, jwks)
     # A raw HMAC secret is bound to --alg when one is given; other keys stay unbound so that a
     # token with a disallowed alg is reported as such rather than as a key mismatch.
@@ -70,6 +77,7 @@ def _source(
         secret_alg=alg[0] if len(alg) == 1 else None,
         for_verify=True,
         passphrase_stdin=passphrase_stdin,
+        allow_weak=allow_weak,
     )
 
 
@@ -104,7 +112,7 @@ def _invalid(
     """Return the CLIError that says in one line why the token was rejected."""
     from jwtkit.cli._reasons import Expectations, explain  # lazy: only failures need it
 
-    expect = Expectations(algorithms, args.iss, args.aud, kids, args.sub)
+    expect = Expectations(algorithms, args.iss, args.aud, kids, args.sub, args.typ)
     return CLIError(explain(exc, *token, expect, now), ExitStatus.INVALID_TOKEN)
 
 
@@ -136,6 +144,21 @@ def _arguments(parser: Parser) -> None:
     parser.option(
         "--require", action="append", default=[], metavar="CLAIM", help="Also require this claim."
     )
+    parser.option(
+        "--typ",
+        metavar="TYPE",
+        help="Required token type (header typ, e.g. at+jwt; case and 'application/' ignored).",
+    )
+    parser.option(
+        "--now",
+        metavar="TIME",
+        type=moment,
+        help="Check the token as of this time: seconds since 1970 or an ISO 8601 date.",
+    )
+    parser.flag(
+        "--allow-weak-secret",
+        help="Accept a raw HMAC secret shorter than the algorithm needs (legacy tokens; warns).",
+    )
     parser.flag("--complete", help="Print {header, claims} instead of claims.")
 
 
@@ -147,9 +170,29 @@ def _run(args: Namespace, env: Env) -> None:
         raise CLIError(
             "only one of TOKEN -, --key -, --jwks - and --passphrase-stdin can read stdin"
         )
-    source = _source(env, args.key_file, args.key_env, args.jwks, alg, args.passphrase_stdin)
+    headers = sorted(set(args.require) & HEADER_NAMES)
+    if headers:
+        hint = " (use --typ TYPE to require a token type)" if "typ" in headers else ""
+        raise CLIError(f"--require {headers[0]}: that is a header parameter, not a claim{hint}")
+    source = _source(
+        env,
+        args.key_file,
+        args.key_env,
+        args.jwks,
+        alg,
+        args.passphrase_stdin,
+        args.allow_weak_secret,
+    )
     try:
-        _verify(args, env, source, alg)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SecurityWarning)
+            try:
+                _verify(args, env, source, alg)
+            finally:
+                # Every use of a weak secret says so (issue 17), as one line like the errors.
+                for warning in caught:
+                    text = str(warning.message).replace("allow_weak=True", "--allow-weak-secret")
+                    note(env, f"warning: {text}")
     finally:
         close = getattr(source, "close", None)
         if close is not None:
@@ -166,9 +209,11 @@ def _verify(args: Namespace, env: Env, source: Any, alg: tuple[str, ...]) -> Non
     try:
         keys = source if isinstance(source, Key | KeySet) else source.get_keyset(header.get("kid"))
     except InvalidTokenError as exc:
-        raise _invalid(exc, (header, claims), args, alg, (), time.time()) from exc
+        now = time.time() if args.now is None else args.now
+        raise _invalid(exc, (header, claims), args, alg, (), now) from exc
     algorithms = _algorithms(alg, keys)
     required = ("exp", *args.require)
+    now = time.time() if args.now is None else args.now
     verifier = Verifier(
         source,
         algorithms=algorithms,
@@ -178,8 +223,8 @@ def _verify(args: Namespace, env: Env, source: Any, alg: tuple[str, ...]) -> Non
         leeway=args.leeway,
         require=required,
         max_age=args.max_age,
+        typ=args.typ,
     )
-    now = time.time()
     try:
         header, claims = verifier.verify_complete(token, now=now)
     except InvalidTokenError as exc:
@@ -196,7 +241,9 @@ COMMAND = Command(
     epilog="Examples:\n"
     '  jwtkit verify "$TOKEN" --key es256.pub.json --aud api\n'
     "  jwtkit verify - --jwks https://issuer.example/.well-known/jwks.json --alg ES256 < token\n"
-    '  jwtkit verify "$TOKEN" --key-env JWT_SECRET --alg HS256 --leeway 30s',
+    '  jwtkit verify "$TOKEN" --key-env JWT_SECRET --alg HS256 --leeway 30s\n'
+    '  jwtkit verify "$AT" --jwks jwks.json --typ at+jwt --now 2026-01-01T09:00:00Z\n'
+    '  jwtkit verify "$OLD" --key legacy-secret.txt --allow-weak-secret   (warns every time)',
     arguments=_arguments,
     run=_run,
 )
