@@ -10,11 +10,11 @@ compiled code included, becomes ``InvalidKeyError``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -23,6 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from jwtkit import _pkcs8
 from jwtkit.errors import InvalidKeyError
 from jwtkit.jwa import Algorithm
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import padding
 
 __all__ = ["SignFn", "VerifyFn", "load_pem", "make_signer", "make_verifier"]
 
@@ -65,6 +68,9 @@ def _hash(alg: Algorithm) -> hashes.HashAlgorithm:
 
 
 def _rsa_padding(alg: Algorithm) -> padding.AsymmetricPadding:
+    # Imported here: padding loads cryptography's rsa module (~2 ms), needless for EC keys.
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     if alg.family == "PSS":
         h = _hash(alg)
         # RFC 7518 §3.5: the salt is exactly as long as the hash output.

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa
 
 from jwtkit import _backend
 from jwtkit._b64 import b64decode, b64encode
@@ -263,6 +263,8 @@ class Key:
             low, high = _RSA_GENERATE_BITS
             if not low <= bits <= high:
                 raise InvalidKeyError(f"RSA key size must be {low} to {high} bits, not {bits}")
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
             return cls._from_crypto(rsa.generate_private_key(65537, bits), alg=alg, kid=kid)
         crv = algorithm.crv or "Ed25519"
         if family == "EC":
@@ -354,24 +356,12 @@ class Key:
     @classmethod
     def _from_crypto(cls, obj: Any, *, alg: str | None, kid: str | None) -> Key:
         """Wrap a ``cryptography`` key object, checking that jwtkit supports it."""
-        if isinstance(obj, rsa.RSAPrivateKey | rsa.RSAPublicKey):
-            bits = obj.key_size
-            _check_rsa_bits(bits)
-            n = (obj.public_key() if isinstance(obj, rsa.RSAPrivateKey) else obj).public_numbers().n
-            if _roca_vulnerable(n):
-                raise InvalidKeyError(
-                    "this RSA key was made by a vulnerable generator (ROCA, CVE-2017-15361) "
-                    "and its private key can be recovered; replace it"
-                )
-            private: Any = obj if isinstance(obj, rsa.RSAPrivateKey) else None
-            public: Any = obj if private is None else None
-            return cls._make(kty="RSA", private=private, public=public, size=bits, alg=alg, kid=kid)
         if isinstance(obj, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
             crv = _EC_BY_OPENSSL_NAME.get(obj.curve.name)
             if crv is None:
                 raise InvalidKeyError(f"unsupported elliptic curve {obj.curve.name}")
-            private = obj if isinstance(obj, ec.EllipticCurvePrivateKey) else None
-            public = obj if private is None else None
+            private: Any = obj if isinstance(obj, ec.EllipticCurvePrivateKey) else None
+            public: Any = obj if private is None else None
             return cls._make(
                 kty="EC", crv=crv, private=private, public=public, size=obj.key_size,
                 alg=alg or _EC[crv][2], kid=kid,
@@ -386,6 +376,22 @@ class Key:
                         kty=kty, crv=crv, private=private, public=public, size=pub_size * 8,
                         alg=alg or default_alg, kid=kid,
                     )  # fmt: skip
+        # RSA last: cryptography's rsa module costs ~2 ms to import (it loads random), which
+        # a CLI start-up with another kind of key need not pay (issue 17).
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        if isinstance(obj, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+            bits = obj.key_size
+            _check_rsa_bits(bits)
+            n = (obj.public_key() if isinstance(obj, rsa.RSAPrivateKey) else obj).public_numbers().n
+            if _roca_vulnerable(n):
+                raise InvalidKeyError(
+                    "this RSA key was made by a vulnerable generator (ROCA, CVE-2017-15361) "
+                    "and its private key can be recovered; replace it"
+                )
+            private = obj if isinstance(obj, rsa.RSAPrivateKey) else None
+            public = obj if private is None else None
+            return cls._make(kty="RSA", private=private, public=public, size=bits, alg=alg, kid=kid)
         raise InvalidKeyError(f"unsupported key type {type(obj).__name__}")
 
     @classmethod
@@ -759,6 +765,8 @@ def _load_oct(jwk: Mapping[str, Any]) -> Key:
 
 
 def _load_rsa(jwk: Mapping[str, Any]) -> Key:
+    from cryptography.hazmat.primitives.asymmetric import rsa  # lazy, as in Key._from_crypto
+
     n = _int_member(jwk, "n")
     _check_rsa_bits(n.bit_length())
     e = _rsa_member(jwk, "e", n)
