@@ -23,15 +23,19 @@ from jwtkit.client import RequireToken
 VERIFY: dict[str, Any] = {"algorithms": ["ES256"], "issuer": ISSUER, "audience": AUDIENCE}
 
 
-def make_app(key: Key, **options: Any) -> Starlette:
-    """An app whose /items endpoint needs the ``items:read`` scope."""
+def make_app(key: Key, *, handlers: bool = True, **options: Any) -> Starlette:
+    """An app whose /items endpoint needs the ``items:read`` scope.
+
+    ``handlers`` registers ``RequireToken.exception_handlers``, as docs/client.md says to.
+    """
     require = RequireToken(Verifier(KeySet([key.public()]), **VERIFY), ["items:read"], **options)
 
     async def items(request: Request) -> JSONResponse:
         claims = await require(request)
         return JSONResponse({"sub": claims["sub"], "items": [1, 2]})
 
-    return Starlette(routes=[Route("/items", items)])
+    exception_handlers = dict(RequireToken.exception_handlers) if handlers else {}
+    return Starlette(routes=[Route("/items", items)], exception_handlers=exception_handlers)
 
 
 def get(app: Starlette, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -80,6 +84,43 @@ def test_missing_scope_is_403(key1: Key) -> None:
     challenge = response.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="items:read"' in challenge
+
+
+def test_bodies_are_the_middleware_json(key1: Key, key2: Key) -> None:
+    """With RequireToken.exception_handlers, every refusal has the middleware's JSON body."""
+    app = make_app(key1)
+    cases = [
+        (None, 401, {"error_description": "An access token is required"}),
+        (
+            bearer(key2.with_kid("k1"), {"sub": "mallory", "scope": "items:read"}),
+            401,
+            {"error": "invalid_token", "error_description": "The access token is invalid"},
+        ),
+        (
+            bearer(key1, {"sub": "alice", "scope": "items:write"}),
+            403,
+            {
+                "error": "insufficient_scope",
+                "error_description": "The access token lacks a required scope",
+            },
+        ),
+    ]
+    for headers, status, body in cases:
+        response = get(app, headers)
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.json() == body
+        assert "www-authenticate" in response.headers
+
+
+def test_without_the_handlers_starlette_answers_plain_text(key1: Key) -> None:
+    """What the handlers fix: Starlette renders a bare HTTPException as text/plain."""
+    app = make_app(key1, handlers=False)
+    response = get(app, bearer(key1, {"sub": "alice", "scope": "items:write"}))
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
 
 
 def test_revocation_hook(key1: Key) -> None:

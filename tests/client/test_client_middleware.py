@@ -104,6 +104,9 @@ def test_missing_token_gets_a_bare_challenge(
     # RFC 6750 §3.1: no error code when the request carries no Bearer credentials.
     assert response.headers["www-authenticate"] == 'Bearer realm="example"'
     assert response.headers["cache-control"] == "no-store"
+    # The body is JSON too, and without an error code either (issue 17).
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error_description": "An access token is required"}
 
 
 def test_invalid_tokens_get_invalid_token(

@@ -3,7 +3,8 @@
 - ``JWKSClient`` / ``AsyncJWKSClient``: fetch and cache a remote JWKS safely (a ``KeySource``).
 - ``AsyncVerifier``: verify with keys from an ``AsyncJWKSClient`` without blocking.
 - ``BearerAuthMiddleware``: pure ASGI middleware answering RFC 6750 401/403 challenges.
-- ``RequireToken``: FastAPI/Starlette dependency returning the verified claims.
+- ``RequireToken``: FastAPI/Starlette dependency returning the verified claims (it raises
+  ``BearerTokenError``; ``RequireToken.exception_handlers`` renders it as JSON).
 - ``IntrospectionRevocationCheck``: RFC 7662 ``is_revoked`` hook.
 
 Needs httpx (``pip install 'jwtkit[client]'``); ``RequireToken`` also needs Starlette.
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jwtkit.client._auth import RevocationCheck, granted_scopes
-    from jwtkit.client.dependency import RequireToken
+    from jwtkit.client.dependency import BearerTokenError, RequireToken
     from jwtkit.client.jwks import AsyncJWKSClient, JWKSClient
     from jwtkit.client.middleware import BearerAuthMiddleware
     from jwtkit.client.revocation import IntrospectionRevocationCheck
@@ -33,6 +34,7 @@ __all__ = [
     "AsyncTokenVerifier",
     "AsyncVerifier",
     "BearerAuthMiddleware",
+    "BearerTokenError",
     "IntrospectionRevocationCheck",
     "JWKSClient",
     "RequireToken",
@@ -49,6 +51,7 @@ _LAZY = {
     "AsyncTokenVerifier": "jwtkit.client.verifier",
     "AsyncVerifier": "jwtkit.client.verifier",
     "BearerAuthMiddleware": "jwtkit.client.middleware",
+    "BearerTokenError": "jwtkit.client.dependency",
     "IntrospectionRevocationCheck": "jwtkit.client.revocation",
     "JWKSClient": "jwtkit.client.jwks",
     "RequireToken": "jwtkit.client.dependency",

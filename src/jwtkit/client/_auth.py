@@ -49,7 +49,7 @@ class AuthenticationError(Exception):
         self.headers = headers
 
     def body(self) -> bytes:
-        """Return the JSON body for the response (error code and generic description)."""
+        """Return the JSON body: the error code when RFC 6750 gives one, and the description."""
         payload = {"error_description": self.description}
         if self.error is not None:
             payload = {"error": self.error, **payload}
