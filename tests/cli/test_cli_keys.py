@@ -331,7 +331,7 @@ def test_sign_with_the_store_active_key(tmp_path: Path, store: Store) -> None:
     assert ok.code == 0, ok.stderr
     assert ok.json()["sub"] == "alice"
     # After a rotation the store signs with the new key, as the token service does.
-    rotated = store.run("rotate").json()["kid"]
+    rotated = store.run("rotate", "--force").json()["kid"]
     again = _sign_store(store, "--header", "typ=at+jwt").stdout.strip()
     assert decode_unverified(again)[0] == {"alg": "ES256", "kid": rotated, "typ": "at+jwt"}
 
