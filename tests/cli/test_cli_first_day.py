@@ -147,7 +147,7 @@ def test_allow_weak_secret_checks_the_guide_token_and_warns_every_time() -> None
         assert res.json() == payload
         warnings = [line for line in res.stderr.splitlines() if line.startswith("warning: ")]
         assert len(warnings) == 1
-        assert "17 bytes" in warnings[0] and "--allow-weak-secret" in warnings[0]
+        assert "17 bytes" in warnings[0] and "rotate it" in warnings[0]
     forged = _manual_jwt(payload, GUIDE_SECRET + "!")
     bad = run_cli("verify", forged, "--key-env", "S", "--allow-weak-secret", env=env)
     assert _error(bad, 1) == "error: signature does not match the key"

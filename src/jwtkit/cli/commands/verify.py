@@ -191,8 +191,7 @@ def _run(args: Namespace, env: Env) -> None:
             finally:
                 # Every use of a weak secret says so (issue 17), as one line like the errors.
                 for warning in caught:
-                    text = str(warning.message).replace("allow_weak=True", "--allow-weak-secret")
-                    note(env, f"warning: {text}")
+                    note(env, f"warning: {warning.message}")
     finally:
         close = getattr(source, "close", None)
         if close is not None:
