@@ -307,6 +307,27 @@ def test_rewrap_with_a_given_key_file(store: Store, tmp_path: Path) -> None:
     assert listed.code == 0, listed.stderr
 
 
+@pytest.mark.parametrize(("field", "value"), [("r", -1), ("n", 2**20)])
+def test_restore_of_hostile_kdf_parameters_is_a_store_error(
+    store: Store, tmp_path: Path, field: str, value: int
+) -> None:
+    # Issue 12: r=-1 ended in an uncaught OverflowError (exit 70), n=2^20 in 1 GiB of work.
+    backup = tmp_path / "b.backup"
+    store.run("backup", "--passphrase-stdin", backup, stdin="a long passphrase\n")
+    doc = json.loads(backup.read_text())
+    doc["kdf"][field] = value
+    backup.write_text(json.dumps(doc))
+    target = f"sqlite:///{tmp_path / 'r.db'}"
+    res = run_cli(
+        "keys", "--store", target, "restore", backup, "--yes", "--passphrase-stdin",
+        stdin="a long passphrase\n", env={"JWTKIT_MASTER_KEY": store.master_key},
+    )  # fmt: skip
+    assert res.code == 4, res.stderr
+    assert res.stderr.count("\n") == 1
+    assert "unacceptable KDF parameters" in res.stderr
+    assert not (tmp_path / "r.db").exists()
+
+
 # -- jwtkit sign --store (issue 17) ---------------------------------------------------------
 
 

@@ -140,3 +140,63 @@ def test_backup_with_key_material_of_another_kid_is_refused(tmp_path: Path) -> N
     write_backup(path, PASS, [(record, None)], now=now)
     with pytest.raises(CorruptStoreError, match="no key material"):
         KeyManager.import_backup(path, PASS, into="memory://")
+
+
+@pytest.fixture(scope="module")
+def backup_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One valid backup file's text, made once for the tests that alter it."""
+    path = tmp_path_factory.mktemp("backup") / "b.json"
+    km, _ = populated("memory://", None)
+    with km:
+        km.export_backup(path, PASS)
+    return path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("n", 2**20, "memory"),  # issue 12: with r=8 this took 1 GiB and 3.8 s
+        ("r", -1, "positive integer"),  # issue 12: an uncaught OverflowError (exit 70)
+        ("r", 0, "positive integer"),
+        ("n", 3, "power of two"),
+        ("n", 1, "power of two"),
+        ("n", 2**15 + 0.0, "positive integer"),
+        ("n", True, "positive integer"),
+        ("n", "32768", "positive integer"),
+        ("n", 2**4000, "memory"),
+        ("p", 2**30, "work"),
+        ("p", 8, "work"),
+        ("salt", "", "salt"),
+        ("salt", "A" * 200, "salt"),
+    ],
+    ids=lambda v: str(v)[:12],
+)
+def test_hostile_kdf_parameters_are_refused_before_any_work(
+    tmp_path: Path, sqlite_url: str, backup_text: str, field: str, value: object, reason: str
+) -> None:
+    path = tmp_path / "b.json"
+    doc = json.loads(backup_text)
+    doc["kdf"][field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CorruptStoreError, match=f"unacceptable KDF parameters: .*{reason}"):
+        KeyManager.import_backup(path, PASS, into=sqlite_url, master_key=None)
+    assert not Path(sqlite_url[len("sqlite:///") :]).exists()
+
+
+def test_stronger_kdf_parameters_within_the_bounds_restore(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from jwtkit.keys._backup import write_backup
+    from jwtkit.keys._crypto import ScryptParams
+
+    km, tokens = populated("memory://", None)
+    path = tmp_path / "b.json"
+    with km:
+        entries = [
+            (k.record, json.loads(km._vault.open(k)) if k.sealed else None)
+            for k in km._store.read()[1]
+        ]
+    write_backup(path, PASS, entries, now=datetime.now(UTC), params=ScryptParams(n=2**16))
+    assert json.loads(path.read_text())["kdf"]["n"] == 2**16
+    with KeyManager.import_backup(path, PASS, into="memory://") as restored:
+        assert restored.verifier().verify(tokens[0])["n"] == 1

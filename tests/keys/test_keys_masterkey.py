@@ -159,3 +159,18 @@ def test_rewrap_to_new_master_key(durable_url: str, master_key: str) -> None:
         assert km.verifier().verify(token)["sub"] == "r"
         with pytest.raises(MasterKeyError, match="exactly one"):
             km.rewrap()
+
+
+def test_hostile_kdf_parameters_in_the_store_are_refused_before_any_work(sqlite_url: str) -> None:
+    # The same bounds as for backup files (issue 12): someone who can write the meta rows
+    # must not make every process that opens the store with a passphrase spend 1 GiB.
+    with KeyManager.open(sqlite_url, master_passphrase="long enough passphrase") as km:
+        km.active_key()
+    db = sqlite3.connect(sqlite_url[len("sqlite:///") :])
+    kdf = json.loads(db.execute("SELECT value FROM jwtkit_meta WHERE name = 'kdf'").fetchone()[0])
+    kdf["n"] = 2**20
+    with db:
+        db.execute("UPDATE jwtkit_meta SET value = ? WHERE name = 'kdf'", (json.dumps(kdf),))
+    db.close()
+    with pytest.raises(CorruptStoreError, match="meta rows are damaged"):
+        KeyManager.open(sqlite_url, master_passphrase="long enough passphrase")

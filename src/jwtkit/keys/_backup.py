@@ -125,15 +125,19 @@ def read_backup(path: str | os.PathLike[str], passphrase: str | bytes) -> list[B
                 f"reads version {_VERSION}"
             )
         kdf = doc["kdf"]
-        salt, params = ScryptParams.from_dict(kdf)
         nonce = b64d(doc["nonce"])
         ciphertext = b64d(doc["ciphertext"])
         header = {"format": doc["format"], "version": doc["version"], "kdf": kdf}
-        key = params.derive(passphrase, salt)
     except CorruptStoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptStoreError(f"{label!r} is not a readable jwtkit key backup") from exc
+    try:
+        # The parameters come from the file: they are bounded before scrypt runs (issue 12).
+        salt, params = ScryptParams.from_dict(kdf)
+    except ValueError as exc:
+        raise CorruptStoreError(f"{label!r} has unacceptable KDF parameters: {exc}") from None
+    key = params.derive(passphrase, salt)
     try:
         plaintext = AESGCM(key).decrypt(nonce, ciphertext, _header_aad(header))
     except (InvalidTag, ValueError):

@@ -51,6 +51,10 @@ _NONCE: Final = 12
 _WRAPPED: Final = 32 + 16
 _HEADER: Final = 1 + _NONCE + _WRAPPED + _NONCE
 _CHECK_PLAINTEXT: Final = b"jwtkit master key check v1"
+# scrypt bounds (ScryptParams): 128*n*r bytes of memory at most 64 MiB, n*r*p at most 2^20.
+_SCRYPT_MAX_NR: Final = 2**19
+_SCRYPT_MAX_NRP: Final = 2**20
+_SCRYPT_SALT: Final = (8, 64)
 
 
 def b64e(data: bytes) -> str:
@@ -80,11 +84,29 @@ def generate_master_key() -> str:
 
 @dataclass(frozen=True)
 class ScryptParams:
-    """scrypt cost parameters, stored beside the salt so they can be raised later."""
+    """scrypt cost parameters, stored beside the salt so they can be raised later.
+
+    The parameters are read from files and store rows that an attacker may have written, so
+    they are bounded before any work (issue 12: ``n=2^20, r=8`` made a restore take 1 GiB and
+    3.8 s; ``r=-1`` raised an uncaught ``OverflowError``). The bounds allow four times the
+    default work and twice its memory.
+    """
 
     n: int = 2**15
     r: int = 8
     p: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("n", "r", "p"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"scrypt {name} must be a positive integer")
+        if self.n < 2 or self.n & (self.n - 1):
+            raise ValueError("scrypt n must be a power of two")
+        if self.n * self.r > _SCRYPT_MAX_NR:
+            raise ValueError(f"scrypt memory 128*n*r exceeds {128 * _SCRYPT_MAX_NR >> 20} MiB")
+        if self.n * self.r * self.p > _SCRYPT_MAX_NRP:
+            raise ValueError(f"scrypt work n*r*p exceeds 2^{_SCRYPT_MAX_NRP.bit_length() - 1}")
 
     def derive(self, passphrase: str | bytes, salt: bytes) -> bytes:
         """Derive 32 key bytes from ``passphrase`` and ``salt``."""
@@ -111,9 +133,13 @@ class ScryptParams:
         try:
             if value.get("alg") != "scrypt":
                 raise ValueError("not scrypt")
-            return b64d(value["salt"]), cls(n=int(value["n"]), r=int(value["r"]), p=int(value["p"]))
+            salt = b64d(value["salt"])
+            n, r, p = value["n"], value["r"], value["p"]
         except (AttributeError, KeyError, TypeError) as exc:
             raise ValueError("malformed KDF parameters") from exc
+        if not _SCRYPT_SALT[0] <= len(salt) <= _SCRYPT_SALT[1]:
+            raise ValueError(f"the scrypt salt must be {_SCRYPT_SALT[0]}-{_SCRYPT_SALT[1]} bytes")
+        return salt, cls(n=n, r=r, p=p)
 
     @classmethod
     def from_json(cls, text: str) -> tuple[bytes, ScryptParams]:

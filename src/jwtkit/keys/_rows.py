@@ -115,7 +115,7 @@ def _meta_in(meta: KeyMeta, label: str) -> StoreMeta:
         salt, params = ScryptParams.from_json(meta.kdf)
         return StoreMeta(meta.store_id, salt, params, b64d(meta.check), meta.generation)
     except ValueError as exc:
-        raise CorruptStoreError(f"{label}: the store's meta rows are damaged") from exc
+        raise CorruptStoreError(f"{label}: the store's meta rows are damaged ({exc})") from exc
 
 
 def _key_in(row: KeyRow) -> StoredKey:
