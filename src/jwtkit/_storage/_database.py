@@ -153,8 +153,9 @@ class Database:
                     committing = True
                     dialect.run(conn, "COMMIT")
                 except BaseException:
-                    if not committing:
-                        _rollback(dialect, conn)
+                    # Also after a failed COMMIT: a SQLite connection may still be inside the
+                    # transaction, and must not go back to the pool that way.
+                    _rollback(dialect, conn)
                     raise
                 finally:
                     fired = guard is not None and guard.fired
