@@ -401,6 +401,20 @@ class Key:
         Raises:
             InvalidKeyError: malformed, empty, inconsistent, weak or unsupported key.
         """
+        return cls._parse_jwk(jwk, trusted=False)
+
+    @classmethod
+    def _from_trusted_jwk(cls, jwk: Mapping[str, Any] | str) -> Key:
+        """Load a JWK that jwtkit itself wrote and authenticated (a sealed key store entry).
+
+        Every check of :meth:`from_jwk` applies except OpenSSL's RSA private-key consistency
+        check (about 50 ms per 2048-bit key), which pyca/cryptography allows skipping for
+        trusted keys: the store's AES-GCM envelope already proves the key is the one written.
+        """
+        return cls._parse_jwk(jwk, trusted=True)
+
+    @classmethod
+    def _parse_jwk(cls, jwk: Mapping[str, Any] | str, *, trusted: bool) -> Key:
         if isinstance(jwk, str):
             try:
                 jwk = loads_object(_utf8(jwk, "the JWK"))
@@ -423,7 +437,7 @@ class Key:
         alg = jwk.get("alg")
         if alg is not None and not isinstance(alg, str):
             raise InvalidKeyError("JWK member 'alg' must be a string")
-        key = loader(jwk)
+        key = _load_rsa(jwk, trusted=True) if trusted and kty == "RSA" else loader(jwk)
         key._set_kid(jwk.get("kid"))
         key._use = use
         key._key_ops = tuple(ops) if ops is not None else None
@@ -764,7 +778,7 @@ def _load_oct(jwk: Mapping[str, Any]) -> Key:
     return Key._make(kty="oct", secret=secret, size=len(secret) * 8)
 
 
-def _load_rsa(jwk: Mapping[str, Any]) -> Key:
+def _load_rsa(jwk: Mapping[str, Any], *, trusted: bool = False) -> Key:
     from cryptography.hazmat.primitives.asymmetric import rsa  # lazy, as in Key._from_crypto
 
     n = _int_member(jwk, "n")
@@ -793,7 +807,7 @@ def _load_rsa(jwk: Mapping[str, Any]) -> Key:
                 raise InvalidKeyError(f"RSA JWK member {name!r} does not match the key")
         private = rsa.RSAPrivateNumbers(
             p, q, d, crt["dp"], crt["dq"], crt["qi"], public_numbers
-        ).private_key()
+        ).private_key(unsafe_skip_rsa_key_validation=trusted)
     except ValueError as exc:
         if isinstance(exc, InvalidKeyError):
             raise

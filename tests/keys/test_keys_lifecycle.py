@@ -24,10 +24,10 @@ class Factory:
         self._n = itertools.count(1)
         self.made: list[str] = []
 
-    def __call__(self, now: datetime) -> KeyRecord:
+    def __call__(self, now: datetime, alg: str = "ES256") -> KeyRecord:
         kid = f"k{next(self._n)}"
         self.made.append(kid)
-        return KeyRecord(kid=kid, alg="ES256", state="pending", created_at=now)
+        return KeyRecord(kid=kid, alg=alg, state="pending", created_at=now)
 
 
 def states(ring: list[KeyRecord]) -> dict[str, str]:

@@ -229,8 +229,11 @@ def test_add_key_keeps_a_user_chosen_kid(durable_url: str, master_key: str) -> N
     with KeyManager.open(durable_url, master_key) as km:
         assert decode_unverified(token)[0]["kid"] == "my-2026-key"
         assert km.verifier().verify(token)["sub"] == "mine"
-        anonymous = Key.generate("EdDSA")
+        anonymous = Key.generate("ES256")
         assert km.add_key(anonymous).kid == anonymous.thumbprint()
+        # A key of an algorithm the ring does not sign with would never be promoted.
+        with pytest.raises(KeyStateError, match="not a signing algorithm"):
+            km.add_key(Key.generate("EdDSA"))
 
 
 @pytest.mark.parametrize(
@@ -287,8 +290,12 @@ def test_lifecycle_changes_are_logged_without_secrets(
 
 
 def test_signing_source_on_an_empty_store_names_the_problem() -> None:
-    with KeyManager.open("memory://") as km, pytest.raises(KeyStateError, match="no active key"):
-        km._signing_source.signing_key()
+    from jwtkit.keys._cache import ManagerSigningSource
+
+    with KeyManager.open("memory://") as km:
+        source = ManagerSigningSource(km._cache, "ES256")
+        with pytest.raises(KeyStateError, match="no active ES256 key"):
+            source.signing_key()
 
 
 def test_rewrap_in_memory() -> None:

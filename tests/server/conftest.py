@@ -15,6 +15,7 @@ from server_support import (
     make_settings,
     master_key,
     svc,
+    template_store,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "make_settings",
     "master_key",
     "svc",
+    "template_store",
 ]

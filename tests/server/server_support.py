@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -86,16 +87,33 @@ def basic(client_id: str = CLIENT, secret: str = SECRET) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
-@pytest.fixture
-def master_key() -> str:
-    return generate_master_key()
+@pytest.fixture(scope="session")
+def template_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A store whose key ring is complete (an RSA lineage costs ~0.25 s to generate), made once
+    per session and copied for each test, as Django copies a template database."""
+    key = generate_master_key()
+    path = tmp_path_factory.mktemp("template") / "jwtkit.db"
+    TokenService(Settings(store=f"sqlite:///{path}", master_key=key, **FAST_ARGON2)).close()
+    return path, key
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, master_key: str) -> Callable[..., Settings]:
-    """Return a factory of Settings over one SQLite file in tmp_path."""
+def master_key(template_store: tuple[Path, str]) -> str:
+    return template_store[1]
+
+
+@pytest.fixture
+def make_settings(
+    tmp_path: Path, master_key: str, template_store: tuple[Path, str]
+) -> Callable[..., Settings]:
+    """Return a factory of Settings over one SQLite file in tmp_path (a copy of the template
+    store: its keys are new to this test's file, the master key is the template's)."""
 
     def make(**overrides: Any) -> Settings:
+        target = tmp_path / "jwtkit.db"
+        if "store" not in overrides and not target.exists():
+            shutil.copyfile(template_store[0], target)
+            target.chmod(0o600)
         values: dict[str, Any] = {
             "store": f"sqlite:///{tmp_path / 'jwtkit.db'}",
             "master_key": master_key,

@@ -18,8 +18,11 @@ def test_jwks_has_active_and_pending_public_keys(client: TestClient, svc: TokenS
     assert response.headers["content-type"].startswith("application/jwk-set+json")
     assert response.headers["cache-control"] == "public, max-age=300"
     keys = response.json()["keys"]
-    assert len(keys) == 2  # the active key and its pre-published successor
-    assert svc.keys.active_key().kid in KeySet.from_jwks(response.json())
+    # Per signing algorithm (ES256 access tokens; RS256, ES256, EdDSA ID tokens): the active
+    # key and its pre-published successor.
+    assert sorted(k["alg"] for k in keys) == ["ES256", "ES256", "EdDSA", "EdDSA", "RS256", "RS256"]
+    for alg in ("ES256", "RS256", "EdDSA"):
+        assert svc.keys.active_key(alg).kid in KeySet.from_jwks(response.json())
     assert all("d" not in k for k in keys)
 
 

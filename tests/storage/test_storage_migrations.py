@@ -137,3 +137,30 @@ def test_the_migrations_are_numbered_in_order() -> None:
 
     assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
     assert all(m.summary for m in MIGRATIONS)
+
+
+def test_the_service_adds_its_id_token_algorithms_to_an_old_store(tmp_path: Path) -> None:
+    """Issue 13: a store of the previous release gains an RS256 key (ID tokens) on upgrade,
+    every old key keeping its state, and the service publishes all of them."""
+    from jwtkit.server import Settings
+    from jwtkit.server.service import TokenService
+
+    url = sqlite_copy(tmp_path)
+    settings = Settings(store=url, master_key=EXPECTED["master_key"], argon2_memory_cost=8,
+                        argon2_parallelism=1, argon2_time_cost=1)  # fmt: skip
+    svc = TokenService(settings)
+    try:
+        records = {r.kid: r for r in svc.keys.records()}
+        old = EXPECTED["sqlite"]["keys"]
+        assert {kid: records[kid].state for kid in old} == old
+        new = [r for kid, r in records.items() if kid not in old]
+        assert sorted((r.alg, r.state) for r in new if r.alg == "RS256") == [
+            ("RS256", "active"),
+            ("RS256", "pending"),
+        ]
+        assert svc.keys.signing_algs == ("ES256", "RS256", "EdDSA")
+        published = {j["kid"] for j in svc.keys.jwks()["keys"]}
+        assert svc.keys.active_key("RS256").kid in published
+        assert svc.keys.active_key("ES256").kid in old  # access tokens: the same key as before
+    finally:
+        svc.close()

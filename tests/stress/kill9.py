@@ -89,9 +89,12 @@ def check(svc: Service, ledger: Ledger, rng: random.Random, *, full: bool) -> in
 def check_keys(store: str, master_key: str, ledger: Ledger) -> None:
     with KeyManager.open(store, master_key=master_key) as km:
         records = km.records()
+        algs = km.signing_algs
     kids = [r.kid for r in records]
     assert len(kids) == len(set(kids)), "a key is duplicated"
-    assert [r.state for r in records].count("active") == 1, "not exactly one active key"
+    for alg in algs:
+        active = [r for r in records if r.alg == alg and r.state == "active"]
+        assert len(active) == 1, f"not exactly one active {alg} key"
     missing = ledger.kids - set(kids)
     assert not missing, f"acknowledged keys lost: {sorted(missing)}"
 

@@ -9,11 +9,12 @@ crash leaves the old version or the new one. To change the schema, append one
 
 History: 1 and 2 are the key tables as ``jwtkit.keys`` created them before issue 9; the token
 service kept its own tables then, versioned apart in ``jwtkit_server_meta``. 3 brings those
-under this version.
+under this version. 4 records the ring's signing algorithms (issue 13).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -90,10 +91,29 @@ def _v3_one_schema(tx: Tx) -> None:
         tx.execute("DROP TABLE jwtkit_server_meta")
 
 
+def _v4_signing_algs(tx: Tx) -> None:
+    """Record the ring's signing algorithms: one active key per algorithm from now on.
+
+    A ring from before kept one lineage; its algorithm is the active key's (else the newest
+    usable key's). Stores without keys get the row when their ring is initialized.
+    """
+    rows = tx.execute("SELECT alg, state FROM jwtkit_keys ORDER BY created_at, kid")
+    active = [str(alg) for alg, state in rows if state == "active"]
+    usable = [str(alg) for alg, state in rows if state in ("pending", "retired")]
+    algs = list(dict.fromkeys(active)) or usable[-1:]
+    if algs:
+        tx.execute(
+            "INSERT INTO jwtkit_meta (name, value) VALUES ('signing_algs', ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (json.dumps(algs),),
+        )
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "key ring: meta and key tables", _v1_key_ring),
     Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
     Migration(3, "the token service's tables join the one schema version", _v3_one_schema),
+    Migration(4, "keys: the signing algorithms, one active key each", _v4_signing_algs),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape

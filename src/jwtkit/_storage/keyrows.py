@@ -1,11 +1,12 @@
 """``KeyRows``: the key ring's meta rows and key rows (what ``jwtkit.keys`` stores).
 
 ``jwtkit_meta(name, value)`` holds the store id, the KDF parameters (JSON, opaque here), the
-master key check value (base64url text, opaque here), the schema version and a generation
-counter bumped by every write; ``jwtkit_keys`` holds one row per key with its sealed private
-key. Every change goes through :meth:`KeyRows.update`, which runs the caller's pure function
-inside one write transaction after locking the meta rows, so concurrent writers serialize and
-a crash leaves either the old ring or the new one.
+master key check value (base64url text, opaque here), the signing algorithms (a JSON list,
+opaque here), the schema version and a generation counter bumped by every write;
+``jwtkit_keys`` holds one row per key with its sealed private key. Every change goes through
+:meth:`KeyRows.update`, which runs the caller's pure function inside one write transaction
+after locking the meta rows, so concurrent writers serialize and a crash leaves either the old
+ring or the new one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from ._database import Database, Tx
 __all__ = ["KeyChange", "KeyMeta", "KeyRow", "KeyRows"]
 
 _COLUMNS: Final = "kid, alg, state, created_at, activated_at, retired_at, revoked_at, sealed"
-_META_NAMES: Final = ("store_id", "kdf", "check", "generation")
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,17 @@ class KeyMeta:
     kdf: str
     check: str = field(repr=False)
     generation: int = 0
+    signing_algs: str | None = None  # JSON list; None until the ring records it
 
 
 @dataclass(frozen=True)
 class KeyChange:
-    """What an update function wants written: all key rows, optionally new kdf/check."""
+    """What an update function wants written: all key rows, optionally new kdf/check/algs."""
 
     rows: list[KeyRow]
     check: str | None = None
     kdf: str | None = None
+    signing_algs: str | None = None
 
 
 Updater = Callable[[KeyMeta, list[KeyRow]], "KeyChange | None"]
@@ -82,11 +84,10 @@ class KeyRows:
             current = _read_meta(tx, lock=True, required=False)
             if current is not None:
                 return current
-            for name, value in (
-                ("store_id", meta.store_id),
-                ("kdf", meta.kdf),
-                ("check", meta.check),
-            ):
+            values = [("store_id", meta.store_id), ("kdf", meta.kdf), ("check", meta.check)]
+            if meta.signing_algs is not None:
+                values.append(("signing_algs", meta.signing_algs))
+            for name, value in values:
                 tx.execute(
                     "INSERT INTO jwtkit_meta (name, value) VALUES (?, ?)"
                     " ON CONFLICT (name) DO NOTHING",
@@ -134,8 +135,14 @@ class KeyRows:
                 updates.append(("check", change.check))
             if change.kdf is not None:
                 updates.append(("kdf", change.kdf))
+            if change.signing_algs is not None:
+                updates.append(("signing_algs", change.signing_algs))
             for name, value in updates:
-                tx.execute("UPDATE jwtkit_meta SET value = ? WHERE name = ?", (value, name))
+                tx.execute(
+                    "INSERT INTO jwtkit_meta (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
             return _meta(tx, lock=False), _rows(tx)
 
         return self.db.write(run)
@@ -161,6 +168,7 @@ def _read_meta(tx: Tx, *, lock: bool, required: bool) -> KeyMeta | None:
             kdf=values["kdf"],
             check=values["check"],
             generation=int(values.get("generation", "0")),
+            signing_algs=values.get("signing_algs"),
         )
     except (KeyError, ValueError) as exc:
         raise CorruptStoreError(f"{tx.dialect.label}: the store's meta rows are damaged") from exc

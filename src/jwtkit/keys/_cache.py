@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -38,12 +38,17 @@ _MISS_COOLDOWN: Final = 1.0
 
 @dataclass(frozen=True, eq=False)
 class KeyView:
-    """One consistent snapshot of the key ring, ready for signing and verifying."""
+    """One consistent snapshot of the key ring, ready for signing and verifying.
+
+    ``actives`` maps each signing algorithm to its active private key; ``signing_algs`` are
+    the store's signing algorithms (empty until the ring records them).
+    """
 
     generation: int
     records: tuple[KeyRecord, ...]
-    active: Key | None
+    actives: Mapping[str, Key]
     keyset: KeySet
+    signing_algs: tuple[str, ...] = ()
 
 
 Loader = Callable[["KeyView | None"], KeyView]
@@ -168,20 +173,23 @@ class KeyCache:
 
 
 class ManagerSigningSource:
-    """A ``SigningKeySource`` returning the manager's active key from the cache."""
+    """A ``SigningKeySource`` returning the manager's active key of one algorithm."""
 
-    def __init__(self, cache: KeyCache) -> None:
+    def __init__(self, cache: KeyCache, alg: str) -> None:
         self._cache = cache
+        self._alg = alg
 
     def signing_key(self) -> Key:
-        """Return the active private key (the same object until it changes).
+        """Return the active private key of the algorithm (the same object until it changes).
 
         Raises:
-            KeyStateError: the store has no active key.
+            KeyStateError: the store has no active key of this algorithm.
         """
-        key = self._cache.current().active
+        key = self._cache.current().actives.get(self._alg)
         if key is None:
-            raise KeyStateError("the key store has no active key; call active_key() or rotate()")
+            raise KeyStateError(
+                f"the key store has no active {self._alg} key; call active_key() or rotate()"
+            )
         return key
 
 

@@ -5,7 +5,10 @@ A ring is a list of :class:`KeyRecord`. Every function here takes the ring, the 
 them inside one transaction and tests can drive them with a fixed ``now``. New keys come from
 a ``fresh`` factory so that generating key material (not pure) stays outside.
 
-States: ``pending`` (published, not signing), ``active`` (exactly one; signs), ``retired``
+Keys form one lineage per signing algorithm (ES256 for access tokens and RS256 for ID tokens,
+say): each algorithm has its own active key and pending successor, on the same lifecycle.
+
+States: ``pending`` (published, not signing), ``active`` (one per algorithm; signs), ``retired``
 (verifies until retired_at + max_token_lifetime + leeway, then removed), ``revoked`` (never
 verifies, never published).
 """
@@ -34,6 +37,7 @@ __all__ = [
     "ensure",
     "maintain",
     "normalize_now",
+    "retire_others",
     "revoke",
     "rotate",
     "usable",
@@ -51,7 +55,8 @@ STATES: Final[tuple[str, ...]] = (PENDING, ACTIVE, RETIRED, REVOKED)
 # published in the JWKS (an HMAC secret can never be published).
 SIGNING_ALGS: Final = ASYMMETRIC_ALGORITHMS
 
-Fresh = Callable[[datetime], "KeyRecord"]
+# Makes a new pending key of the given algorithm (generating key material is not pure).
+Fresh = Callable[[datetime, str], "KeyRecord"]
 
 
 @dataclass(frozen=True)
@@ -188,17 +193,21 @@ def validate(ring: Iterable[KeyRecord]) -> None:
     """Check the invariants a stored ring must satisfy.
 
     Raises:
-        CorruptStoreError: duplicate kids, or more than one active key.
+        CorruptStoreError: duplicate kids, or more than one active key for one algorithm.
     """
     kids: set[str] = set()
-    active = 0
+    active: dict[str, int] = {}
     for rec in ring:
         if rec.kid in kids:
             raise CorruptStoreError(f"duplicate key id {rec.kid!r} in the store")
         kids.add(rec.kid)
-        active += rec.state == ACTIVE
-    if active > 1:
-        raise CorruptStoreError(f"the store holds {active} active keys; exactly one may sign")
+        if rec.state == ACTIVE:
+            active[rec.alg] = active.get(rec.alg, 0) + 1
+    for alg, count in active.items():
+        if count > 1:
+            raise CorruptStoreError(
+                f"the store holds {count} active {alg} keys; exactly one per algorithm may sign"
+            )
 
 
 def _order(rec: KeyRecord) -> tuple[datetime, str]:
@@ -225,39 +234,55 @@ def _replace(ring: list[KeyRecord], old: KeyRecord, new: KeyRecord) -> None:
     ring[ring.index(old)] = new
 
 
-def _oldest_pending(ring: Sequence[KeyRecord]) -> KeyRecord | None:
-    pending = [r for r in ring if r.state == PENDING]
+def _oldest_pending(ring: Sequence[KeyRecord], alg: str) -> KeyRecord | None:
+    pending = [r for r in ring if r.state == PENDING and r.alg == alg]
     return min(pending, key=_order) if pending else None
 
 
-def _active(ring: Sequence[KeyRecord]) -> KeyRecord | None:
-    return next((r for r in ring if r.state == ACTIVE), None)
+def _active(ring: Sequence[KeyRecord], alg: str) -> KeyRecord | None:
+    return next((r for r in ring if r.state == ACTIVE and r.alg == alg), None)
 
 
-def _promote(ring: list[KeyRecord], now: datetime, fresh: Fresh) -> KeyRecord:
-    """Make the oldest pending key active (creating one if none) and return it."""
-    nxt = _oldest_pending(ring)
+def _algs(policy: RotationPolicy, algs: Sequence[str] | None) -> tuple[str, ...]:
+    """Return the signing algorithms: one lineage (active + pending keys) per algorithm."""
+    return (policy.alg,) if not algs else tuple(dict.fromkeys(algs))
+
+
+def _promote(ring: list[KeyRecord], now: datetime, fresh: Fresh, alg: str) -> KeyRecord:
+    """Make the oldest pending ``alg`` key active (creating one if none) and return it."""
+    nxt = _oldest_pending(ring, alg)
     if nxt is None:
-        nxt = fresh(now)
+        nxt = fresh(now, alg)
         ring.append(nxt)
     promoted = dataclasses.replace(nxt, state=ACTIVE, activated_at=now)
     _replace(ring, nxt, promoted)
     return promoted
 
 
-def _ensure_pending(ring: list[KeyRecord], now: datetime, fresh: Fresh) -> None:
-    if _oldest_pending(ring) is None:
-        ring.append(fresh(now))
+def _ensure_pending(ring: list[KeyRecord], now: datetime, fresh: Fresh, alg: str) -> None:
+    if _oldest_pending(ring, alg) is None:
+        ring.append(fresh(now, alg))
 
 
-def add(ring: Sequence[KeyRecord], record: KeyRecord) -> list[KeyRecord]:
+def add(
+    ring: Sequence[KeyRecord], record: KeyRecord, algs: Sequence[str] | None = None
+) -> list[KeyRecord]:
     """Return ``ring`` plus ``record`` (a pending key the user brought).
 
+    With ``algs`` (the store's signing algorithms), the key's algorithm must be one of them:
+    a pending key of another algorithm would never be promoted.
+
     Raises:
-        KeyStateError: a key with the same kid is already in the ring.
+        KeyStateError: a key with the same kid is already in the ring, or its algorithm is
+            not a signing algorithm of the store.
     """
     if any(r.kid == record.kid for r in ring):
         raise KeyStateError(f"a key with kid {record.kid!r} is already in the store")
+    if algs and record.alg not in algs:
+        raise KeyStateError(
+            f"{record.alg} is not a signing algorithm of this store ({', '.join(algs)}); "
+            "add it to the signing algorithms first"
+        )
     out = list(ring)
     validate(out)
     out.append(record)
@@ -265,19 +290,25 @@ def add(ring: Sequence[KeyRecord], record: KeyRecord) -> list[KeyRecord]:
 
 
 def ensure(
-    ring: Sequence[KeyRecord], policy: RotationPolicy, now: datetime, fresh: Fresh
+    ring: Sequence[KeyRecord],
+    policy: RotationPolicy,
+    now: datetime,
+    fresh: Fresh,
+    algs: Sequence[str] | None = None,
 ) -> list[KeyRecord]:
-    """Return a ring with exactly one active key and at least one pending key.
+    """Return a ring with exactly one active and at least one pending key per algorithm.
 
-    An empty ring gets one active and one pending key; a ring without an active key (all
-    revoked, say) promotes its oldest pending key. A ring that already qualifies is returned
-    unchanged (equal, not the same list).
+    ``algs`` are the signing algorithms (default: the policy's one). An algorithm without
+    keys gets one active and one pending key; one without an active key (all revoked, say)
+    promotes its oldest pending key. A ring that already qualifies is returned unchanged
+    (equal, not the same list). Keys of other algorithms are left as they are.
     """
     out = list(ring)
     validate(out)
-    if _active(out) is None:
-        _promote(out, now, fresh)
-    _ensure_pending(out, now, fresh)
+    for alg in _algs(policy, algs):
+        if _active(out, alg) is None:
+            _promote(out, now, fresh, alg)
+        _ensure_pending(out, now, fresh, alg)
     return out
 
 
@@ -288,35 +319,44 @@ def rotate(
     fresh: Fresh,
     *,
     publication_delay: timedelta | None = None,
+    algs: Sequence[str] | None = None,
+    only: str | None = None,
 ) -> list[KeyRecord]:
-    """Promote the oldest pending key, retire the active key, pre-publish a fresh pending key.
+    """For each algorithm (or ``only`` one): promote the oldest pending key, retire the
+    active key, pre-publish a fresh pending key.
 
-    On an empty ring the first keys are created and then rotated, so after ``rotate`` the
-    active key is always a different key than before. With ``publication_delay``, a pending
-    key published for less than that is not promoted (an empty ring has published nothing, so
-    it is exempt).
+    An algorithm without keys gets its first keys, which are then rotated, so after
+    ``rotate`` every rotated algorithm's active key is a different key than before. With
+    ``publication_delay``, nothing changes when a pending key to promote was published for
+    less than that (an algorithm that had no keys has published nothing, so it is exempt).
 
     Raises:
-        KeyStateError: the pending key is younger than ``publication_delay``.
+        KeyStateError: a pending key is younger than ``publication_delay``.
     """
-    was_empty = not ring
-    out = ensure(ring, policy, now, fresh)
-    pending = _oldest_pending(out)
-    assert pending is not None  # noqa: S101 - ensure() guarantees a pending key.
-    if publication_delay is not None and not was_empty:
-        ready = pending.created_at + publication_delay
-        if now < ready:
-            raise KeyStateError(
-                f"the pending key {pending.kid!r} was published {_ago(now - pending.created_at)}"
-                f" ago and may sign from {ready:%Y-%m-%dT%H:%M:%SZ} (publication_delay "
-                f"{_ago(publication_delay)}), when verifiers caching the JWKS know it; "
-                "force the rotation to promote it now"
-            )
-    old = _active(out)
-    assert old is not None  # noqa: S101 - ensure() guarantees an active key.
-    _replace(out, old, dataclasses.replace(old, state=RETIRED, retired_at=now))
-    _promote(out, now, fresh)
-    out.append(fresh(now))
+    chosen = _algs(policy, algs)
+    if only is not None:
+        chosen = (only,)
+    had = {r.alg for r in ring}
+    out = ensure(ring, policy, now, fresh, chosen)
+    for alg in chosen:
+        pending = _oldest_pending(out, alg)
+        assert pending is not None  # noqa: S101 - ensure() guarantees a pending key.
+        if publication_delay is not None and alg in had:
+            ready = pending.created_at + publication_delay
+            if now < ready:
+                raise KeyStateError(
+                    f"the pending key {pending.kid!r} ({alg}) was published "
+                    f"{_ago(now - pending.created_at)} ago and may sign from "
+                    f"{ready:%Y-%m-%dT%H:%M:%SZ} (publication_delay {_ago(publication_delay)}), "
+                    "when verifiers caching the JWKS know it; force the rotation to promote "
+                    "it now"
+                )
+    for alg in chosen:
+        old = _active(out, alg)
+        assert old is not None  # noqa: S101 - ensure() guarantees an active key.
+        _replace(out, old, dataclasses.replace(old, state=RETIRED, retired_at=now))
+        _promote(out, now, fresh, alg)
+        out.append(fresh(now, alg))
     return out
 
 
@@ -330,12 +370,17 @@ def _ago(delta: timedelta) -> str:
 
 
 def revoke(
-    ring: Sequence[KeyRecord], kid: str, policy: RotationPolicy, now: datetime, fresh: Fresh
+    ring: Sequence[KeyRecord],
+    kid: str,
+    policy: RotationPolicy,
+    now: datetime,
+    fresh: Fresh,
+    algs: Sequence[str] | None = None,
 ) -> list[KeyRecord]:
     """Revoke ``kid``: it never verifies again and leaves the JWKS.
 
-    Revoking the active key is an emergency rotation: the oldest pending key becomes active
-    at once. Revoking an already revoked key changes nothing.
+    Revoking the active key of an algorithm is an emergency rotation: the oldest pending key
+    of that algorithm becomes active at once. Revoking an already revoked key changes nothing.
 
     Raises:
         KeyStateError: no key has this kid.
@@ -348,30 +393,48 @@ def revoke(
     if target.state == REVOKED:
         return out
     _replace(out, target, dataclasses.replace(target, state=REVOKED, revoked_at=now))
-    if target.state == ACTIVE:
-        _promote(out, now, fresh)
-    _ensure_pending(out, now, fresh)
+    if target.alg in _algs(policy, algs):
+        if target.state == ACTIVE:
+            _promote(out, now, fresh, target.alg)
+        _ensure_pending(out, now, fresh, target.alg)
     return out
 
 
+def retire_others(ring: Sequence[KeyRecord], algs: Sequence[str], now: datetime) -> list[KeyRecord]:
+    """Retire the active and pending keys of algorithms that are not among ``algs``."""
+    return [
+        dataclasses.replace(r, state=RETIRED, retired_at=now)
+        if r.state in (ACTIVE, PENDING) and r.alg not in algs
+        else r
+        for r in ring
+    ]
+
+
 def maintain(
-    ring: Sequence[KeyRecord], policy: RotationPolicy, now: datetime, fresh: Fresh
+    ring: Sequence[KeyRecord],
+    policy: RotationPolicy,
+    now: datetime,
+    fresh: Fresh,
+    algs: Sequence[str] | None = None,
 ) -> list[KeyRecord]:
     """Advance the lifecycle to ``now``.
 
-    Ensures an active and a pending key; rotates when the active key is older than the
-    rotation period and the oldest pending key has been published for at least the
-    publication delay; removes retired keys whose verification window has passed.
+    For each algorithm: ensures an active and a pending key, and rotates when the active key
+    is older than the rotation period and the oldest pending key has been published for at
+    least the publication delay. Active and pending keys of an algorithm no longer among
+    ``algs`` are retired. Removes retired keys whose verification window has passed.
     """
-    out = ensure(ring, policy, now, fresh)
-    active = _active(out)
-    pending = _oldest_pending(out)
-    assert active is not None and pending is not None  # noqa: S101 - see ensure().
-    since = active.activated_at or active.created_at
-    if now >= since + policy.rotation_period and now >= pending.created_at + (
-        policy.publication_delay
-    ):
-        out = rotate(out, policy, now, fresh)
+    chosen = _algs(policy, algs)
+    out = ensure(retire_others(ring, chosen, now), policy, now, fresh, chosen)
+    for alg in chosen:
+        active = _active(out, alg)
+        pending = _oldest_pending(out, alg)
+        assert active is not None and pending is not None  # noqa: S101 - see ensure().
+        since = active.activated_at or active.created_at
+        if now >= since + policy.rotation_period and now >= pending.created_at + (
+            policy.publication_delay
+        ):
+            out = rotate(out, policy, now, fresh, algs=chosen, only=alg)
     return [
         r
         for r in out

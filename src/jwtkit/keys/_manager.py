@@ -35,7 +35,7 @@ log = logging.getLogger("jwtkit.keys")
 
 Seconds = int | float | timedelta
 Now = datetime | int | float | None
-Step = Callable[[list[KeyRecord], lc.Fresh], list[KeyRecord]]
+Step = Callable[[list[KeyRecord], lc.Fresh, tuple[str, ...]], list[KeyRecord]]
 _DEFAULT_REFRESH: Final = 5.0
 
 
@@ -62,13 +62,18 @@ class KeyManager:
         meta: StoreMeta,
         policy: RotationPolicy,
         refresh_interval: float,
+        *,
+        required: tuple[str, ...] = (),
+        default_alg: str | None = None,
     ) -> None:
         """Use :meth:`open`; this wires an already opened and checked store."""
         self._store = store
         self._vault = Vault(master, meta.store_id)
         self._policy = policy
+        self._required = required
+        self._default_alg = default_alg
         self._cache = KeyCache(self._load, refresh_interval)
-        self._signing_source = ManagerSigningSource(self._cache)
+        self._signing_sources: dict[str, ManagerSigningSource] = {}
         self._key_source = ManagerKeySource(self._cache)
 
     # -- opening -------------------------------------------------------------------------------
@@ -84,8 +89,14 @@ class KeyManager:
         policy: RotationPolicy | None = None,
         refresh_interval: float = _DEFAULT_REFRESH,
         timeout: float = DEFAULT_TIMEOUT,
+        signing_algs: Collection[str] | None = None,
     ) -> KeyManager:
         """Open (creating if needed) the key store at ``url``.
+
+        The ring keeps one active key (and a pending successor) per signing algorithm: the
+        algorithms the store records, plus ``signing_algs`` and the given ``policy``'s
+        ``alg``, which the manager adds to the store at its first change (a new store starts
+        with them, or with the default policy's ES256).
 
         ``url`` is ``memory://``, ``sqlite:///relative.db`` / ``sqlite:////abs/path.db``, or
         a libpq ``postgresql://`` URL (or a store the caller already opened, which the
@@ -106,9 +117,14 @@ class KeyManager:
             KeyStoreError: the store cannot be reached or created.
             ValueError: ``refresh_interval`` is negative or longer than the policy's leeway.
         """
+        required = _check_algs(signing_algs)
+        default_alg = None
+        if policy is not None:
+            if not isinstance(policy, RotationPolicy):
+                raise TypeError("policy must be a RotationPolicy")
+            default_alg = policy.alg
+            required = tuple(dict.fromkeys((policy.alg, *required)))
         policy = RotationPolicy() if policy is None else policy
-        if not isinstance(policy, RotationPolicy):
-            raise TypeError("policy must be a RotationPolicy")
         if not 0 <= refresh_interval <= policy.leeway.total_seconds():
             # Another instance may sign with a just-retired key until its cache refreshes;
             # the leeway after max_token_lifetime is what keeps those tokens verifiable.
@@ -132,8 +148,16 @@ class KeyManager:
         else:
             store = KeyStore(Database.open(url, timeout=timeout, migrate=False), owns=True)
         try:
-            master, meta = attach(store, spec)
-            return cls(store, master, meta, policy, refresh_interval)
+            master, meta = attach(store, spec, required or (policy.alg,))
+            return cls(
+                store,
+                master,
+                meta,
+                policy,
+                refresh_interval,
+                required=required,
+                default_alg=default_alg,
+            )
         except BaseException:
             store.close()
             raise
@@ -154,19 +178,46 @@ class KeyManager:
         _, keys = self._store.read()
         return sorted((k.record for k in keys), key=lambda r: (r.created_at, r.kid))
 
-    def active_key(self, *, now: Now = None) -> KeyRecord:
-        """Return the record of the key that signs now (from the cache).
+    @property
+    def signing_algs(self) -> tuple[str, ...]:
+        """The signing algorithms, each with one active key: the store's plus this manager's."""
+        return self._effective(self._cache.current().signing_algs)
 
-        On an empty store this creates the first active key and a pending successor.
+    def _effective(self, stored: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*stored, *self._required))) or (self._policy.alg,)
+
+    def _alg(self, alg: str | None) -> str:
+        """Return ``alg``, else the policy's algorithm, else the store's first one."""
+        if alg is None:
+            return self._default_alg or self.signing_algs[0]
+        if alg not in self.signing_algs:
+            raise KeyStateError(
+                f"{alg} is not a signing algorithm of this store "
+                f"({', '.join(self.signing_algs)}); open it with signing_algs= including it"
+            )
+        return alg
+
+    def active_key(self, alg: str | None = None, *, now: Now = None) -> KeyRecord:
+        """Return the record of the key that signs ``alg`` now (from the cache).
+
+        ``alg`` defaults to the policy's algorithm (else the store's first). On an empty
+        store, or when a signing algorithm has no key yet, this creates an active key and a
+        pending successor for every signing algorithm.
+
+        Raises:
+            KeyStateError: ``alg`` is not one of :attr:`signing_algs`.
         """
+        alg = self._alg(alg)
         view = self._cache.current()
-        active = _active(view)
-        if active is None:
+        algs = self._effective(view.signing_algs)
+        if view.signing_algs != algs or any(a not in view.actives for a in algs):
             when = lc.normalize_now(now)
-            view = self._transition(lambda ring, fresh: lc.ensure(ring, self._policy, when, fresh))
-            active = _active(view)
+            view = self._transition(
+                lambda ring, fresh, algs: lc.ensure(ring, self._policy, when, fresh, algs)
+            )
+        active = _active(view, alg)
         if active is None:  # pragma: no cover - ensure() always leaves an active key.
-            raise KeyStateError("the key store has no active key")
+            raise KeyStateError(f"the key store has no active {alg} key")
         return active
 
     def jwks(self) -> dict[str, Any]:
@@ -192,15 +243,18 @@ class KeyManager:
         jti: bool = True,
         typ: str | None = "JWT",
         headers: Mapping[str, Any] | None = None,
+        alg: str | None = None,
     ) -> Signer:
-        """Return a ``Signer`` that always signs with the current active key.
+        """Return a ``Signer`` that always signs with the current active key of ``alg``.
 
-        ``lifetime`` defaults to the policy's ``max_token_lifetime`` and may not exceed it:
-        retired keys are deleted after that window, and a longer-lived token would outlive
-        its key. Creates the first keys on an empty store.
+        ``alg`` defaults to the policy's algorithm (else the store's first). ``lifetime``
+        defaults to the policy's ``max_token_lifetime`` and may not exceed it: retired keys
+        are deleted after that window, and a longer-lived token would outlive its key.
+        Creates the first keys on an empty store.
 
         Raises:
             ValueError: ``lifetime`` exceeds ``policy.max_token_lifetime``.
+            KeyStateError: ``alg`` is not one of :attr:`signing_algs`.
         """
         limit = self._policy.max_token_lifetime.total_seconds()
         if lifetime is None:
@@ -211,9 +265,10 @@ class KeyManager:
                 f"lifetime {seconds:g}s exceeds the rotation policy's max_token_lifetime "
                 f"({limit:g}s); raise RotationPolicy.max_token_lifetime"
             )
-        self.active_key()
+        alg = self.active_key(alg).alg
+        source = self._signing_sources.setdefault(alg, ManagerSigningSource(self._cache, alg))
         return Signer(
-            self._signing_source,
+            source,
             issuer=issuer,
             audience=audience,
             lifetime=lifetime,
@@ -237,13 +292,14 @@ class KeyManager:
     ) -> Verifier:
         """Return a ``Verifier`` that accepts every key that may verify now.
 
-        ``algorithms`` defaults to the policy's algorithm plus the algorithms of the keys in
-        the ring now; pass it explicitly when you plan to change the policy's algorithm.
+        ``algorithms`` defaults to the signing algorithms plus the algorithms of the keys in
+        the ring now; pass it explicitly when you plan to add a signing algorithm.
         """
         if algorithms is None:
             view = self._cache.current()
             algorithms = sorted(
-                {self._policy.alg} | {r.alg for r in view.records if r.state != lc.REVOKED}
+                {*self._effective(view.signing_algs)}
+                | {r.alg for r in view.records if r.state != lc.REVOKED}
             )
         return Verifier(
             self._key_source,
@@ -267,26 +323,32 @@ class KeyManager:
 
     # -- changing ------------------------------------------------------------------------------
 
-    def rotate(self, *, now: Now = None, force: bool = False) -> KeyRecord:
-        """Promote the oldest pending key, retire the active one, pre-publish a new pending key.
+    def rotate(self, *, now: Now = None, force: bool = False, alg: str | None = None) -> KeyRecord:
+        """For every signing algorithm (or only ``alg``): promote the oldest pending key,
+        retire the active one, pre-publish a new pending key.
 
-        Returns the new active key's record. Tokens signed by the old key keep verifying until
-        ``retired_at + max_token_lifetime + leeway``. The pending key must have been published
-        for the policy's ``publication_delay``, so that verifiers caching the JWKS already
-        know it; ``force=True`` rotates anyway (tokens signed by the new key are then refused
-        by verifiers whose cached JWKS predates it, until they fetch it again).
+        Returns the new active key's record (of ``alg``, else of the default algorithm).
+        Tokens signed by an old key keep verifying until ``retired_at + max_token_lifetime +
+        leeway``. Each pending key must have been published for the policy's
+        ``publication_delay``, so that verifiers caching the JWKS already know it;
+        ``force=True`` rotates anyway (tokens signed by a new key are then refused by
+        verifiers whose cached JWKS predates it, until they fetch it again).
 
         Raises:
-            KeyStateError: the pending key is younger than ``publication_delay`` (not forced).
+            KeyStateError: a pending key is younger than ``publication_delay`` (not forced),
+                or ``alg`` is not a signing algorithm.
         """
         when = lc.normalize_now(now)
         delay = None if force else self._policy.publication_delay
+        chosen = self._alg(alg)
 
-        def step(ring: list[KeyRecord], fresh: lc.Fresh) -> list[KeyRecord]:
-            return lc.rotate(ring, self._policy, when, fresh, publication_delay=delay)
+        def step(ring: list[KeyRecord], fresh: lc.Fresh, algs: tuple[str, ...]) -> list[KeyRecord]:
+            return lc.rotate(
+                ring, self._policy, when, fresh, publication_delay=delay, algs=algs, only=alg
+            )
 
         view = self._transition(step)
-        active = _active(view)
+        active = _active(view, chosen)
         if active is None:  # pragma: no cover - rotate() always leaves an active key.
             raise KeyStateError("rotation left no active key")
         return active
@@ -304,7 +366,9 @@ class KeyManager:
             KeyStateError: no key has this kid.
         """
         when = lc.normalize_now(now)
-        view = self._transition(lambda ring, fresh: lc.revoke(ring, kid, self._policy, when, fresh))
+        view = self._transition(
+            lambda ring, fresh, algs: lc.revoke(ring, kid, self._policy, when, fresh, algs)
+        )
         return next(r for r in view.records if r.kid == kid)
 
     def maintain(self, *, now: Now = None) -> list[KeyRecord]:
@@ -315,8 +379,36 @@ class KeyManager:
         all expired. Returns the records afterwards.
         """
         when = lc.normalize_now(now)
-        view = self._transition(lambda ring, fresh: lc.maintain(ring, self._policy, when, fresh))
+        view = self._transition(
+            lambda ring, fresh, algs: lc.maintain(ring, self._policy, when, fresh, algs)
+        )
         return list(view.records)
+
+    def set_signing_algs(self, algs: Collection[str], *, now: Now = None) -> tuple[str, ...]:
+        """Make ``algs`` the store's signing algorithms, each with an active key at once.
+
+        A new algorithm's first key signs at once (nothing was signed with that algorithm
+        before, so no verifier can hold a JWKS that lacks it for a token it expects); the
+        active and pending keys of an algorithm left out are retired. Returns the algorithms.
+
+        Raises:
+            ValueError: ``algs`` is empty, names a non-signing algorithm, or leaves out an
+                algorithm this manager was opened with.
+        """
+        wanted = _check_algs(algs)
+        if not wanted:
+            raise ValueError("give at least one signing algorithm")
+        missing = [a for a in self._required if a not in wanted]
+        if missing:
+            raise ValueError(f"this manager signs with {', '.join(missing)}; keep it")
+        when = lc.normalize_now(now)
+
+        def step(ring: list[KeyRecord], fresh: lc.Fresh, algs: tuple[str, ...]) -> list[KeyRecord]:
+            ring = lc.retire_others(ring, wanted, when)
+            return lc.ensure(ring, self._policy, when, fresh, wanted)
+
+        self._transition(step, algs=wanted)
+        return wanted
 
     def add_key(self, key: Key, *, now: Now = None) -> KeyRecord:
         """Add an existing private key to the ring as a pending key; returns its record.
@@ -340,7 +432,7 @@ class KeyManager:
         when = lc.normalize_now(now)
         kid, alg = key.kid or "", key.alg or ""
         record = KeyRecord(kid=kid, alg=alg, state=lc.PENDING, created_at=when)
-        view = self._transition(lambda ring, fresh: lc.add(ring, record), extra=key)
+        view = self._transition(lambda ring, fresh, algs: lc.add(ring, record, algs), extra=key)
         return next(r for r in view.records if r.kid == kid)
 
     def rewrap(
@@ -492,11 +584,13 @@ class KeyManager:
         self.close()
 
     def __repr__(self) -> str:
-        return f"KeyManager({self._store.label!r}, alg={self._policy.alg!r})"
+        return f"KeyManager({self._store.label!r}, signing_algs={self.signing_algs!r})"
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _transition(self, step: Step, extra: Key | None = None) -> KeyView:
+    def _transition(
+        self, step: Step, extra: Key | None = None, algs: tuple[str, ...] | None = None
+    ) -> KeyView:
         changes: list[tuple[str, str, str]] = []
 
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
@@ -506,12 +600,17 @@ class KeyManager:
             if extra is not None and extra.kid not in sealed:
                 sealed[extra.kid or ""] = self._vault.seal(extra)
             before = [k.record for k in keys]
-            after = step(before, self._vault.fresh_factory(self._policy, sealed))
-            if after == before:
+            wanted = self._effective(meta.signing_algs) if algs is None else algs
+            after = step(before, self._vault.fresh_factory(self._policy, sealed), wanted)
+            if after == before and wanted == meta.signing_algs:
                 return None
             changes.extend(_diff(before, after))
+            if wanted != meta.signing_algs:
+                old_algs = ",".join(meta.signing_algs) or "none"
+                changes.append(("signing algorithms", old_algs, ",".join(wanted)))
             return Change(
-                [StoredKey(r, b"" if r.state == lc.REVOKED else sealed[r.kid]) for r in after]
+                [StoredKey(r, b"" if r.state == lc.REVOKED else sealed[r.kid]) for r in after],
+                signing_algs=wanted if wanted != meta.signing_algs else None,
             )
 
         meta, keys = self._store.update(update)
@@ -540,5 +639,17 @@ def _diff(before: list[KeyRecord], after: list[KeyRecord]) -> list[tuple[str, st
     return out
 
 
-def _active(view: KeyView) -> KeyRecord | None:
-    return next((r for r in view.records if r.state == lc.ACTIVE), None)
+def _active(view: KeyView, alg: str) -> KeyRecord | None:
+    return next((r for r in view.records if r.state == lc.ACTIVE and r.alg == alg), None)
+
+
+def _check_algs(algs: Collection[str] | None) -> tuple[str, ...]:
+    """Validate a collection of signing algorithms; return them in order, without repeats."""
+    if algs is None:
+        return ()
+    if isinstance(algs, str):
+        raise TypeError("signing_algs must be a collection of algorithm names, not a str")
+    for alg in algs:
+        if alg not in lc.SIGNING_ALGS:
+            raise ValueError(f"{alg!r} is not an asymmetric signing algorithm")
+    return tuple(dict.fromkeys(algs))

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ from jwtkit._storage import SCHEMA_VERSION, Database, KeyChange, KeyMeta, KeyRow
 from jwtkit.errors import CorruptStoreError
 
 from ._crypto import ScryptParams, b64d, b64e
-from ._lifecycle import KeyRecord
+from ._lifecycle import SIGNING_ALGS, KeyRecord
 
 __all__ = ["SCHEMA_VERSION", "Change", "KeyStore", "StoreMeta", "StoredKey"]
 
@@ -36,16 +37,19 @@ class StoreMeta:
     kdf: ScryptParams
     check: bytes = field(repr=False)
     generation: int = 0
+    # The algorithms with an active key each, in order; empty until the ring records them.
+    signing_algs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Change:
     """What an update function wants written: the new key rows, optionally a new check value
-    and KDF salt (master key rewrap)."""
+    and KDF salt (master key rewrap) or new signing algorithms."""
 
     keys: list[StoredKey]
     check: bytes | None = None
     kdf_salt: bytes | None = None
+    signing_algs: tuple[str, ...] | None = None
 
 
 Updater = Callable[[StoreMeta, list[StoredKey]], Change | None]
@@ -76,7 +80,12 @@ class KeyStore:
     def initialize(self, meta: StoreMeta) -> StoreMeta:
         """Write the meta unless another process did first; return the stored one."""
         stored = self.rows.initialize(
-            KeyMeta(meta.store_id, meta.kdf.to_json(meta.kdf_salt), b64e(meta.check))
+            KeyMeta(
+                meta.store_id,
+                meta.kdf.to_json(meta.kdf_salt),
+                b64e(meta.check),
+                signing_algs=_algs_out(meta.signing_algs) if meta.signing_algs else None,
+            )
         )
         return _meta_in(stored, self.label)
 
@@ -99,7 +108,10 @@ class KeyStore:
                 return None
             kdf = None if change.kdf_salt is None else meta.kdf.to_json(change.kdf_salt)
             check = None if change.check is None else b64e(change.check)
-            return KeyChange([_key_out(k) for k in change.keys], check=check, kdf=kdf)
+            algs = None if change.signing_algs is None else _algs_out(change.signing_algs)
+            return KeyChange(
+                [_key_out(k) for k in change.keys], check=check, kdf=kdf, signing_algs=algs
+            )
 
         meta, rows = self.rows.update(step)
         return _meta_in(meta, self.label), [_key_in(r) for r in rows]
@@ -113,9 +125,23 @@ class KeyStore:
 def _meta_in(meta: KeyMeta, label: str) -> StoreMeta:
     try:
         salt, params = ScryptParams.from_json(meta.kdf)
-        return StoreMeta(meta.store_id, salt, params, b64d(meta.check), meta.generation)
+        algs = _algs_in(meta.signing_algs)
+        return StoreMeta(meta.store_id, salt, params, b64d(meta.check), meta.generation, algs)
     except ValueError as exc:
         raise CorruptStoreError(f"{label}: the store's meta rows are damaged ({exc})") from exc
+
+
+def _algs_in(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(a in SIGNING_ALGS for a in value):
+        raise ValueError("signing_algs is not a list of signing algorithms")
+    return tuple(dict.fromkeys(value))
+
+
+def _algs_out(algs: tuple[str, ...]) -> str:
+    return json.dumps(list(algs))
 
 
 def _key_in(row: KeyRow) -> StoredKey:

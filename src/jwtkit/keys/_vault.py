@@ -73,7 +73,7 @@ class Vault:
         except CorruptStoreError:
             self.check(meta)
             raise
-        key = parse_private(plaintext.decode(), kid)
+        key = parse_private(plaintext.decode(), kid, trusted=True)
         pair = (key, key.public())
         with self._lock:
             self._materials[kid] = (stored.sealed, *pair)
@@ -82,17 +82,20 @@ class Vault:
     def fresh_factory(self, policy: RotationPolicy, sealed: dict[str, bytes]) -> lc.Fresh:
         """Return a factory of new pending keys that records each one's ciphertext."""
 
-        def fresh(now: datetime) -> KeyRecord:
+        def fresh(now: datetime, alg: str) -> KeyRecord:
+            # The policy's key_size applies to RSA keys of the policy's own algorithm; other
+            # RSA lineages (RS256 for ID tokens) get the default size.
+            size = policy.key_size if alg == policy.alg else None
             try:
-                key = Key.generate(policy.alg, size=policy.key_size)
+                key = Key.generate(alg, size=size)
             except (UnsupportedAlgorithmError, InvalidKeyError) as exc:
-                raise KeyStoreError(f"cannot generate a {policy.alg} key: {exc}") from exc
+                raise KeyStoreError(f"cannot generate a {alg} key: {exc}") from exc
             key = key.with_kid(key.thumbprint())
             kid = key.kid or ""
             sealed[kid] = self.seal(key)
             with self._lock:
                 self._materials[kid] = (sealed[kid], key, key.public())
-            return KeyRecord(kid=kid, alg=policy.alg, state=lc.PENDING, created_at=now)
+            return KeyRecord(kid=kid, alg=alg, state=lc.PENDING, created_at=now)
 
         return fresh
 
@@ -118,12 +121,12 @@ class Vault:
             keyset = prev.keyset
         else:
             keyset = KeySet(publics)
-        active = next((pairs[r.kid][0] for r in usable if r.state == lc.ACTIVE), None)
+        actives = {r.alg: pairs[r.kid][0] for r in usable if r.state == lc.ACTIVE}
         with self._lock:
             for kid in list(self._materials):
                 if kid not in by_kid:
                     del self._materials[kid]
-        return KeyView(meta.generation, tuple(records), active, keyset)
+        return KeyView(meta.generation, tuple(records), actives, keyset, meta.signing_algs)
 
 
 def _same_keys(keyset: KeySet, keys: list[Key]) -> bool:
@@ -131,14 +134,17 @@ def _same_keys(keyset: KeySet, keys: list[Key]) -> bool:
     return len(current) == len(keys) and all(a is b for a, b in zip(current, keys, strict=True))
 
 
-def parse_private(text: str, kid: str) -> Key:
+def parse_private(text: str, kid: str, *, trusted: bool = False) -> Key:
     """Parse a stored or backed-up private JWK and check it belongs to ``kid``.
+
+    ``trusted``: the JWK was just decrypted from this store's authenticated envelope, so the
+    slow RSA consistency check is skipped (a backup file is parsed with every check).
 
     Raises:
         CorruptStoreError: not a usable private key, or one with another kid.
     """
     try:
-        key = Key.from_jwk(text)
+        key = Key._from_trusted_jwk(text) if trusted else Key.from_jwk(text)
     except (InvalidKeyError, UnsupportedAlgorithmError, ValueError) as exc:
         raise CorruptStoreError(f"key {kid!r} holds unusable key material") from exc
     if key.kid != kid or not key.has_private:
@@ -146,11 +152,13 @@ def parse_private(text: str, kid: str) -> Key:
     return key
 
 
-def attach(store: KeyStore, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
+def attach(
+    store: KeyStore, spec: MasterKeySpec, algs: tuple[str, ...] = ()
+) -> tuple[MasterKey, StoreMeta]:
     """Initialize or check the store against the master key; migrate older schemas.
 
-    An existing ring's master key is checked before anything is written, so a wrong key
-    leaves an older store exactly as it was.
+    A new ring records ``algs`` as its signing algorithms. An existing ring's master key is
+    checked before anything is written, so a wrong key leaves an older store as it was.
 
     Raises:
         MasterKeyError: the master key does not open this store.
@@ -171,6 +179,7 @@ def attach(store: KeyStore, spec: MasterKeySpec) -> tuple[MasterKey, StoreMeta]:
                 kdf_salt=salt,
                 kdf=params,
                 check=make_check(master, store_id=store_id),
+                signing_algs=algs,
             )
         )
         if meta.kdf_salt != salt or meta.kdf != params:

@@ -89,6 +89,7 @@ class TokenService:
                 master_key=settings.master_key,
                 policy=policy,
                 refresh_interval=settings.key_cache_ttl,
+                signing_algs=settings.signing_algs,
             )
         except BaseException:
             self.db.close()

@@ -48,6 +48,9 @@ class Settings:
     ``store_startup_timeout`` is how long start-up keeps retrying an unreachable store. The
     Argon2 cost parameters apply to newly hashed passwords and
     secrets; existing hashes keep verifying and are upgraded at the next successful login.
+    ``signing_alg`` signs access tokens; ``id_token_signing_algs`` (space-separated, RS256
+    first by default, as OpenID Connect requires for clients that do not choose) are the
+    algorithms clients may choose for ID tokens. The key ring holds an active key for each.
     """
 
     store: str = "sqlite:///jwtkit.db"
@@ -71,6 +74,7 @@ class Settings:
     argon2_parallelism: int = 4
     forwarded_allow_ips: str | None = None
     signing_alg: str = "ES256"
+    id_token_signing_algs: str = "RS256 ES256 EdDSA"  # noqa: S105 - algorithm names
     key_cache_ttl: int = 5
     key_rotation_period: int = 30 * 24 * 3600
     store_timeout: float = 2.0
@@ -110,12 +114,33 @@ class Settings:
                 raise SettingsError(name, f"must be a number of seconds >= {low:g}")
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
+        id_algs = self.id_token_algs
+        if not id_algs or any(a not in _SIGNING_ALGS for a in id_algs) or "RS256" not in id_algs:
+            # OpenID Connect Discovery 1.0 §3: RS256 MUST be among the ID token algorithms.
+            raise SettingsError(
+                "id_token_signing_algs",
+                "must list asymmetric JWS algorithms separated by spaces, including RS256",
+            )
         if self.argon2_memory_cost < 8 * self.argon2_parallelism:
             raise SettingsError("argon2_memory_cost", "must be at least 8 * argon2_parallelism")
         if not self.cookie_name or not all(c.isalnum() or c in "-_." for c in self.cookie_name):
             raise SettingsError("cookie_name", "must be a non-empty cookie token")
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, \t"):
             raise SettingsError("cookie_path", "must be an absolute URL path")
+
+    @property
+    def id_token_algs(self) -> tuple[str, ...]:
+        """Return the ID token algorithms clients may choose; the first is the default."""
+        text = self.id_token_signing_algs if isinstance(self.id_token_signing_algs, str) else ""
+        return tuple(dict.fromkeys(text.replace(",", " ").split()))
+
+    @property
+    def signing_algs(self) -> tuple[str, ...]:
+        """Return every algorithm the service signs with: access tokens first, then ID tokens.
+
+        The key ring keeps one active key for each (``KeyManager`` ``signing_algs``).
+        """
+        return tuple(dict.fromkeys((self.signing_alg, *self.id_token_algs)))
 
     @property
     def token_audience(self) -> str:

@@ -206,7 +206,11 @@ LIST = Command(
 
 
 def _rotate_arguments(parser: Parser) -> None:
-    _alg_option(parser, "Algorithm of the new pending key.")
+    _alg_option(
+        parser,
+        "Rotate only the key of this algorithm (one active key per signing algorithm; a new "
+        "algorithm joins the store's signing algorithms).",
+    )
     parser.flag(
         "--force",
         help="Promote the pending key even if it was published less than the publication "
@@ -221,7 +225,7 @@ def _rotate(args: Namespace, env: Env) -> None:
 
     with _manager(args, args.alg) as manager:
         try:
-            active = manager.rotate(force=args.force)
+            active = manager.rotate(force=args.force, alg=args.alg)
         except KeyStateError as exc:
             raise CLIError(f"{exc} (jwtkit keys rotate --force)", ExitStatus.STORE_ERROR) from None
     if args.force:
@@ -238,8 +242,9 @@ def _rotate(args: Namespace, env: Env) -> None:
 
 ROTATE = Command(
     "rotate",
-    help="Activate the pending key once it has been published for the publication delay "
-    "(--force: now); the old key keeps verifying until its tokens expire.",
+    help="Activate the pending key of every signing algorithm once it has been published for "
+    "the publication delay (--force: now); the old keys keep verifying until their tokens "
+    "expire.",
     epilog="Examples:\n  jwtkit keys rotate --alg EdDSA\n  jwtkit keys rotate --force",
     arguments=_rotate_arguments,
     run=_rotate,
