@@ -165,3 +165,28 @@ def measure_startup(runs: int = 15, *, seed: int = 6) -> dict[str, Any]:
         for name, values in samples.items()
     }
     return {"rows": rows, "notes": notes}
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    """Print each command's median and min, and both as multiples of ``python -c pass``."""
+    rows = result["rows"]
+    base = rows["python -c pass"]
+    print(f"{'command':<58} {'median ms':>9} {'x pass':>7} {'min ms':>7} {'x pass':>7}")
+    for name, row in rows.items():
+        median, low = row["median_ms"], row["min_ms"]
+        print(
+            f"{name:<58} {median:9.1f} {median / base['median_ms']:7.2f} "
+            f"{low:7.1f} {low / base['min_ms']:7.2f}"
+        )
+    for note in result["notes"]:
+        print(note)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.startup", description="Start-up times alone (issue 17)."
+    )
+    parser.add_argument("--runs", type=int, default=41, help="interleaved runs per command")
+    _print_table(measure_startup(parser.parse_args().runs))
