@@ -159,6 +159,8 @@ HEAVY = (
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "cryptography.hazmat.backends",
     "random",
+    "base64",
+    "struct",
     "dataclasses",
     "shutil",
     "pathlib",
