@@ -102,6 +102,29 @@ def test_serve_refuses_without_master_key(tmp_path: Path) -> None:
     assert "jwtkit keys init" in res.stderr
 
 
+def test_serve_turns_the_garbage_collector_back_on(tmp_path: Path) -> None:
+    """The entry point disables gc for short commands; the long-running server needs it."""
+    import gc
+
+    gc.disable()
+    try:
+        url = f"sqlite:///{tmp_path / 'none.db'}"
+        assert run_cli("serve", "--store", url, env={"JWTKIT_MASTER_KEY": ""}).code == 4
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_entry_point_exits_with_the_status(tmp_path: Path) -> None:
+    """``run()`` (gc off, frozen at exit) still prints everything and exits with the status."""
+    ok = subprocess.run([str(JWTKIT_BIN), "--version"], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0 and ok.stdout.startswith("jwtkit ")
+    bad = subprocess.run(
+        [str(JWTKIT_BIN), "inspect", "x.y"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("error: malformed token")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

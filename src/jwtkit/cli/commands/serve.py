@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from argparse import Namespace
 from typing import Any
@@ -47,6 +48,9 @@ def _arguments(parser: Parser) -> None:
 
 def _run(args: Namespace, env: Env) -> None:
     """Start the token service in the foreground."""
+    # The entry point turns the cyclic garbage collector off for short commands (see
+    # jwtkit.cli.main.run); a server runs for days and needs it.
+    gc.enable()
     host, port, issuer, audience = args.host, args.port, args.issuer, args.audience
     store, master_key_file = store_params(args)
     server = load_server()
