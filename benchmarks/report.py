@@ -379,12 +379,16 @@ def _startup_section(startup: dict[str, Any]) -> list[str]:
     rows = startup.get("rows", {})
     if not rows and not startup.get("notes"):
         return []
-    out = ["", "## Start-up (fresh interpreter, wall time)", ""]
-    out += ["| command | median ms | min ms | max ms | runs |", "|---|---:|---:|---:|---:|"]
+    out = ["", "## Start-up (fresh interpreter, wall time; CPU time beside it)", ""]
+    out += [
+        "| command | median ms | min ms | max ms | CPU median ms | runs |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, r in rows.items():
+        cpu = f"{r['cpu_median_ms']:.1f}" if "cpu_median_ms" in r else ""
         out.append(
             f"| `{name}` | {r['median_ms']:.1f} | {r['min_ms']:.1f} | {r['max_ms']:.1f} | "
-            f"{r['runs']} |"
+            f"{cpu} | {r['runs']} |"
         )
     out += [f"\n{n}" for n in startup.get("notes", [])]
     return out
