@@ -364,8 +364,11 @@ def test_sign_with_the_store_keeps_its_rules(store: Store, tmp_path: Path) -> No
     for args in (["--no-exp"], ["--claim", "exp:=4102444800"]):
         refused = _sign_store(store, *args)
         assert refused.code == 2 and "lifetime comes from --exp" in refused.stderr
-    for args in (["--key", tmp_path / "k.json"], ["--alg", "ES256"], ["--kid", "x"]):
+    for args in (["--key", tmp_path / "k.json"], ["--kid", "x"]):
         refused = _sign_store(store, *args)
         assert refused.code == 2 and "store's active key" in refused.stderr
+    assert _sign_store(store, "--alg", "ES256").code == 0
+    other = _sign_store(store, "--alg", "EdDSA")
+    assert other.code == 4 and other.stderr.startswith("error: key store: ")
     no_key = run_cli("sign", "--store", store.url, env={"JWTKIT_MASTER_KEY": ""})
     assert no_key.code == 4 and "no master key" in no_key.stderr

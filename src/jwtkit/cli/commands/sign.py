@@ -84,7 +84,11 @@ def time_claims(args: Namespace, claims: dict[str, Any], now: int) -> dict[str, 
 
 def _arguments(parser: Parser) -> None:
     add_key_options(parser)
-    parser.option("--alg", choices=list(ALGORITHMS), help="Algorithm (default: the key's).")
+    parser.option(
+        "--alg",
+        choices=list(ALGORITHMS),
+        help="Algorithm (default: the key's; with --store, which of its signing algorithms).",
+    )
     parser.option(
         "--claim",
         dest="claim_items",
@@ -168,7 +172,6 @@ def _refuse_with_store(args: Namespace, claims: dict[str, Any]) -> None:
     """Refuse the options that would let a store-signed token escape the store's rules."""
     for given, option in (
         (args.key_file or args.key_env, "--key/--key-env"),
-        (args.alg, "--alg"),
         (args.kid, "--kid"),
     ):
         if given:
@@ -180,7 +183,10 @@ def _refuse_with_store(args: Namespace, claims: dict[str, Any]) -> None:
 
 
 def _sign_with_store(args: Namespace, claims: dict[str, Any], headers: dict[str, Any]) -> str:
-    """Sign with the key store's active key through its Signer, as the token service does."""
+    """Sign with the key store's active key through its Signer, as the token service does.
+
+    ``--alg`` picks which of the store's signing algorithms (default: the store's first).
+    """
     from jwtkit.cli._store import open_manager
 
     typ = headers.pop("typ", "JWT")
@@ -192,6 +198,7 @@ def _sign_with_store(args: Namespace, claims: dict[str, Any], headers: dict[str,
                 jti=args.jti,
                 typ=typ,
                 headers=headers or None,
+                alg=args.alg,
             )
         except ValueError:
             limit = format_duration(manager.policy.max_token_lifetime.total_seconds())
