@@ -93,6 +93,6 @@ def test_memory_store_needs_no_master_key() -> None:
             auth=("svc", "a-secret-of-some-length"),
         )
         assert response.status_code == 200
-        assert svc.verifier.verify(response.json()["access_token"])["sub"] == "svc"
+        assert svc.verifier.verify(response.json()["access_token"])["sub"] == "client:svc"
     finally:
         app.state.service.close()

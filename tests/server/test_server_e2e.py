@@ -119,6 +119,12 @@ def test_full_flow_over_http(live: tuple[str, TokenService, Settings]) -> None:
         assert httpx.post(base + "/revoke", data={"token": access}, auth=AUTH).status_code == 200
         info = httpx.post(base + "/introspect", data={"token": access}, auth=AUTH).json()
         assert info == {"active": False}
+        # The replay revoked the family: its access tokens are dead too (issue 11).
+        info = httpx.post(
+            base + "/introspect", data={"token": renewed["access_token"]}, auth=AUTH
+        ).json()
+        assert info == {"active": False}
+        renewed = token(base, grant_type="password", username=USER, password=PASSWORD).json()
         info = httpx.post(
             base + "/introspect", data={"token": renewed["access_token"]}, auth=AUTH
         ).json()

@@ -92,7 +92,8 @@ def test_client_credentials_grant(client: TestClient, svc: TokenService) -> None
     body = response.json()
     assert "refresh_token" not in body
     claims = svc.verifier.verify(body["access_token"], now=svc.clock())
-    assert claims["sub"] == CLIENT
+    # Namespaced: a user named like the client never shares its subject (issue 11).
+    assert claims["sub"] == "client:" + CLIENT
     assert claims["client_id"] == CLIENT
     assert claims["scope"] == "read"
     assert "roles" not in claims
@@ -197,26 +198,77 @@ def test_refresh_of_disabled_user_fails(client: TestClient, svc: TokenService) -
     assert client.post("/token", data=data, headers=basic()).json()["error"] == "invalid_grant"
 
 
-def test_grace_window_forgives_only_the_immediate_predecessor(
-    make_app: Callable[..., Starlette], clock: Clock
-) -> None:
-    client = TestClient(make_app(refresh_grace_seconds=30))
-
+def _refresher(client: TestClient) -> Callable[[str], dict[str, str]]:
     def refresh(token: str) -> dict[str, str]:
         data = {"grant_type": "refresh_token", "refresh_token": token}
         result: dict[str, str] = client.post("/token", data=data, headers=basic()).json()
         return result
 
+    return refresh
+
+
+def test_grace_window_allows_one_retry_with_the_same_successor(
+    make_app: Callable[..., Starlette], clock: Clock
+) -> None:
+    """Issue 11: with a 30 s window a used token was replayed 10 more times, each time for a
+    fresh successor. Now the one retry gets the successor already issued, and the next
+    replay is reuse: the family (and its access tokens) is revoked."""
+    client = TestClient(make_app(refresh_grace_seconds=30))
+    refresh = _refresher(client)
+    t1 = login(client).json()["refresh_token"]
+    first = refresh(t1)
+    t2 = first["refresh_token"]
+    clock.advance(10)
+    # The client lost the answer carrying t2 and retries with t1: it gets t2 again.
+    retry = refresh(t1)
+    assert retry["refresh_token"] == t2
+    assert retry["access_token"] != first["access_token"]
+    # A second replay of t1 is reuse, even within the window.
+    assert refresh(t1)["error"] == "invalid_grant"
+    assert refresh(t2)["error"] == "invalid_grant"
+    for access in (first["access_token"], retry["access_token"]):
+        answer = client.post("/introspect", data={"token": access}, headers=basic()).json()
+        assert answer == {"active": False}
+
+
+def test_grace_window_does_not_hide_a_thief_alternating_with_the_victim(
+    make_app: Callable[..., Starlette], clock: Clock
+) -> None:
+    """Issue 11: a thief replaying the victim's previous token after each of the victim's
+    refreshes went undetected for 20 rounds. Now the second round gives it away."""
+    client = TestClient(make_app(refresh_grace_seconds=30))
+    refresh = _refresher(client)
+    victim = login(client).json()["refresh_token"]
+    detected_at = None
+    for round_ in range(20):
+        stolen = victim
+        victim_answer = refresh(victim)
+        if "error" in victim_answer:
+            detected_at = round_
+            break
+        victim = victim_answer["refresh_token"]
+        clock.advance(1)
+        thief = refresh(stolen)
+        if "error" in thief:
+            detected_at = round_
+            break
+        # Within the window the thief gets only the victim's own successor, never a fork.
+        assert thief["refresh_token"] == victim
+        clock.advance(1)
+    assert detected_at is not None and detected_at <= 1
+    assert refresh(victim)["error"] == "invalid_grant"
+
+
+def test_grace_retry_needs_an_unused_successor(
+    make_app: Callable[..., Starlette], clock: Clock
+) -> None:
+    client = TestClient(make_app(refresh_grace_seconds=30))
+    refresh = _refresher(client)
     t1 = login(client).json()["refresh_token"]
     t2 = refresh(t1)["refresh_token"]
-    clock.advance(10)
-    # The client lost the answer carrying t2 and retries with t1: forgiven.
-    t3 = refresh(t1)["refresh_token"]
-    assert t3 not in (t1, t2)
-    t4 = refresh(t3)["refresh_token"]
-    # t1 is now two generations old: replaying it revokes the family.
+    assert "refresh_token" in refresh(t2)
+    # t2 was used: a retry of t1 is no lost answer but a replay.
     assert refresh(t1)["error"] == "invalid_grant"
-    assert refresh(t4)["error"] == "invalid_grant"
 
 
 def test_grace_window_expires(make_app: Callable[..., Starlette], clock: Clock) -> None:

@@ -23,7 +23,9 @@ def test_bearer_middleware_against_the_service(make_settings: Callable[..., Sett
     with Accounts.open(settings.store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD, roles=("staff",))
         accounts.add_client(CLIENT, SECRET, scopes=("read",))
-        rs_secret = accounts.add_client("resource-api", grants=("client_credentials",))
+        rs_secret = accounts.add_client(
+            "resource-api", grants=("client_credentials",), resource_server=True
+        )
     with LiveServer(create_app(settings)) as issuer:
         jwks = JWKSClient(issuer.url + "/.well-known/jwks.json", allow_http_loopback=True)
         verifier = Verifier(

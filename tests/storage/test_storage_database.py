@@ -101,7 +101,10 @@ def test_errors_carry_no_sql_or_data(tmp_path: Path) -> None:
     db = Database.open(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         row = ("dup-user-secret", "h", "[]", 0, 1.0)
-        insert = "INSERT INTO jwtkit_users VALUES (?, ?, ?, ?, ?)"
+        insert = (
+            "INSERT INTO jwtkit_users (username, password_hash, roles, disabled, created_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+        )
         db.write(lambda tx: tx.execute(insert, row))
         with pytest.raises(KeyStoreError) as info:
             db.write(lambda tx: tx.execute(insert, row))

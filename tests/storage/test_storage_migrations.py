@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from jwtkit._storage import SCHEMA_VERSION, Database, Families
+from jwtkit._storage import SCHEMA_VERSION, Database, Families, RevocationRows
 from jwtkit.errors import MasterKeyError
 from jwtkit.keys import KeyManager, generate_master_key
 from jwtkit.server import Accounts
@@ -65,11 +65,18 @@ def check_everything(url: str, expected: dict[str, Any]) -> None:
             assert (accounts.authenticate_client(client_id, secret or None) is not None) == (
                 not disabled
             )
+            # Schema 4: every confidential client keeps the introspection details it had.
+            assert info.resource_server == bool(secret)
     refresh = expected["refresh"]
     db = Database.open(url)
     try:
         families = Families(db)
         assert families.is_denied(expected["denied_jti"])
+        # Schema 4: a subject disabled before the upgrade is cut off.
+        rows = RevocationRows(db)
+        for name, (_, disabled) in expected["users"].items():
+            cut = rows.lookup(jti=None, family_id=None, username=name, client_id=None).user
+            assert (cut is not None and cut.disabled) == disabled
         tokens = TokenStore(db, lifetime=3600)
         for dead in (refresh["used"], refresh["revoked"], *refresh["reuse_revoked"]):
             row = families.find(hash_token(dead))

@@ -2,7 +2,8 @@
 
 Higher layers (``jwtkit.keys``, ``jwtkit.server``, ``jwtkit.cli``) open a :class:`Database`
 from a store URL and use the small repository objects over it: :class:`KeyRows` (the key
-ring), :class:`AccountRows` (users, clients) and :class:`Families` (refresh tokens, denylist).
+ring), :class:`AccountRows` (users, clients), :class:`Families` (refresh tokens, denylist) and
+:class:`RevocationRows` (what is revoked, for introspection and the revocation list).
 URL parsing and redaction, file creation, connections, pooling, timeouts, error mapping, the
 schema version and its migrations all live here (STYLE.md §10). Private: no API promise.
 """
@@ -15,6 +16,7 @@ from ._url import StoreURL, parse_store_url, redact_url
 from .accounts import AccountRows, ClientRow, UserRow
 from .families import Families, Refused, Rotated, TokenRow
 from .keyrows import KeyChange, KeyMeta, KeyRow, KeyRows
+from .revocations import CutOff, RevocationRows, RevocationSnapshot, TokenRevocations
 
 __all__ = [
     "DEFAULT_POOL_SIZE",
@@ -23,6 +25,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AccountRows",
     "ClientRow",
+    "CutOff",
     "Database",
     "Families",
     "KeyChange",
@@ -31,8 +34,11 @@ __all__ = [
     "KeyRows",
     "Migration",
     "Refused",
+    "RevocationRows",
+    "RevocationSnapshot",
     "Rotated",
     "StoreURL",
+    "TokenRevocations",
     "TokenRow",
     "Tx",
     "UserRow",

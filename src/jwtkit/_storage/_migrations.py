@@ -9,12 +9,14 @@ crash leaves the old version or the new one. To change the schema, append one
 
 History: 1 and 2 are the key tables as ``jwtkit.keys`` created them before issue 9; the token
 service kept its own tables then, versioned apart in ``jwtkit_server_meta``. 3 brings those
-under this version. 4 records the ring's signing algorithms (issue 13).
+under this version. 4 records the ring's signing algorithms (issue 13); 5 adds what
+revocation needs (issue 11).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -109,11 +111,49 @@ def _v4_signing_algs(tx: Tx) -> None:
         )
 
 
+_V5_STATEMENTS: Final = (
+    # When the subject's tokens were last cut off (disable, enable, logout, password change).
+    "ALTER TABLE jwtkit_users ADD COLUMN revoked_at DOUBLE PRECISION",
+    "ALTER TABLE jwtkit_users ADD COLUMN name TEXT",
+    "ALTER TABLE jwtkit_users ADD COLUMN email TEXT",
+    "ALTER TABLE jwtkit_clients ADD COLUMN revoked_at DOUBLE PRECISION",
+    "ALTER TABLE jwtkit_clients ADD COLUMN resource_server INTEGER NOT NULL DEFAULT 0",
+    # The secret replaced by the last rotation, accepted until old_secret_until.
+    "ALTER TABLE jwtkit_clients ADD COLUMN old_secret_hash TEXT",
+    "ALTER TABLE jwtkit_clients ADD COLUMN old_secret_until DOUBLE PRECISION",
+    # The latest exp of an access token issued under the family.
+    "ALTER TABLE jwtkit_refresh_families ADD COLUMN access_until DOUBLE PRECISION",
+    # The successor sealed under a key derived from this token, for the one grace retry.
+    "ALTER TABLE jwtkit_refresh_tokens ADD COLUMN successor_sealed TEXT",
+    "ALTER TABLE jwtkit_refresh_tokens ADD COLUMN retried_at DOUBLE PRECISION",
+    "CREATE INDEX jwtkit_refresh_families_user ON jwtkit_refresh_families (username)",
+    "CREATE INDEX jwtkit_refresh_families_client ON jwtkit_refresh_families (client_id)",
+    "CREATE INDEX jwtkit_refresh_families_revoked ON jwtkit_refresh_families (access_until)"
+    " WHERE revoked_at IS NOT NULL",
+    "CREATE INDEX jwtkit_denylist_expiry ON jwtkit_denylist (expires_at)",
+    "CREATE INDEX jwtkit_users_revoked ON jwtkit_users (revoked_at)",
+    "CREATE INDEX jwtkit_clients_revoked ON jwtkit_clients (revoked_at)",
+)
+
+
+def _v5_revocation(tx: Tx) -> None:
+    for statement in _V5_STATEMENTS:
+        tx.ddl(statement)
+    # Introspection details now need the resource-server flag; every confidential client
+    # had them before, so the upgrade grants it to them and no running check breaks.
+    tx.execute("UPDATE jwtkit_clients SET resource_server = 1 WHERE secret_hash IS NOT NULL")
+    # A subject disabled before the upgrade is cut off from now on.
+    now = time.time()
+    for table in ("jwtkit_users", "jwtkit_clients"):
+        tx.execute(f"UPDATE {table} SET revoked_at = ? WHERE disabled <> 0", (now,))  # noqa: S608
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "key ring: meta and key tables", _v1_key_ring),
     Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
     Migration(3, "the token service's tables join the one schema version", _v3_one_schema),
     Migration(4, "keys: the signing algorithms, one active key each", _v4_signing_algs),
+    Migration(5, "revocation: cut-off times, resource servers, secret overlap", _v5_revocation),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape

@@ -2,7 +2,9 @@
 
 Rows come back as :class:`UserRow` / :class:`ClientRow`; roles, scopes and grants are stored
 as JSON lists, times as epoch seconds. The caller (``jwtkit.server.Accounts``) validates names
-and hashes passwords; this module only reads and writes.
+and hashes passwords; this module only reads and writes. ``revoked_at`` is when a subject's
+tokens were last cut off (disabled, re-enabled, logged out, password changed); the changes
+that cut tokens off revoke the subject's refresh families in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,11 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._database import Database, Tx
+from .families import revoke_families
 
 __all__ = ["AccountRows", "ClientRow", "UserRow"]
 
-_USER_COLUMNS: Final = "username, roles, disabled, created_at, password_hash"
-_CLIENT_COLUMNS: Final = "client_id, secret_hash, scopes, grants, disabled, created_at"
+_USER_COLUMNS: Final = (
+    "username, roles, disabled, created_at, password_hash, name, email, revoked_at"
+)
+_PROFILE: Final = frozenset({"name", "email"})
+_CLIENT_COLUMNS: Final = (
+    "client_id, secret_hash, scopes, grants, disabled, created_at, resource_server,"
+    " old_secret_hash, old_secret_until, revoked_at"
+)
 
 
 @dataclass(frozen=True)
@@ -28,11 +37,18 @@ class UserRow:
     disabled: bool
     created_at: float
     password_hash: str = field(repr=False)
+    name: str | None = None
+    email: str | None = None
+    revoked_at: float | None = None
 
 
 @dataclass(frozen=True)
 class ClientRow:
-    """A stored client; ``secret_hash`` is None for a public client."""
+    """A stored client; ``secret_hash`` is None for a public client.
+
+    ``old_secret_hash`` is the secret replaced by the last rotation, valid until
+    ``old_secret_until``.
+    """
 
     client_id: str
     secret_hash: str | None = field(repr=False)
@@ -40,21 +56,29 @@ class ClientRow:
     grants: tuple[str, ...]
     disabled: bool
     created_at: float
+    resource_server: bool = False
+    old_secret_hash: str | None = field(default=None, repr=False)
+    old_secret_until: float | None = None
+    revoked_at: float | None = None
+
+
+def _opt(value: Any, kind: type) -> Any:
+    return None if value is None else kind(value)
 
 
 def _user(r: tuple[Any, ...]) -> UserRow:
-    return UserRow(str(r[0]), tuple(json.loads(r[1])), bool(r[2]), float(r[3]), str(r[4]))
+    return UserRow(
+        str(r[0]), tuple(json.loads(r[1])), bool(r[2]), float(r[3]), str(r[4]),
+        _opt(r[5], str), _opt(r[6], str), _opt(r[7], float),
+    )  # fmt: skip
 
 
 def _client(r: tuple[Any, ...]) -> ClientRow:
     return ClientRow(
-        str(r[0]),
-        None if r[1] is None else str(r[1]),
-        tuple(json.loads(r[2])),
-        tuple(json.loads(r[3])),
-        bool(r[4]),
-        float(r[5]),
-    )
+        str(r[0]), _opt(r[1], str), tuple(json.loads(r[2])), tuple(json.loads(r[3])),
+        bool(r[4]), float(r[5]), bool(r[6]), _opt(r[7], str), _opt(r[8], float),
+        _opt(r[9], float),
+    )  # fmt: skip
 
 
 class AccountRows:
@@ -72,14 +96,16 @@ class AccountRows:
             if tx.one("SELECT 1 FROM jwtkit_users WHERE username = ?", (row.username,)):
                 return False
             tx.execute(
-                "INSERT INTO jwtkit_users (username, password_hash, roles, disabled, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO jwtkit_users (username, password_hash, roles, disabled, created_at,"
+                " name, email) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.username,
                     row.password_hash,
                     json.dumps(list(row.roles)),
                     int(row.disabled),
                     row.created_at,
+                    row.name,
+                    row.email,
                 ),
             )
             return True
@@ -106,12 +132,57 @@ class AccountRows:
         return [_user(r) for r in rows]
 
     def set_password_hash(self, username: str, password_hash: str) -> bool:
-        """Replace a user's password hash; False when there is no such user."""
-        return self._update("jwtkit_users", "password_hash", password_hash, "username", username)
+        """Replace a user's password hash (a rehash: sessions stay); False without the user."""
+        return self._update("jwtkit_users", "username", username, {"password_hash": password_hash})
 
-    def set_user_disabled(self, username: str, disabled: bool) -> bool:
-        """Disable or enable a user; False when there is no such user."""
-        return self._update("jwtkit_users", "disabled", int(disabled), "username", username)
+    def change_password(
+        self, username: str, password_hash: str, *, now: float, keep_family: str | None
+    ) -> int | None:
+        """Set a new password and end the user's other sessions; None without the user.
+
+        Every refresh family of the user except ``keep_family`` is revoked. Without a family
+        to keep (an administrator's change), every token issued to the user before ``now`` is
+        cut off too. Returns the number of families revoked.
+        """
+
+        def run(tx: Tx) -> int | None:
+            if not _exists(tx, "jwtkit_users", "username", username):
+                return None
+            values: dict[str, Any] = {"password_hash": password_hash}
+            if keep_family is None:
+                values["revoked_at"] = now
+            _set(tx, "jwtkit_users", "username", username, values)
+            return revoke_families(
+                tx, "username", username, now=now, reason="password changed", keep=keep_family
+            )
+
+        return self.db.write(run)
+
+    def log_out(self, username: str, *, now: float) -> int | None:
+        """Revoke every session of a user and cut off its tokens; None without the user."""
+
+        def run(tx: Tx) -> int | None:
+            if not _exists(tx, "jwtkit_users", "username", username):
+                return None
+            _set(tx, "jwtkit_users", "username", username, {"revoked_at": now})
+            return revoke_families(tx, "username", username, now=now, reason="logout")
+
+        return self.db.write(run)
+
+    def set_user_disabled(self, username: str, disabled: bool, *, now: float) -> bool:
+        """Disable (revoking every session) or enable a user; False without the user.
+
+        Both cut off the tokens issued before ``now``: re-enabling never brings back a token
+        that was dead while the user was disabled.
+        """
+        return self._set_disabled("jwtkit_users", "username", username, disabled, now)
+
+    def update_user(self, username: str, values: dict[str, str | None]) -> bool:
+        """Set profile columns (``name``, ``email``); False when there is no such user."""
+        unknown = set(values) - _PROFILE
+        if unknown:
+            raise ValueError(f"not a profile column: {sorted(unknown)[0]}")
+        return self._update("jwtkit_users", "username", username, values)
 
     # Clients.
 
@@ -122,8 +193,8 @@ class AccountRows:
             if tx.one("SELECT 1 FROM jwtkit_clients WHERE client_id = ?", (row.client_id,)):
                 return False
             tx.execute(
-                f"INSERT INTO jwtkit_clients ({_CLIENT_COLUMNS})"  # noqa: S608 - fixed text
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jwtkit_clients (client_id, secret_hash, scopes, grants, disabled,"
+                " created_at, resource_server) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.client_id,
                     row.secret_hash,
@@ -131,6 +202,7 @@ class AccountRows:
                     json.dumps(list(row.grants)),
                     int(row.disabled),
                     row.created_at,
+                    int(row.resource_server),
                 ),
             )
             return True
@@ -156,15 +228,87 @@ class AccountRows:
         )
         return [_client(r) for r in rows]
 
-    def set_client_disabled(self, client_id: str, disabled: bool) -> bool:
-        """Disable or enable a client; False when there is no such client."""
-        return self._update("jwtkit_clients", "disabled", int(disabled), "client_id", client_id)
+    def set_client_disabled(self, client_id: str, disabled: bool, *, now: float) -> bool:
+        """Disable (revoking its families) or enable a client; False without the client."""
+        return self._set_disabled("jwtkit_clients", "client_id", client_id, disabled, now)
 
-    def _update(self, table: str, column: str, value: object, key: str, name: str) -> bool:
+    def update_client(
+        self,
+        client_id: str,
+        *,
+        scopes: tuple[str, ...] | None = None,
+        grants: tuple[str, ...] | None = None,
+        resource_server: bool | None = None,
+    ) -> bool:
+        """Change what a client may do (None leaves a field); False without the client."""
+        values: dict[str, Any] = {}
+        if scopes is not None:
+            values["scopes"] = json.dumps(list(scopes))
+        if grants is not None:
+            values["grants"] = json.dumps(list(grants))
+        if resource_server is not None:
+            values["resource_server"] = int(resource_server)
+        return self._update("jwtkit_clients", "client_id", client_id, values)
+
+    def rotate_secret(self, client_id: str, secret_hash: str, *, old_until: float) -> bool:
+        """Store a new secret hash; the current one stays valid until ``old_until``.
+
+        False when there is no such client or it is public (it has no secret to rotate).
+        """
+
         def run(tx: Tx) -> bool:
-            if tx.one(f"SELECT 1 FROM {table} WHERE {key} = ?", (name,)) is None:  # noqa: S608
+            row = tx.one(
+                "SELECT secret_hash FROM jwtkit_clients WHERE client_id = ?"  # noqa: S608
+                + tx.for_update,
+                (client_id,),
+            )
+            if row is None or row[0] is None:
                 return False
-            tx.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (value, name))  # noqa: S608
+            values = {"secret_hash": secret_hash, "old_secret_hash": row[0]}
+            _set(
+                tx,
+                "jwtkit_clients",
+                "client_id",
+                client_id,
+                {**values, "old_secret_until": old_until},
+            )
             return True
 
         return self.db.write(run)
+
+    # Shared.
+
+    def _set_disabled(self, table: str, key: str, name: str, disabled: bool, now: float) -> bool:
+        def run(tx: Tx) -> bool:
+            if not _exists(tx, table, key, name):
+                return False
+            _set(tx, table, key, name, {"disabled": int(disabled), "revoked_at": now})
+            if disabled:
+                reason = "user disabled" if table == "jwtkit_users" else "client disabled"
+                revoke_families(tx, key, name, now=now, reason=reason)
+            return True
+
+        return self.db.write(run)
+
+    def _update(self, table: str, key: str, name: str, values: dict[str, Any]) -> bool:
+        def run(tx: Tx) -> bool:
+            if not _exists(tx, table, key, name):
+                return False
+            if values:
+                _set(tx, table, key, name, values)
+            return True
+
+        return self.db.write(run)
+
+
+def _exists(tx: Tx, table: str, key: str, name: str) -> bool:
+    return tx.one(f"SELECT 1 FROM {table} WHERE {key} = ?", (name,)) is not None  # noqa: S608
+
+
+def _set(tx: Tx, table: str, key: str, name: str, values: dict[str, Any]) -> None:
+    """Update the named columns (fixed names chosen by this module, never user input)."""
+    columns = ", ".join(f"{column} = ?" for column in values)
+    tx.execute(
+        f"UPDATE {table} SET {columns} WHERE {key} = ?",  # noqa: S608
+        (*values.values(), name),
+    )

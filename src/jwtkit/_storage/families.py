@@ -1,10 +1,11 @@
 """``Families``: refresh-token families, their tokens (hashes only) and the access denylist.
 
-Every writer of a family locks the family row first (PostgreSQL ``FOR UPDATE``; SQLite
-already holds the database write lock from ``BEGIN IMMEDIATE``), so all changes to one family
-are serialized in one lock order (no deadlocks), and the read that follows the lock sees the
-latest committed state (READ COMMITTED takes a fresh snapshot per statement). Two refreshes of
-one token therefore give exactly one successor.
+A family is one login session: every access token issued under it carries its id, so
+revoking the family ends the session everywhere. Every writer of a family locks the family row
+first (PostgreSQL ``FOR UPDATE``; SQLite already holds the database write lock from ``BEGIN
+IMMEDIATE``), so all changes to one family are serialized in one lock order (no deadlocks),
+and the read that follows the lock sees the latest committed state (READ COMMITTED takes a
+fresh snapshot per statement). Two refreshes of one token therefore give exactly one successor.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any, Final
 
 from ._database import Database, Tx
 
-__all__ = ["Families", "Refused", "Rotated", "TokenRow"]
+__all__ = ["Families", "Refused", "Rotated", "TokenRow", "revoke_families"]
 
 _SELECT_ROW: Final = (
     "SELECT t.family_id, t.expires_at, t.used_at, t.replaced_by, f.client_id, f.username,"
-    " f.scope, f.revoked_at, t.issued_at"
+    " f.scope, f.revoked_at, t.issued_at, f.created_at, t.successor_sealed, t.retried_at,"
+    " t.parent_hash"
     " FROM jwtkit_refresh_tokens t JOIN jwtkit_refresh_families f"
     " ON f.family_id = t.family_id WHERE t.token_hash = ?"
 )
@@ -27,7 +29,7 @@ _SELECT_ROW: Final = (
 
 @dataclass(frozen=True)
 class TokenRow:
-    """A stored refresh token with its family."""
+    """A stored refresh token with its family (``created_at`` is the family's)."""
 
     family_id: str
     expires_at: float
@@ -37,11 +39,16 @@ class TokenRow:
     scope: tuple[str, ...]
     revoked_at: float | None
     issued_at: float
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True)
 class Rotated:
-    """The outcome of a successful rotation: the family and the user's current roles."""
+    """The outcome of a successful rotation: the family and the user's current roles.
+
+    ``retry_sealed`` is set when this was the one retry the grace window allows: the
+    successor issued the first time, sealed by the caller, to be handed out again.
+    """
 
     family_id: str
     client_id: str
@@ -49,6 +56,7 @@ class Rotated:
     scope: tuple[str, ...]
     expires_at: float
     roles: tuple[str, ...]
+    retry_sealed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,22 +82,24 @@ class Families:
         self,
         *,
         family_id: str,
-        token_hash: str,
+        token_hash: str | None,
         client_id: str,
         username: str,
         scope: tuple[str, ...],
         now: float,
         expires_at: float,
+        access_until: float,
     ) -> None:
-        """Create a family with its first token."""
+        """Create a family, with its first refresh token unless ``token_hash`` is None."""
 
         def run(tx: Tx) -> None:
             tx.execute(
                 "INSERT INTO jwtkit_refresh_families (family_id, client_id, username, scope,"
-                " created_at) VALUES (?, ?, ?, ?, ?)",
-                (family_id, client_id, username, " ".join(scope), now),
+                " created_at, access_until) VALUES (?, ?, ?, ?, ?, ?)",
+                (family_id, client_id, username, " ".join(scope), now, access_until),
             )
-            _insert(tx, token_hash, family_id, None, now, expires_at)
+            if token_hash is not None:
+                _insert(tx, token_hash, family_id, None, now, expires_at)
 
         self.db.write(run)
 
@@ -101,10 +111,18 @@ class Families:
         client_id: str,
         now: float,
         expires_at: float,
+        family_lifetime: float,
+        access_until: float,
         requested: tuple[str, ...] | None,
         grace: float,
+        sealed: str | None,
     ) -> Rotated | Refused:
         """Use the token ``presented`` once and store ``successor`` in its place.
+
+        The successor expires at ``expires_at`` or when the family's absolute lifetime
+        (``family_lifetime`` seconds from its login) ends, whichever is first. ``sealed`` is
+        kept with the presented token so that one retry within ``grace`` seconds can be
+        given the same successor; any other use of a used token is reuse.
 
         Returns the rotation, or why not (:class:`Refused`): ``unknown``, ``client``,
         ``revoked``, ``scope``, ``user`` (disabled or gone: family revoked), ``reused``
@@ -115,47 +133,45 @@ class Families:
             row = _lock(tx, presented)
             if row is None:
                 return Refused("unknown")
-            family_id, token_expiry, used_at, replaced_by, owner, username, scope, revoked_at = row[
-                :8
-            ]
-            if owner != client_id:
-                return Refused("client", str(family_id), str(username))
-            if revoked_at is not None:
-                return Refused("revoked", str(family_id), str(username))
-            if requested is not None and not set(requested) <= set(_split(scope)):
-                return Refused("scope", str(family_id), str(username))
+            family_id, token_expiry, used_at, _, owner, username, scope = row[:7]
+            family_end = float(row[9]) + family_lifetime
+            refused = _refusal(tx, row, client_id, requested, now)
+            if refused is not None:
+                return refused
             user = tx.one(
                 "SELECT roles, disabled FROM jwtkit_users WHERE username = ?", (username,)
             )
             if user is None or user[1]:
                 _revoke_family(tx, family_id, now, "user disabled")
                 return Refused("user", str(family_id), str(username))
+            roles = tuple(json.loads(user[0]))
             if used_at is not None:
-                if not _in_grace(tx, used_at, replaced_by, now, grace):
+                retry = _retry(tx, row, now, grace)
+                if retry is None:
                     _revoke_family(tx, family_id, now, "reuse")
                     return Refused("reused", str(family_id), str(username))
-                # A retry within the grace window: the lost successor is superseded.
                 tx.execute(
-                    "UPDATE jwtkit_refresh_tokens SET used_at = ? WHERE token_hash = ?",
-                    (now, replaced_by),
+                    "UPDATE jwtkit_refresh_tokens SET retried_at = ? WHERE token_hash = ?",
+                    (now, presented),
                 )
-            elif token_expiry <= now:
+                _extend_access(tx, family_id, access_until)
+                return Rotated(
+                    str(family_id), str(owner), str(username), _split(scope), retry, roles,
+                    str(row[10]),
+                )  # fmt: skip
+            if token_expiry <= now or family_end <= now:
                 return Refused("expired", str(family_id), str(username))
-            _insert(tx, successor, family_id, presented, now, expires_at)
+            successor_expiry = min(expires_at, family_end)
+            _insert(tx, successor, family_id, presented, now, successor_expiry)
             tx.execute(
-                "UPDATE jwtkit_refresh_tokens SET used_at = COALESCE(used_at, ?), replaced_by = ?"
-                " WHERE token_hash = ?",
-                (now, successor, presented),
+                "UPDATE jwtkit_refresh_tokens SET used_at = ?, replaced_by = ?,"
+                " successor_sealed = ? WHERE token_hash = ?",
+                (now, successor, sealed, presented),
             )
-            if replaced_by is not None:
-                tx.execute(
-                    "UPDATE jwtkit_refresh_tokens SET replaced_by = ? WHERE token_hash = ?",
-                    (successor, replaced_by),
-                )
+            _extend_access(tx, family_id, access_until)
             return Rotated(
-                str(family_id), str(owner), str(username), _split(scope), expires_at,
-                tuple(json.loads(user[0])),
-            )  # fmt: skip
+                str(family_id), str(owner), str(username), _split(scope), successor_expiry, roles
+            )
 
         return self.db.write(run)
 
@@ -165,8 +181,9 @@ class Families:
         if row is None:
             return None
         return TokenRow(
-            str(row[0]), row[1], row[2], str(row[4]), str(row[5]), _split(row[6]), row[7], row[8]
-        )
+            str(row[0]), row[1], row[2], str(row[4]), str(row[5]), _split(row[6]), row[7],
+            row[8], float(row[9]),
+        )  # fmt: skip
 
     def revoke(self, token_hash: str, *, client_id: str, now: float, reason: str) -> bool:
         """Revoke the family of a token if it belongs to ``client_id``; say if it did."""
@@ -177,6 +194,14 @@ class Families:
                 return False
             _revoke_family(tx, row[0], now, reason)
             return True
+
+        return self.db.write(run)
+
+    def revoke_family(self, family_id: str, *, now: float, reason: str) -> bool:
+        """Revoke a family by its id (``jwtkit_fid``); say whether it was live before."""
+
+        def run(tx: Tx) -> bool:
+            return _revoke_family(tx, family_id, now, reason) > 0
 
         return self.db.write(run)
 
@@ -198,17 +223,54 @@ class Families:
         return found is not None
 
     def purge(self, *, now: float) -> None:
-        """Delete expired tokens, families left empty, and denylist entries past their exp."""
+        """Delete expired tokens, denylist entries past their exp, and families that have
+        neither a refresh token left nor an access token that may still be valid."""
 
         def run(tx: Tx) -> None:
             tx.execute("DELETE FROM jwtkit_denylist WHERE expires_at < ?", (now,))
             tx.execute("DELETE FROM jwtkit_refresh_tokens WHERE expires_at < ?", (now,))
             tx.execute(
-                "DELETE FROM jwtkit_refresh_families WHERE NOT EXISTS (SELECT 1 FROM"
-                " jwtkit_refresh_tokens t WHERE t.family_id = jwtkit_refresh_families.family_id)"
+                "DELETE FROM jwtkit_refresh_families WHERE COALESCE(access_until, 0) < ?"
+                " AND NOT EXISTS (SELECT 1 FROM jwtkit_refresh_tokens t"
+                " WHERE t.family_id = jwtkit_refresh_families.family_id)",
+                (now,),
             )
 
         self.db.write(run)
+
+
+def revoke_families(
+    tx: Tx, column: str, value: str, *, now: float, reason: str, keep: str | None = None
+) -> int:
+    """Revoke every live family whose ``column`` (username or client_id) is ``value``,
+    except ``keep``; return how many (runs inside the caller's write transaction)."""
+    if column not in ("username", "client_id"):
+        raise ValueError(f"families are not revoked by {column!r}")
+    where = f"{column} = ? AND revoked_at IS NULL"
+    params: tuple[Any, ...] = (value,)
+    if keep is not None:
+        where += " AND family_id <> ?"
+        params += (keep,)
+    count = tx.one(f"SELECT COUNT(*) FROM jwtkit_refresh_families WHERE {where}", params)  # noqa: S608
+    tx.execute(
+        f"UPDATE jwtkit_refresh_families SET revoked_at = ?, revoke_reason = ? WHERE {where}",  # noqa: S608
+        (now, reason, *params),
+    )
+    return int(count[0]) if count else 0
+
+
+def _refusal(
+    tx: Tx, row: tuple[Any, ...], client_id: str, requested: tuple[str, ...] | None, now: float
+) -> Refused | None:
+    """Return why a locked token cannot be rotated by ``client_id`` (before any user check)."""
+    family_id, username = str(row[0]), str(row[5])
+    if row[4] != client_id:
+        return Refused("client", family_id, username)
+    if row[7] is not None:
+        return Refused("revoked", family_id, username)
+    if requested is not None and not set(requested) <= set(_split(row[6])):
+        return Refused("scope", family_id, username)
+    return None
 
 
 def _lock(tx: Tx, token_hash: str) -> tuple[Any, ...] | None:
@@ -225,15 +287,41 @@ def _lock(tx: Tx, token_hash: str) -> tuple[Any, ...] | None:
     return tx.one(_SELECT_ROW, (token_hash,))
 
 
-def _in_grace(tx: Tx, used_at: float, replaced_by: str | None, now: float, grace: float) -> bool:
-    """True if the token was used within the grace window and its successor is unused."""
-    if grace <= 0 or replaced_by is None or now - used_at > grace:
-        return False
+def _retry(tx: Tx, row: tuple[Any, ...], now: float, grace: float) -> float | None:
+    """Return the successor's expiry if this use of a used token is the one allowed retry.
+
+    Allowed once, within ``grace`` seconds of the first use, while the successor issued then
+    is unused and unexpired, and not for a token that was itself handed out twice (by a
+    retry): two parties may hold that one, and a thief replaying the victim's previous token
+    after each refresh is exactly that pattern (issue 11: the grace window let a used token
+    be replayed over and over, and hid a thief alternating with the victim for 20 rounds).
+    """
+    used_at, replaced_by, sealed, retried_at, parent = row[2], row[3], row[10], row[11], row[12]
+    if grace <= 0 or retried_at is not None or sealed is None or replaced_by is None:
+        return None
+    if now - float(used_at) > grace:
+        return None
+    if parent is not None:
+        handed_twice = tx.one(
+            "SELECT retried_at FROM jwtkit_refresh_tokens WHERE token_hash = ?", (parent,)
+        )
+        if handed_twice is not None and handed_twice[0] is not None:
+            return None
     successor = tx.one(
         "SELECT used_at, expires_at FROM jwtkit_refresh_tokens WHERE token_hash = ?",
         (replaced_by,),
     )
-    return successor is not None and successor[0] is None and successor[1] > now
+    if successor is None or successor[0] is not None or successor[1] <= now:
+        return None
+    return float(successor[1])
+
+
+def _extend_access(tx: Tx, family_id: str, access_until: float) -> None:
+    tx.execute(
+        "UPDATE jwtkit_refresh_families SET access_until = ? WHERE family_id = ?"
+        " AND (access_until IS NULL OR access_until < ?)",
+        (access_until, family_id, access_until),
+    )
 
 
 def _insert(
@@ -246,9 +334,14 @@ def _insert(
     )
 
 
-def _revoke_family(tx: Tx, family_id: str, now: float, reason: str) -> None:
+def _revoke_family(tx: Tx, family_id: str, now: float, reason: str) -> int:
+    rows = tx.one(
+        "SELECT COUNT(*) FROM jwtkit_refresh_families WHERE family_id = ? AND revoked_at IS NULL",
+        (family_id,),
+    )
     tx.execute(
         "UPDATE jwtkit_refresh_families SET revoked_at = ?, revoke_reason = ?"
         " WHERE family_id = ? AND revoked_at IS NULL",
         (now, reason, family_id),
     )
+    return int(rows[0]) if rows else 0

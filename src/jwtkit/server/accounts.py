@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from argon2 import PasswordHasher
 
@@ -21,7 +21,9 @@ from jwtkit.server.records import (
     AccountError,
     ClientInfo,
     UserInfo,
+    check_email,
     check_name,
+    check_profile_name,
     check_secret,
     check_words,
     client_info,
@@ -50,12 +52,18 @@ class Accounts:
     """
 
     def __init__(
-        self, db: Database, *, hasher: PasswordHasher | None = None, owns_db: bool = False
+        self,
+        db: Database,
+        *,
+        hasher: PasswordHasher | None = None,
+        owns_db: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
         self._rows = AccountRows(db)
         self._secrets = SecretChecker(hasher if hasher is not None else make_password_hasher())
         self._owns_db = owns_db
+        self._clock = clock
 
     @classmethod
     def open(
@@ -87,49 +95,104 @@ class Accounts:
 
     # Users.
 
-    def add_user(self, username: str, password: str, roles: Iterable[str] = ()) -> UserInfo:
-        """Create a user with an Argon2id password hash and the given roles.
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        roles: Iterable[str] = (),
+        *,
+        name: str | None = None,
+        email: str | None = None,
+    ) -> UserInfo:
+        """Create a user with an Argon2id password hash, the given roles and profile.
 
         Raises:
             AccountError: ``account_exists``, or ``invalid_account`` for a bad name, empty
-                password or bad role.
+                password, bad role, name or email.
         """
         username = check_name(username, "username")
         password = check_secret(password, "the password")
         role_list = check_words(roles, "role")
-        row = UserRow(username, tuple(role_list), False, time.time(), self._secrets.hash(password))
+        name = None if name is None else check_profile_name(name)
+        email = None if email is None else check_email(email)
+        row = UserRow(
+            username, tuple(role_list), False, self._clock(), self._secrets.hash(password),
+            name, email,
+        )  # fmt: skip
         if not self._rows.insert_user(row):
             raise AccountError(f"user {username!r} already exists", code="account_exists")
         return user_info(row)
 
-    def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password.
+    def set_password(self, username: str, password: str, *, keep_session: str | None = None) -> int:
+        """Replace a user's password and end the user's other sessions.
+
+        Every session (refresh family) except ``keep_session`` (the family id of the session
+        that changed its own password) is revoked, with the access tokens issued under it.
+        Without ``keep_session`` every token issued to the user so far is cut off. Returns
+        the number of sessions revoked.
 
         Raises:
             AccountError: ``account_not_found`` or ``invalid_account``.
         """
         password_hash = self._secrets.hash(check_secret(password, "the password"))
-        _found(self._rows.set_password_hash(username, password_hash), "user", username)
+        revoked = self._rows.change_password(
+            username, password_hash, now=self._clock(), keep_family=keep_session
+        )
+        _found(revoked is not None, "user", username)
+        return revoked or 0
+
+    def update_user(
+        self, username: str, *, name: str | None = None, email: str | None = None
+    ) -> UserInfo:
+        """Change a user's profile: None leaves a field, "" clears it.
+
+        Raises:
+            AccountError: ``account_not_found`` or ``invalid_account``.
+        """
+        values: dict[str, str | None] = {}
+        if name is not None:
+            values["name"] = check_profile_name(name) if name else None
+        if email is not None:
+            values["email"] = check_email(email) if email else None
+        _found(self._rows.update_user(username, values), "user", username)
+        info = self.get_user(username)
+        _found(info is not None, "user", username)
+        assert info is not None  # noqa: S101 - narrowed by _found
+        return info
+
+    def log_out_user(self, username: str) -> int:
+        """End every session of a user: revoke its refresh families and access tokens.
+
+        Returns the number of sessions (families) revoked.
+
+        Raises:
+            AccountError: ``account_not_found``.
+        """
+        revoked = self._rows.log_out(username, now=self._clock())
+        _found(revoked is not None, "user", username)
+        return revoked or 0
 
     def list_users(self) -> list[UserInfo]:
         """Return every user, sorted by name."""
         return [user_info(r) for r in self._rows.users()]
 
     def disable_user(self, username: str) -> None:
-        """Disable a user: no new logins, and their refresh tokens stop working.
+        """Disable a user: no new logins, every session revoked, every token inactive.
 
         Raises:
             AccountError: ``account_not_found``.
         """
-        _found(self._rows.set_user_disabled(username, True), "user", username)
+        found = self._rows.set_user_disabled(username, True, now=self._clock())
+        _found(found, "user", username)
 
     def enable_user(self, username: str) -> None:
-        """Re-enable a disabled user.
+        """Re-enable a disabled user; tokens from before stay revoked (the user logs in anew).
 
         Raises:
             AccountError: ``account_not_found``.
         """
-        _found(self._rows.set_user_disabled(username, False), "user", username)
+        found = self._rows.set_user_disabled(username, False, now=self._clock())
+        _found(found, "user", username)
 
     # Clients.
 
@@ -141,67 +204,135 @@ class Accounts:
         grants: Iterable[str] = (),
         *,
         public: bool = False,
+        resource_server: bool = False,
     ) -> str:
         """Register a client and return its secret (generated when ``secret`` is None).
 
         ``grants`` limits the grant types the client may use; empty means every grant the
         client type allows. ``public=True`` registers a client without a secret (a browser or
         native app); it may use only the password and refresh_token grants, and "" is returned.
+        ``resource_server=True`` lets a confidential client introspect every token and read
+        the revocation list.
 
         Raises:
             AccountError: ``account_exists`` or ``invalid_account``.
         """
         client_id = check_name(client_id, "client_id")
         scope_list = check_words(scopes, "scope")
-        grant_list = check_words(grants, "grant")
-        unknown = [g for g in grant_list if g not in GRANT_TYPES]
-        if unknown:
-            raise AccountError(
-                f"unknown grant type {unknown[0]!r} (known: {', '.join(GRANT_TYPES)})",
-                code="invalid_account",
-            )
+        grant_list = _check_grants(grants, public=public)
         if public:
             if secret is not None:
                 raise AccountError("a public client has no secret", code="invalid_account")
-            if not set(grant_list) <= PUBLIC_GRANTS:
+            if resource_server:
                 raise AccountError(
-                    "a public client may use only the password and refresh_token grants",
+                    "a resource server must authenticate: it cannot be public",
                     code="invalid_account",
                 )
             secret_hash: str | None = None
             result = ""
         else:
-            if secret is None:
-                secret = secrets.token_urlsafe(32)
-            secret = check_secret(secret, "a client secret", minimum=16)
-            secret_hash = self._secrets.hash(secret)
+            secret, secret_hash = self._new_secret(secret)
             result = secret
         row = ClientRow(
-            client_id, secret_hash, tuple(scope_list), tuple(grant_list), False, time.time()
-        )
+            client_id, secret_hash, tuple(scope_list), tuple(grant_list), False, self._clock(),
+            resource_server,
+        )  # fmt: skip
         if not self._rows.insert_client(row):
             raise AccountError(f"client {client_id!r} already exists", code="account_exists")
         return result
+
+    def update_client(
+        self,
+        client_id: str,
+        *,
+        scopes: Iterable[str] | None = None,
+        grants: Iterable[str] | None = None,
+        resource_server: bool | None = None,
+    ) -> ClientInfo:
+        """Change what a client may do; None leaves a field as it is.
+
+        ``scopes`` and ``grants`` replace the lists (empty grants: the client type's
+        default). Narrowed scopes apply to the next refresh of existing sessions too.
+
+        Raises:
+            AccountError: ``account_not_found`` or ``invalid_account``.
+        """
+        current = self.get_client(client_id)
+        _found(current is not None, "client", client_id)
+        assert current is not None  # noqa: S101 - narrowed by _found
+        scope_list = None if scopes is None else tuple(check_words(scopes, "scope"))
+        grant_list = None if grants is None else tuple(_check_grants(grants, public=current.public))
+        if resource_server and current.public:
+            raise AccountError(
+                "a resource server must authenticate: a public client cannot be one",
+                code="invalid_account",
+            )
+        found = self._rows.update_client(
+            client_id, scopes=scope_list, grants=grant_list, resource_server=resource_server
+        )
+        _found(found, "client", client_id)
+        info = self.get_client(client_id)
+        assert info is not None  # noqa: S101 - it was just updated
+        return info
+
+    def rotate_client_secret(
+        self, client_id: str, secret: str | None = None, *, overlap: float = 86400
+    ) -> str:
+        """Give a confidential client a new secret and return it (generated unless given).
+
+        The old secret keeps working for ``overlap`` seconds (0: it stops at once), so the
+        client can be redeployed with the new one without downtime. Tokens are not revoked.
+
+        Raises:
+            AccountError: ``account_not_found``, or ``invalid_account`` for a public client,
+                a bad secret or a negative overlap.
+        """
+        if isinstance(overlap, bool) or not isinstance(overlap, int | float) or not overlap >= 0:
+            raise AccountError(
+                "the overlap must be a number of seconds >= 0", code="invalid_account"
+            )
+        current = self.get_client(client_id)
+        _found(current is not None, "client", client_id)
+        assert current is not None  # noqa: S101 - narrowed by _found
+        if current.public:
+            raise AccountError(
+                f"client {client_id!r} is public: it has no secret", code="invalid_account"
+            )
+        secret, secret_hash = self._new_secret(secret)
+        rotated = self._rows.rotate_secret(
+            client_id, secret_hash, old_until=self._clock() + float(overlap)
+        )
+        _found(rotated, "client", client_id)
+        return secret
+
+    def _new_secret(self, secret: str | None) -> tuple[str, str]:
+        if secret is None:
+            secret = secrets.token_urlsafe(32)
+        secret = check_secret(secret, "a client secret", minimum=16)
+        return secret, self._secrets.hash(secret)
 
     def list_clients(self) -> list[ClientInfo]:
         """Return every client, sorted by id."""
         return [client_info(r) for r in self._rows.clients()]
 
     def disable_client(self, client_id: str) -> None:
-        """Disable a client: it can no longer authenticate or refresh.
+        """Disable a client: it can no longer authenticate, its sessions are revoked, and
+        every token issued to it is inactive.
 
         Raises:
             AccountError: ``account_not_found``.
         """
-        _found(self._rows.set_client_disabled(client_id, True), "client", client_id)
+        found = self._rows.set_client_disabled(client_id, True, now=self._clock())
+        _found(found, "client", client_id)
 
     def enable_client(self, client_id: str) -> None:
-        """Re-enable a disabled client.
+        """Re-enable a disabled client; tokens issued before stay revoked.
 
         Raises:
             AccountError: ``account_not_found``.
         """
-        _found(self._rows.set_client_disabled(client_id, False), "client", client_id)
+        found = self._rows.set_client_disabled(client_id, False, now=self._clock())
+        _found(found, "client", client_id)
 
     # Authentication (used by the token endpoint).
 
@@ -244,13 +375,32 @@ class Accounts:
             return None
         if secret is None:
             return info
-        return (
-            info
-            if self._secrets.verify_remembered(client_id, row.secret_hash or "", secret)
-            else None
-        )
+        if self._secrets.verify_remembered(client_id, row.secret_hash or "", secret):
+            return info
+        # During a rotation's overlap the previous secret is accepted as well.
+        old = row.old_secret_hash
+        if old is not None and row.old_secret_until is not None:
+            if self._clock() < row.old_secret_until:
+                return info if self._secrets.verify_remembered(client_id, old, secret) else None
+        return None
 
 
 def _found(found: bool, kind: str, name: str) -> None:
     if not found:
         raise AccountError(f"no {kind} named {name!r}", code="account_not_found")
+
+
+def _check_grants(grants: Iterable[str], *, public: bool) -> list[str]:
+    grant_list = check_words(grants, "grant")
+    unknown = [g for g in grant_list if g not in GRANT_TYPES]
+    if unknown:
+        raise AccountError(
+            f"unknown grant type {unknown[0]!r} (known: {', '.join(GRANT_TYPES)})",
+            code="invalid_account",
+        )
+    if public and not set(grant_list) <= PUBLIC_GRANTS:
+        raise AccountError(
+            "a public client may use only the password and refresh_token grants",
+            code="invalid_account",
+        )
+    return grant_list

@@ -16,7 +16,9 @@ __all__ = [
     "AccountError",
     "ClientInfo",
     "UserInfo",
+    "check_email",
     "check_name",
+    "check_profile_name",
     "check_secret",
     "check_words",
     "client_info",
@@ -46,12 +48,17 @@ class AccountError(JWTError, ValueError):
 
 @dataclass(frozen=True)
 class UserInfo:
-    """A user as listed by :meth:`Accounts.list_users` (never the password hash)."""
+    """A user as listed by :meth:`Accounts.list_users` (never the password hash).
+
+    ``name`` and ``email`` are the optional profile (for OpenID Connect claims).
+    """
 
     username: str
     roles: tuple[str, ...]
     disabled: bool
     created_at: datetime
+    name: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class ClientInfo:
     """A client as listed by :meth:`Accounts.list_clients` (never the secret or its hash).
 
     ``public`` clients have no secret and may use only the password and refresh grants.
+    ``resource_server`` clients may introspect any token and read the revocation list.
     """
 
     client_id: str
@@ -67,6 +75,7 @@ class ClientInfo:
     public: bool
     disabled: bool
     created_at: datetime
+    resource_server: bool = False
 
     def allows_grant(self, grant_type: str) -> bool:
         """Say whether this client may use ``grant_type`` (empty ``grants`` = type default)."""
@@ -113,6 +122,7 @@ def client_info(r: ClientRow) -> ClientInfo:
         public=r.secret_hash is None,
         disabled=r.disabled,
         created_at=from_timestamp(r.created_at),
+        resource_server=r.resource_server,
     )
 
 
@@ -123,7 +133,7 @@ def from_timestamp(ts: float) -> datetime:
 
 def user_info(r: UserRow) -> UserInfo:
     """Build the public UserInfo of a stored user (never the hash)."""
-    return UserInfo(r.username, r.roles, r.disabled, from_timestamp(r.created_at))
+    return UserInfo(r.username, r.roles, r.disabled, from_timestamp(r.created_at), r.name, r.email)
 
 
 def check_secret(secret: object, what: str, *, minimum: int = 1) -> str:
@@ -133,3 +143,31 @@ def check_secret(secret: object, what: str, *, minimum: int = 1) -> str:
             f"{what} must be {minimum} to {_MAX_SECRET} characters", code="invalid_account"
         )
     return secret
+
+
+def check_profile_name(name: object) -> str:
+    """Accept a display name of 1 to 256 printable characters (spaces allowed)."""
+    if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME or not name.strip():
+        raise AccountError("the name must be 1 to 256 characters", code="invalid_account")
+    if any(unicodedata.category(c)[0] == "C" for c in name):
+        raise AccountError("the name must not contain control characters", code="invalid_account")
+    return name
+
+
+def check_email(email: object) -> str:
+    """Accept an address shaped like ``local@domain`` (RFC 5321 lengths; no spaces)."""
+    if (
+        not isinstance(email, str)
+        or not 3 <= len(email) <= 254
+        or email.count("@") != 1
+        or any(unicodedata.category(c)[0] in "CZ" for c in email)
+    ):
+        raise AccountError(
+            "the email must be an address like name@example.com", code="invalid_account"
+        )
+    local, _, domain = email.partition("@")
+    if not local or len(local) > 64 or not domain or domain.startswith(".") or "." not in domain:
+        raise AccountError(
+            "the email must be an address like name@example.com", code="invalid_account"
+        )
+    return email

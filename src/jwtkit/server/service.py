@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from jwtkit import Signer, Verifier
+from jwtkit._revocation import FAMILY_CLAIM, client_subject
 from jwtkit._storage import Database
 from jwtkit.errors import InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
@@ -23,6 +24,7 @@ from jwtkit.server.accounts import Accounts, ClientInfo, make_password_hasher
 from jwtkit.server.errors import OAuthError, invalid_client
 from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.ratelimit import LoginLimiter
+from jwtkit.server.revocations import RevocationState, username_of
 from jwtkit.server.settings import Settings
 from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
 
@@ -99,11 +101,17 @@ class TokenService:
             memory_cost=settings.argon2_memory_cost,
             parallelism=settings.argon2_parallelism,
         )
-        self.accounts = Accounts(self.db, hasher=hasher)
+        self.accounts = Accounts(self.db, hasher=hasher, clock=self.clock)
         self.tokens = TokenStore(
             self.db,
             lifetime=settings.refresh_token_lifetime,
             grace_seconds=settings.refresh_grace_seconds,
+            family_lifetime=settings.refresh_family_lifetime,
+        )
+        # A cut-off matters while a token issued before it may be valid: the longest
+        # lifetime the signer allows, plus a minute for clocks that differ between hosts.
+        self.revocations = RevocationState(
+            self.db, horizon=policy.max_token_lifetime.total_seconds() + 60
         )
         self.limiter = LoginLimiter(
             per_user=settings.login_max_failures_per_user,
@@ -171,7 +179,8 @@ class TokenService:
             return self._password(form, client, address)
         if grant_type == "client_credentials":
             scope = self._scope(form, client.scopes)
-            return self._issue(client.client_id, client, scope, (), None)
+            # Namespaced, so a client's tokens never share a subject with a user's (issue 11).
+            return self._issue(client_subject(client.client_id), client, scope, (), None)
         return self._refresh(form, client, refresh_token)
 
     def _password(
@@ -196,12 +205,18 @@ class TokenService:
             logger.info("failed password login via client %s from %s", client.client_id, address)
             raise OAuthError("invalid_grant", "invalid username or password")
         self.limiter.succeeded(username, address, started=started)
-        refresh = None
-        if client.allows_grant("refresh_token"):
-            refresh = self.tokens.issue(
-                client_id=client.client_id, username=username, scope=scope, now=self.clock()
-            )
-        return self._issue(username, client, scope, user.roles, refresh)
+        # Every login is a session (a family), with a refresh token if the client may
+        # refresh; its access tokens carry the family, so revoking the session reaches them.
+        now = self.clock()
+        session = self.tokens.issue(
+            client_id=client.client_id,
+            username=username,
+            scope=scope,
+            now=now,
+            access_until=now + self.settings.access_token_lifetime,
+            refresh=client.allows_grant("refresh_token"),
+        )
+        return self._issue(username, client, scope, user.roles, session, now=now)
 
     def _refresh(
         self, form: Mapping[str, str], client: ClientInfo, cookie_token: str | None
@@ -210,9 +225,14 @@ class TokenService:
         if token is None:
             raise OAuthError("invalid_request", "refresh_token is required")
         requested = self._parse_scope(form["scope"]) if "scope" in form else None
+        now = self.clock()
         try:
             grant = self.tokens.rotate(
-                token, client_id=client.client_id, now=self.clock(), scope=requested
+                token,
+                client_id=client.client_id,
+                now=now,
+                scope=requested,
+                access_until=now + self.settings.access_token_lifetime,
             )
         except RefreshError as exc:
             if exc.reason == "scope":
@@ -221,7 +241,9 @@ class TokenService:
                 "invalid_grant", "the refresh token is invalid, expired or revoked"
             ) from None
         scope = requested if requested is not None else grant.scope
-        return self._issue(grant.username, client, scope, grant.roles, grant)
+        # Scopes taken from the client since the login (`jwtkit client set`) are not renewed.
+        scope = tuple(s for s in scope if s in client.scopes)
+        return self._issue(grant.username, client, scope, grant.roles, grant, now=now)
 
     def _issue(
         self,
@@ -230,17 +252,25 @@ class TokenService:
         scope: tuple[str, ...],
         roles: tuple[str, ...],
         refresh: RefreshGrant | None,
+        *,
+        now: float | None = None,
     ) -> IssuedTokens:
-        """Sign an RFC 9068 access token and pair it with the refresh token, if any."""
-        now = self.clock()
+        """Sign an RFC 9068 access token and pair it with the refresh token, if any.
+
+        Tokens issued under a session carry its family id (``jwtkit_fid``), so that the
+        session's revocation reaches them.
+        """
+        now = self.clock() if now is None else now
         claims: dict[str, Any] = {"sub": subject, "client_id": client.client_id}
         if scope:
             claims["scope"] = " ".join(scope)
         if roles:
             claims["roles"] = list(roles)
+        if refresh is not None:
+            claims[FAMILY_CLAIM] = refresh.family_id
         access = self.signer.sign(claims, now=now)
         lifetime = self.settings.access_token_lifetime
-        if refresh is None:
+        if refresh is None or not refresh.token:
             return IssuedTokens(access, lifetime, scope)
         return IssuedTokens(
             access, lifetime, scope, refresh.token, max(0, int(refresh.expires_at - now))
@@ -294,12 +324,21 @@ class TokenService:
                 return
 
     def introspect(self, token: str, client: ClientInfo) -> dict[str, Any]:
-        """Return the RFC 7662 §2.2 answer; ``{"active": false}`` for anything not valid now."""
+        """Return the RFC 7662 §2.2 answer; ``{"active": false}`` for anything not valid now.
+
+        Access tokens are described to resource-server clients, and to the client they were
+        issued to; anyone else learns nothing (RFC 7662 §4). A token is inactive at once
+        when its jti, its family (session), its user or its client was revoked or disabled.
+        """
         now = self.clock()
         claims = self._verify_access(token, now)
         if claims is not None:
             jti = claims.get("jti")
-            if not isinstance(jti, str) or self.tokens.is_denied(jti):
+            if not isinstance(jti, str):
+                return {"active": False}
+            if not client.resource_server and claims.get("client_id") != client.client_id:
+                return {"active": False}
+            if self.revocations.is_revoked(claims):
                 return {"active": False}
             out = {"active": True, "token_type": "Bearer"}
             for name in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"):
@@ -307,12 +346,21 @@ class TokenService:
                     out[name] = claims[name]
             if "roles" in claims:
                 out["roles"] = claims["roles"]
-            if claims.get("sub") != claims.get("client_id"):
-                out["username"] = claims.get("sub")
+            username = username_of(claims)
+            if username is not None:
+                out["username"] = username
             return out
         info = self.tokens.inspect(token, now=now)
         # A refresh token is only described to the client it was issued to.
         if info is None or not info.active or info.client_id != client.client_id:
+            return {"active": False}
+        session = {
+            "sub": info.username,
+            "client_id": info.client_id,
+            "iat": int(info.issued_at),
+            FAMILY_CLAIM: info.family_id,
+        }
+        if self.revocations.is_revoked(session):
             return {"active": False}
         out = {
             "active": True,

@@ -42,11 +42,12 @@ class Settings:
 
     ``store`` holds both the keys (``jwtkit.keys``) and the service's own tables (users,
     clients, refresh tokens, denylist). ``audience`` defaults to the issuer. Lifetimes and
-    windows are in seconds. ``store_timeout`` bounds every store call of a request (waiting
-    for a pooled connection, connecting, the statements); past it the request gets 503
-    ``temporarily_unavailable``. ``store_pool_size`` caps the connections of one instance;
-    ``store_startup_timeout`` is how long start-up keeps retrying an unreachable store. The
-    Argon2 cost parameters apply to newly hashed passwords and
+    windows are in seconds; ``refresh_family_lifetime`` ends a login session however often it
+    is refreshed (``refresh_token_lifetime`` is the idle limit). ``store_timeout`` bounds every
+    store call of a request (waiting for a pooled connection, connecting, the statements);
+    past it the request gets 503 ``temporarily_unavailable``. ``store_pool_size`` caps the
+    connections of one instance; ``store_startup_timeout`` is how long start-up keeps retrying
+    an unreachable store. The Argon2 cost parameters apply to newly hashed passwords and
     secrets; existing hashes keep verifying and are upgraded at the next successful login.
     ``signing_alg`` signs access tokens; ``id_token_signing_algs`` (space-separated, RS256
     first by default, as OpenID Connect requires for clients that do not choose) are the
@@ -60,6 +61,7 @@ class Settings:
     access_token_lifetime: int = 900
     refresh_token_lifetime: int = 7 * 24 * 3600
     refresh_grace_seconds: int = 0
+    refresh_family_lifetime: int = 30 * 24 * 3600
     login_max_failures_per_user: int = 5
     login_max_failures_per_address: int = 20
     login_failure_window: int = 300
@@ -91,6 +93,7 @@ class Settings:
             "access_token_lifetime": 1,
             "refresh_token_lifetime": 1,
             "refresh_grace_seconds": 0,
+            "refresh_family_lifetime": 1,
             "login_max_failures_per_user": 1,
             "login_max_failures_per_address": 1,
             "login_failure_window": 1,

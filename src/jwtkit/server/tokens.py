@@ -1,18 +1,28 @@
 """Opaque refresh tokens (rotated, in families) and the access-token denylist.
 
 Only the SHA-256 of a refresh token is stored, so a copy of the database does not hand out
-working tokens. Each login starts a *family*; every refresh marks the presented token used and
-issues its successor. Presenting a used token again is the signal of theft (RFC 6819 §5.2.2.3,
-OAuth 2.0 Security BCP §4.14): the whole family is revoked. An optional grace window forgives
-a retry with the immediate predecessor of the newest token, for clients that lost a response.
+working tokens. Each login starts a *family* (the session; its id is the ``jwtkit_fid`` claim
+of every access token issued under it); every refresh marks the presented token used and
+issues its successor. Presenting a used token again is the signal of theft (RFC 6819
+§5.2.2.3, OAuth 2.0 Security BCP §4.14): the whole family is revoked. An optional grace
+window forgives exactly one retry of a refresh whose answer was lost, and that retry gets the
+same successor again (kept sealed under a key only the presented token yields), so a retry
+never forks the family. A family ends ``family_lifetime`` seconds after its login however
+often it is refreshed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
+import os
 import secrets
 from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from jwtkit._storage import Database, Families, Refused, Rotated
 
@@ -20,14 +30,41 @@ __all__ = ["RefreshError", "RefreshGrant", "RefreshInfo", "TokenStore", "hash_to
 
 logger = logging.getLogger("jwtkit.server")
 
+_SEAL_CONTEXT = b"jwtkit refresh successor v1"
+
 
 def hash_token(token: str) -> str:
     """Return the stored form of an opaque token: hex SHA-256 of its UTF-8 bytes."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _seal_key(presented: str) -> bytes:
+    # Domain-separated from hash_token: the stored hash never opens the seal.
+    return hashlib.sha256(
+        _SEAL_CONTEXT + b"\0" + presented.encode("utf-8", "surrogatepass")
+    ).digest()
+
+
+def seal_successor(presented: str, successor: str) -> str:
+    """Encrypt ``successor`` under a key derived from ``presented`` (AES-256-GCM)."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(_seal_key(presented)).encrypt(nonce, successor.encode(), _SEAL_CONTEXT)
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def open_successor(presented: str, sealed: str) -> str | None:
+    """Return the successor sealed for ``presented``, or None if the seal does not open."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+        plain = AESGCM(_seal_key(presented)).decrypt(raw[:12], raw[12:], _SEAL_CONTEXT)
+    except (InvalidTag, ValueError, binascii.Error):
+        return None
+    return plain.decode("utf-8", "replace")
+
+
 class RefreshError(Exception):
-    """A refresh token cannot be used; ``reason`` is unknown, expired, revoked, reused, client."""
+    """A refresh token cannot be used; ``reason`` is unknown, expired, revoked, reused, client,
+    scope or user."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -36,7 +73,7 @@ class RefreshError(Exception):
 
 @dataclass(frozen=True)
 class RefreshGrant:
-    """A newly issued refresh token (shown once) and the grant it carries."""
+    """A session (family) and its newly issued refresh token (shown once; "" when none)."""
 
     token: str = ""
     family_id: str = ""
@@ -60,42 +97,71 @@ class RefreshInfo:
     scope: tuple[str, ...]
     issued_at: float
     expires_at: float
+    family_id: str = ""
 
 
 class TokenStore:
     """Refresh-token families and the access-token denylist in the service tables."""
 
-    def __init__(self, db: Database, *, lifetime: int, grace_seconds: int = 0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lifetime: int,
+        grace_seconds: int = 0,
+        family_lifetime: int = 30 * 24 * 3600,
+    ) -> None:
         self._families = Families(db)
         self._lifetime = lifetime
         self._grace = grace_seconds
+        self._family_lifetime = family_lifetime
 
     def issue(
-        self, *, client_id: str, username: str, scope: tuple[str, ...], now: float
+        self,
+        *,
+        client_id: str,
+        username: str,
+        scope: tuple[str, ...],
+        now: float,
+        access_until: float = 0.0,
+        refresh: bool = True,
     ) -> RefreshGrant:
-        """Start a new family and return its first refresh token."""
+        """Start a new family (a login session) and return it with its first refresh token.
+
+        ``refresh=False`` starts a session without a refresh token (the client may not
+        refresh): its access tokens still carry the family, so logout reaches them.
+        ``access_until`` is the ``exp`` of the access token issued with it.
+        """
         family_id = secrets.token_hex(16)
-        token = secrets.token_urlsafe(32)
-        expires_at = now + self._lifetime
+        token = secrets.token_urlsafe(32) if refresh else ""
+        expires_at = now + min(self._lifetime, self._family_lifetime) if refresh else 0.0
         self._families.start(
             family_id=family_id,
-            token_hash=hash_token(token),
+            token_hash=hash_token(token) if refresh else None,
             client_id=client_id,
             username=username,
             scope=scope,
             now=now,
             expires_at=expires_at,
+            access_until=access_until,
         )
         return RefreshGrant(token, family_id, client_id, username, scope, expires_at)
 
     def rotate(
-        self, token: str, *, client_id: str, now: float, scope: tuple[str, ...] | None = None
+        self,
+        token: str,
+        *,
+        client_id: str,
+        now: float,
+        scope: tuple[str, ...] | None = None,
+        access_until: float = 0.0,
     ) -> RefreshGrant:
         """Use ``token`` once: mark it used and return its successor.
 
         Two concurrent calls with the same token serialise on the store's write lock (SQLite)
         or the family's row lock (PostgreSQL ``FOR UPDATE``): exactly one gets a successor;
-        the other sees a used token, which is reuse unless the grace window applies.
+        the other sees a used token, which is reuse unless it is the one retry the grace
+        window allows (then it gets the same successor).
 
         ``scope`` (RFC 6749 §6) narrows the access token; it must be within the family's
         scope, else nothing changes. The user's current roles are returned, and a family
@@ -113,8 +179,11 @@ class TokenStore:
             client_id=client_id,
             now=now,
             expires_at=now + self._lifetime,
+            family_lifetime=self._family_lifetime,
+            access_until=access_until,
             requested=scope,
             grace=self._grace,
+            sealed=seal_successor(token, successor) if self._grace > 0 else None,
         )
         if isinstance(outcome, Refused):
             if outcome.reason == "reused":
@@ -126,6 +195,12 @@ class TokenStore:
                     outcome.username,
                 )
             raise RefreshError(outcome.reason)
+        if outcome.retry_sealed is not None:
+            again = open_successor(token, outcome.retry_sealed)
+            if again is None:  # pragma: no cover - only a damaged row gets here
+                raise RefreshError("unknown")
+            logger.info("refresh retried within the grace window: family %s", outcome.family_id)
+            return _grant(again, outcome)
         return _grant(successor, outcome)
 
     def inspect(self, token: str, *, now: float) -> RefreshInfo | None:
@@ -133,10 +208,16 @@ class TokenStore:
         row = self._families.find(hash_token(token))
         if row is None:
             return None
-        active = row.used_at is None and row.revoked_at is None and row.expires_at > now
-        return RefreshInfo(
-            active, row.client_id, row.username, row.scope, row.issued_at, row.expires_at
+        active = (
+            row.used_at is None
+            and row.revoked_at is None
+            and row.expires_at > now
+            and row.created_at + self._family_lifetime > now
         )
+        return RefreshInfo(
+            active, row.client_id, row.username, row.scope, row.issued_at, row.expires_at,
+            row.family_id,
+        )  # fmt: skip
 
     def revoke(self, token: str, *, client_id: str, now: float, reason: str = "revoked") -> bool:
         """Revoke the family of ``token`` if it belongs to ``client_id``; say if it did."""
@@ -151,7 +232,7 @@ class TokenStore:
         return self._families.is_denied(jti)
 
     def purge(self, *, now: float) -> None:
-        """Delete expired refresh tokens, empty families and denylist entries past their exp."""
+        """Delete expired refresh tokens, spent families and denylist entries past their exp."""
         self._families.purge(now=now)
 
 

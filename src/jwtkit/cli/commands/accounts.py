@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,18 @@ def _when(value: Any) -> str:
     return str(value.strftime("%Y-%m-%d %H:%M"))
 
 
+def _edit(name: str) -> Callable[[], Command]:
+    """Load a command that changes an existing account (``account_edits``) when it runs."""
+
+    def load() -> Command:
+        from jwtkit.cli.commands import account_edits
+
+        command: Command = getattr(account_edits, name)
+        return command
+
+    return load
+
+
 # -- users ---------------------------------------------------------------------------------
 
 
@@ -101,6 +113,8 @@ def _user_list(args: Namespace, env: Env) -> None:
                 {
                     "username": u.username,
                     "roles": list(u.roles),
+                    "name": u.name,
+                    "email": u.email,
                     "disabled": u.disabled,
                     "created_at": u.created_at.isoformat(timespec="seconds"),
                 }
@@ -157,11 +171,20 @@ USER = Group(
         "disable": Command(
             "disable",
             usage="[OPTIONS] USERNAME",
-            help="Disable USERNAME: no new logins, and their refresh tokens stop working.",
+            help="Disable USERNAME: no new logins; every session and token is revoked.",
             epilog="Example:\n  jwtkit user disable alice",
             arguments=_user_disable_arguments,
             run=_user_disable,
         ),
+        "enable": _edit("USER_ENABLE"),
+        "set": _edit("USER_SET"),
+        "logout": _edit("USER_LOGOUT"),
+    },
+    summaries={
+        "enable": "Re-enable a disabled USERNAME; tokens issued before stay revoked.",
+        "set": "Change USERNAME's password or profile. A new password ends every session of "
+        "the user.",
+        "logout": "End every session of USERNAME: refresh tokens and access tokens are revoked.",
     },
 )
 
@@ -183,6 +206,9 @@ def _client_add_arguments(parser: Parser) -> None:
         "--grant", dest="grants", action="append", default=[], choices=GRANTS, help="Grant type."
     )
     parser.flag("--public", help="A client without a secret (browser/native app).")
+    parser.flag(
+        "--resource-server", help="May introspect every token and read the revocation list."
+    )
     parser.flag("--secret-stdin", help="Read the secret from stdin, not generated.")
     _overrides(parser)
 
@@ -198,11 +224,14 @@ def _client_add(args: Namespace, env: Env) -> None:
         else None
     )
     with _accounts(args) as accounts:
-        issued = accounts.add_client(client_id, secret, scopes, grants, public=public)
+        issued = accounts.add_client(
+            client_id, secret, scopes, grants, public=public, resource_server=args.resource_server
+        )
     result: dict[str, Any] = {
         "client_id": client_id,
         "scopes": list(scopes),
         "grants": list(grants),
+        "resource_server": args.resource_server,
     }
     if public:
         note(env, f"added public client {client_id!r} (no secret)")
@@ -226,6 +255,7 @@ def _client_list(args: Namespace, env: Env) -> None:
                     "scopes": list(c.scopes),
                     "grants": list(c.grants),
                     "public": c.public,
+                    "resource_server": c.resource_server,
                     "disabled": c.disabled,
                     "created_at": c.created_at.isoformat(timespec="seconds"),
                 }
@@ -238,7 +268,7 @@ def _client_list(args: Namespace, env: Env) -> None:
             c.client_id,
             " ".join(c.scopes) or "-",
             " ".join(c.grants) or "(default)",
-            "public" if c.public else "confidential",
+            "public" if c.public else ("resource server" if c.resource_server else "confidential"),
             "disabled" if c.disabled else "active",
             _when(c.created_at),
         ]
@@ -287,10 +317,19 @@ CLIENT = Group(
         "disable": Command(
             "disable",
             usage="[OPTIONS] CLIENT_ID",
-            help="Disable CLIENT_ID: it can no longer authenticate or refresh tokens.",
+            help="Disable CLIENT_ID: it can no longer authenticate; its tokens are revoked.",
             epilog="Example:\n  jwtkit client disable billing",
             arguments=_client_disable_arguments,
             run=_client_disable,
         ),
+        "enable": _edit("CLIENT_ENABLE"),
+        "set": _edit("CLIENT_SET"),
+        "rotate-secret": _edit("CLIENT_ROTATE_SECRET"),
+    },
+    summaries={
+        "enable": "Re-enable a disabled CLIENT_ID; tokens issued before stay revoked.",
+        "set": "Change what CLIENT_ID may do: its scopes, grant types, resource-server flag.",
+        "rotate-secret": "Give CLIENT_ID a new secret, printed once; the old one works for "
+        "--overlap more.",
     },
 )

@@ -1,0 +1,256 @@
+"""``jwtkit user set/enable/logout`` and ``jwtkit client set/enable/rotate-secret``.
+
+Changes to existing accounts, kept apart from ``accounts.py`` (which adds and lists them);
+each command is a thin adapter over one :class:`jwtkit.server.Accounts` method.
+"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from datetime import UTC, datetime
+from typing import Any
+
+from jwtkit.cli._command import Command, Parser, UsageError, duration
+from jwtkit.cli._io import emit_json, note, read_password
+from jwtkit.cli.commands.accounts import GRANTS, _accounts, _overrides
+from jwtkit.cli.env import Env
+
+__all__ = [
+    "CLIENT_ENABLE",
+    "CLIENT_ROTATE_SECRET",
+    "CLIENT_SET",
+    "USER_ENABLE",
+    "USER_LOGOUT",
+    "USER_SET",
+]
+
+DEFAULT_OVERLAP = 86400
+
+
+def _username(parser: Parser) -> None:
+    parser.argument("username", "USERNAME")
+    _overrides(parser)
+
+
+def _client_id(parser: Parser) -> None:
+    parser.argument("client_id", "CLIENT_ID")
+    _overrides(parser)
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+def _user_set_arguments(parser: Parser) -> None:
+    parser.argument("username", "USERNAME")
+    parser.flag(
+        "--password",
+        dest="new_password",
+        help="Set a new password (hidden prompt); ends the user's sessions.",
+    )
+    parser.flag("--password-stdin", help="Set a new password read from stdin.")
+    parser.option("--name", metavar="TEXT", help="Display name ('' clears it).")
+    parser.option("--email", metavar="ADDRESS", help="Email address ('' clears it).")
+    _overrides(parser)
+
+
+def _user_set(args: Namespace, env: Env) -> None:
+    new_password = args.new_password or args.password_stdin
+    if not new_password and args.name is None and args.email is None:
+        raise UsageError(
+            "nothing to change: give --password, --password-stdin, --name or --email",
+            "jwtkit user set",
+        )
+    password = (
+        read_password(env, "new password", from_stdin=args.password_stdin, confirm=True)
+        if new_password
+        else None
+    )
+    with _accounts(args) as accounts:
+        info = accounts.update_user(args.username, name=args.name, email=args.email)
+        revoked = accounts.set_password(args.username, password) if password is not None else 0
+    result: dict[str, Any] = {"username": info.username, "name": info.name, "email": info.email}
+    if password is not None:
+        result["sessions_revoked"] = revoked
+        note(env, f"changed the password of {args.username!r}; {revoked} session(s) revoked")
+    else:
+        note(env, f"updated user {args.username!r}")
+    emit_json(env, result)
+
+
+def _user_enable(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
+        accounts.enable_user(args.username)
+    note(env, f"enabled user {args.username!r} (tokens issued before stay revoked)")
+
+
+def _user_logout(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
+        revoked = accounts.log_out_user(args.username)
+    note(env, f"logged out {args.username!r}: {revoked} session(s) revoked")
+    emit_json(env, {"username": args.username, "sessions_revoked": revoked})
+
+
+USER_SET = Command(
+    "set",
+    usage="[OPTIONS] USERNAME",
+    help="Change USERNAME's password or profile. A new password ends every session of the user.",
+    epilog="Examples:\n  jwtkit user set alice --password\n"
+    "  printf '%s\\n' \"$PW\" | jwtkit user set alice --password-stdin\n"
+    "  jwtkit user set alice --name 'Alice Liddell' --email alice@example.com",
+    arguments=_user_set_arguments,
+    run=_user_set,
+)
+USER_ENABLE = Command(
+    "enable",
+    usage="[OPTIONS] USERNAME",
+    help="Re-enable a disabled USERNAME; tokens issued before stay revoked.",
+    epilog="Example:\n  jwtkit user enable alice",
+    arguments=_username,
+    run=_user_enable,
+)
+USER_LOGOUT = Command(
+    "logout",
+    usage="[OPTIONS] USERNAME",
+    help="End every session of USERNAME: refresh tokens and access tokens are revoked.",
+    epilog="Example:\n  jwtkit user logout alice",
+    arguments=_username,
+    run=_user_logout,
+)
+
+
+# -- clients -------------------------------------------------------------------------------
+
+
+def _client_set_arguments(parser: Parser) -> None:
+    parser.argument("client_id", "CLIENT_ID")
+    parser.option(
+        "--scope",
+        dest="scopes",
+        action="append",
+        metavar="TEXT",
+        help="Scope the client may request (repeat; replaces the list).",
+    )
+    parser.flag("--no-scopes", help="The client may request no scope at all.")
+    parser.option(
+        "--grant",
+        dest="grants",
+        action="append",
+        choices=GRANTS,
+        help="Grant type (repeat; replaces the list).",
+    )
+    parser.flag("--all-grants", help="Every grant type the client's kind allows.")
+    parser.flag(
+        "--resource-server",
+        dest="resource_server",
+        action="store_const",
+        const=True,
+        help="May introspect every token and read the revocation list.",
+    )
+    parser.flag(
+        "--no-resource-server",
+        dest="resource_server",
+        action="store_const",
+        const=False,
+        help="Introspects only its own tokens.",
+    )
+    _overrides(parser)
+
+
+def _client_set(args: Namespace, env: Env) -> None:
+    here = "jwtkit client set"
+    if args.scopes and args.no_scopes:
+        raise UsageError("--scope and --no-scopes contradict each other", here)
+    if args.grants and args.all_grants:
+        raise UsageError("--grant and --all-grants contradict each other", here)
+    scopes = () if args.no_scopes else args.scopes
+    grants = () if args.all_grants else args.grants
+    resource_server = getattr(args, "resource_server", None)
+    if scopes is None and grants is None and resource_server is None:
+        raise UsageError(
+            "nothing to change: give --scope, --no-scopes, --grant, --all-grants or "
+            "--[no-]resource-server",
+            here,
+        )
+    with _accounts(args) as accounts:
+        info = accounts.update_client(
+            args.client_id, scopes=scopes, grants=grants, resource_server=resource_server
+        )
+    note(env, f"updated client {args.client_id!r}")
+    emit_json(
+        env,
+        {
+            "client_id": info.client_id,
+            "scopes": list(info.scopes),
+            "grants": list(info.grants),
+            "resource_server": info.resource_server,
+        },
+    )
+
+
+def _client_enable(args: Namespace, env: Env) -> None:
+    with _accounts(args) as accounts:
+        accounts.enable_client(args.client_id)
+    note(env, f"enabled client {args.client_id!r} (tokens issued before stay revoked)")
+
+
+def _rotate_arguments(parser: Parser) -> None:
+    parser.argument("client_id", "CLIENT_ID")
+    parser.option(
+        "--overlap",
+        type=duration,
+        default=DEFAULT_OVERLAP,
+        metavar="DURATION",
+        help="How long the old secret keeps working (e.g. 0, 30m, 1d).  [default: 1d]",
+    )
+    parser.flag("--secret-stdin", help="Read the new secret from stdin, not generated.")
+    _overrides(parser)
+
+
+def _client_rotate_secret(args: Namespace, env: Env) -> None:
+    secret = (
+        read_password(env, "client secret", from_stdin=True, confirm=False)
+        if args.secret_stdin
+        else None
+    )
+    with _accounts(args) as accounts:
+        issued = accounts.rotate_client_secret(args.client_id, secret, overlap=args.overlap)
+    until = datetime.now(UTC).timestamp() + args.overlap
+    result: dict[str, Any] = {
+        "client_id": args.client_id,
+        "old_secret_valid_until": datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds"),
+    }
+    if secret is None:
+        result["client_secret"] = issued
+        note(env, f"new secret for {args.client_id!r} printed once on stdout: store it now")
+    else:
+        note(env, f"client {args.client_id!r} now has the secret read from stdin")
+    emit_json(env, result)
+
+
+CLIENT_SET = Command(
+    "set",
+    usage="[OPTIONS] CLIENT_ID",
+    help="Change what CLIENT_ID may do: its scopes, grant types, resource-server flag.",
+    epilog="Examples:\n  jwtkit client set web --scope read --scope write\n"
+    "  jwtkit client set api --resource-server\n"
+    "  jwtkit client set legacy --no-resource-server --grant client_credentials",
+    arguments=_client_set_arguments,
+    run=_client_set,
+)
+CLIENT_ENABLE = Command(
+    "enable",
+    usage="[OPTIONS] CLIENT_ID",
+    help="Re-enable a disabled CLIENT_ID; tokens issued before stay revoked.",
+    epilog="Example:\n  jwtkit client enable billing",
+    arguments=_client_id,
+    run=_client_enable,
+)
+CLIENT_ROTATE_SECRET = Command(
+    "rotate-secret",
+    usage="[OPTIONS] CLIENT_ID",
+    help="Give CLIENT_ID a new secret, printed once; the old one works for --overlap more.",
+    epilog="Examples:\n  jwtkit client rotate-secret billing\n"
+    "  jwtkit client rotate-secret billing --overlap 0      # the old secret stops now",
+    arguments=_rotate_arguments,
+    run=_client_rotate_secret,
+)
