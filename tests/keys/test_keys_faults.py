@@ -97,8 +97,12 @@ def test_version_1_store_is_upgraded_in_place(durable_url: str, master_key: str)
     token = make_store(durable_url, master_key)
     with KeyManager.open(durable_url, master_key) as km:
         records = km.records()
-    # Rewrite the store into the version 1 shape: no revoked_at column, no generation row.
+    # Rewrite the store into the version 1 shape: no revoked_at column, no generation row,
+    # none of the tables that later migrations create (3 brought the service tables).
     with raw_sql(durable_url) as sql:
+        for table in ("jwtkit_users", "jwtkit_clients", "jwtkit_refresh_families",
+                      "jwtkit_refresh_tokens", "jwtkit_denylist"):  # fmt: skip
+            sql(f"DROP TABLE {table}")
         sql("ALTER TABLE jwtkit_keys DROP COLUMN revoked_at")
         sql("DELETE FROM jwtkit_meta WHERE name = 'generation'")
         sql("UPDATE jwtkit_meta SET value = '1' WHERE name = 'schema_version'")
