@@ -112,10 +112,17 @@ def test_client_set_and_enable(env: dict[str, str]) -> None:
         "scopes": ["read", "write"],
         "grants": ["password"],
         "resource_server": True,
+        "origins": [],
     }
     res = run_cli("client", "set", "web", "--no-scopes", "--all-grants", "--no-resource-server",
                   env=env)  # fmt: skip
-    assert res.json() == {"client_id": "web", "scopes": [], "grants": [], "resource_server": False}
+    assert res.json() == {
+        "client_id": "web",
+        "scopes": [],
+        "grants": [],
+        "resource_server": False,
+        "origins": [],
+    }
     clash = run_cli("client", "set", "web", "--scope", "a", "--no-scopes", env=env)
     assert clash.code == 2
     assert run_cli("client", "set", "web", env=env).code == 2

@@ -235,3 +235,28 @@ def test_store_after_the_subcommand(env: dict[str, str], tmp_path: Path) -> None
     assert added.code == 0, added.stderr
     listed = run_cli("user", "list", "--json", env=env).json()
     assert [u["username"] for u in listed] == ["dave"]
+
+
+def test_client_origins(env: dict[str, str]) -> None:
+    added = run_cli("client", "add", "spa", "--public", "--grant", "password",
+                    "--origin", "https://App.example/", "--origin", "http://localhost:5173",
+                    env=env)  # fmt: skip
+    assert added.code == 0, added.stderr
+    assert added.json()["origins"] == ["https://app.example", "http://localhost:5173"]
+    listed = run_cli("client", "list", "--json", env=env).json()
+    assert listed[0]["origins"] == ["https://app.example", "http://localhost:5173"]
+    bad = run_cli("client", "add", "x", "--public", "--origin", "https://x.example/app", env=env)
+    assert bad.code == 4
+    assert bad.stderr.startswith("error: invalid origin 'https://x.example/app'")
+    assert [c["client_id"] for c in run_cli("client", "list", "--json", env=env).json()] == ["spa"]
+    replaced = run_cli("client", "set", "spa", "--origin", "https://new.example", env=env)
+    assert replaced.code == 0, replaced.stderr
+    assert replaced.json()["origins"] == ["https://new.example"]
+    clash = run_cli(
+        "client", "set", "spa", "--origin", "https://a.example", "--no-origins", env=env
+    )
+    assert clash.code == 2
+    bad_set = run_cli("client", "set", "spa", "--origin", "ftp://a.example", env=env)
+    assert bad_set.code == 4 and "invalid origin" in bad_set.stderr
+    cleared = run_cli("client", "set", "spa", "--no-origins", env=env)
+    assert cleared.json()["origins"] == []

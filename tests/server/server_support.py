@@ -32,6 +32,9 @@ USER = "alice"
 PASSWORD = "wonderland-rabbit-hole"
 CLIENT = "web"
 SECRET = "web-secret-0123456789abcdef"
+# The browser origin registered for client web, and the header a page there sends.
+WEB_ORIGIN = "http://testserver"
+FROM_WEB = {"Origin": WEB_ORIGIN}
 FAST_HASHER = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
 FAST_ARGON2: dict[str, Any] = {
     "argon2_time_cost": 1,
@@ -145,7 +148,7 @@ def make_app(
         svc: TokenService = app.state.service
         if users and not svc.accounts.get_user(USER):
             svc.accounts.add_user(USER, PASSWORD, roles=("admin", "staff"))
-            svc.accounts.add_client(CLIENT, SECRET, scopes=("read", "write"))
+            svc.accounts.add_client(CLIENT, SECRET, scopes=("read", "write"), origins=(WEB_ORIGIN,))
         return app
 
     yield make
@@ -170,10 +173,12 @@ def client(app: Starlette) -> TestClient:
     return TestClient(app)
 
 
-def login(client: TestClient, **extra: str) -> httpx.Response:
+def login(
+    client: TestClient, headers: dict[str, str] | None = None, **extra: str
+) -> httpx.Response:
     """Do a password grant as alice through client web and return the response."""
     data = {"grant_type": "password", "username": USER, "password": PASSWORD, **extra}
-    return client.post("/token", data=data, headers=basic())
+    return client.post("/token", data=data, headers={**basic(), **(headers or {})})
 
 
 class LiveServer:

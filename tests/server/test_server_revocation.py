@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable
 from urllib.parse import quote_plus
 
-from server_support import CLIENT, USER, Clock, TestClient, basic, login
+from server_support import CLIENT, FROM_WEB, USER, Clock, TestClient, basic, login
 from starlette.applications import Starlette
 
 from jwtkit.server.service import TokenService
@@ -133,10 +133,10 @@ def test_revoke_reads_the_cookie_when_its_path_covers_revoke(
     make_app: Callable[..., Starlette],
 ) -> None:
     client = TestClient(make_app(cookie_path="/"))
-    response = login(client, refresh_token_cookie="true")
+    response = login(client, FROM_WEB, refresh_token_cookie="true")
     assert "Path=/" in response.headers["set-cookie"]
     value = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
-    jar = {"Cookie": f"jwtkit_refresh={value}", **basic()}
+    jar = {"Cookie": f"jwtkit_refresh={value}", **basic(), **FROM_WEB}
     refused = client.post("/revoke", data={}, headers=jar)
     assert refused.status_code == 400  # the CSRF header is missing
     done = client.post("/revoke", data={}, headers={**jar, "X-Requested-With": "fetch"})

@@ -6,7 +6,17 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from server_support import CLIENT, PASSWORD, SECRET, USER, Clock, TestClient, basic, login
+from server_support import (
+    CLIENT,
+    FROM_WEB,
+    PASSWORD,
+    SECRET,
+    USER,
+    Clock,
+    TestClient,
+    basic,
+    login,
+)
 from starlette.applications import Starlette
 
 from jwtkit import KeySet, Verifier, decode_unverified
@@ -283,14 +293,14 @@ def test_grace_window_expires(make_app: Callable[..., Starlette], clock: Clock) 
 
 
 def test_refresh_cookie_mode_with_csrf_header(client: TestClient, svc: TokenService) -> None:
-    response = login(client, refresh_token_cookie="true")
+    response = login(client, FROM_WEB, refresh_token_cookie="true")
     assert response.status_code == 200
     assert "refresh_token" not in response.json()
     cookie = response.headers["set-cookie"]
     for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/token", "Max-Age=604800"):
         assert attribute.lower() in cookie.lower()
     value = cookie.split(";", 1)[0].split("=", 1)[1]
-    jar = {"Cookie": f"jwtkit_refresh={value}", **basic()}
+    jar = {"Cookie": f"jwtkit_refresh={value}", **basic(), **FROM_WEB}
     data = {"grant_type": "refresh_token"}
     # Without the custom header the cookie is not honoured (CSRF defence).
     refused = client.post("/token", data=data, headers=jar)

@@ -62,6 +62,7 @@ def check_everything(url: str, expected: dict[str, Any]) -> None:
         for client_id, (secret, disabled) in expected["clients"].items():
             info = accounts.get_client(client_id)
             assert info is not None and info.disabled == disabled
+            assert info.origins == ()  # schema 6: no origin registered, cookie mode refused
             assert (accounts.authenticate_client(client_id, secret or None) is not None) == (
                 not disabled
             )

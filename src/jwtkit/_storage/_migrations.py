@@ -148,12 +148,18 @@ def _v5_revocation(tx: Tx) -> None:
         tx.execute(f"UPDATE {table} SET revoked_at = ? WHERE disabled <> 0", (now,))  # noqa: S608
 
 
+def _v6_client_origins(tx: Tx) -> None:
+    # Issue 12: the browser origins (JSON list) allowed to use a client's refresh cookie.
+    tx.ddl("ALTER TABLE jwtkit_clients ADD COLUMN origins TEXT NOT NULL DEFAULT '[]'")
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "key ring: meta and key tables", _v1_key_ring),
     Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
     Migration(3, "the token service's tables join the one schema version", _v3_one_schema),
     Migration(4, "keys: the signing algorithms, one active key each", _v4_signing_algs),
     Migration(5, "revocation: cut-off times, resource servers, secret overlap", _v5_revocation),
+    Migration(6, "clients: registered browser origins", _v6_client_origins),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape

@@ -24,7 +24,7 @@ _USER_COLUMNS: Final = (
 _PROFILE: Final = frozenset({"name", "email"})
 _CLIENT_COLUMNS: Final = (
     "client_id, secret_hash, scopes, grants, disabled, created_at, resource_server,"
-    " old_secret_hash, old_secret_until, revoked_at"
+    " old_secret_hash, old_secret_until, revoked_at, origins"
 )
 
 
@@ -60,6 +60,7 @@ class ClientRow:
     old_secret_hash: str | None = field(default=None, repr=False)
     old_secret_until: float | None = None
     revoked_at: float | None = None
+    origins: tuple[str, ...] = ()
 
 
 def _opt(value: Any, kind: type) -> Any:
@@ -77,7 +78,7 @@ def _client(r: tuple[Any, ...]) -> ClientRow:
     return ClientRow(
         str(r[0]), _opt(r[1], str), tuple(json.loads(r[2])), tuple(json.loads(r[3])),
         bool(r[4]), float(r[5]), bool(r[6]), _opt(r[7], str), _opt(r[8], float),
-        _opt(r[9], float),
+        _opt(r[9], float), tuple(json.loads(r[10])),
     )  # fmt: skip
 
 
@@ -194,7 +195,7 @@ class AccountRows:
                 return False
             tx.execute(
                 "INSERT INTO jwtkit_clients (client_id, secret_hash, scopes, grants, disabled,"
-                " created_at, resource_server) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " created_at, resource_server, origins) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.client_id,
                     row.secret_hash,
@@ -203,6 +204,7 @@ class AccountRows:
                     int(row.disabled),
                     row.created_at,
                     int(row.resource_server),
+                    json.dumps(list(row.origins)),
                 ),
             )
             return True
@@ -239,9 +241,12 @@ class AccountRows:
         scopes: tuple[str, ...] | None = None,
         grants: tuple[str, ...] | None = None,
         resource_server: bool | None = None,
+        origins: tuple[str, ...] | None = None,
     ) -> bool:
         """Change what a client may do (None leaves a field); False without the client."""
         values: dict[str, Any] = {}
+        if origins is not None:
+            values["origins"] = json.dumps(list(origins))
         if scopes is not None:
             values["scopes"] = json.dumps(list(scopes))
         if grants is not None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from argon2 import PasswordHasher
 
 from jwtkit._storage import DEFAULT_TIMEOUT, AccountRows, ClientRow, Database, UserRow
+from jwtkit.server.origins import check_origins
 from jwtkit.server.passwords import SecretChecker, make_password_hasher
 from jwtkit.server.records import (
     GRANT_TYPES,
@@ -205,6 +206,7 @@ class Accounts:
         *,
         public: bool = False,
         resource_server: bool = False,
+        origins: Iterable[str] = (),
     ) -> str:
         """Register a client and return its secret (generated when ``secret`` is None).
 
@@ -212,12 +214,14 @@ class Accounts:
         client type allows. ``public=True`` registers a client without a secret (a browser or
         native app); it may use only the password and refresh_token grants, and "" is returned.
         ``resource_server=True`` lets a confidential client introspect every token and read
-        the revocation list.
+        the revocation list. ``origins`` are the browser origins (``https://app.example``)
+        that may set and use the client's refresh cookie; without any, cookie mode is refused.
 
         Raises:
             AccountError: ``account_exists`` or ``invalid_account``.
         """
         client_id = check_name(client_id, "client_id")
+        origin_list = _origins(origins)
         scope_list = check_words(scopes, "scope")
         grant_list = _check_grants(grants, public=public)
         if public:
@@ -235,7 +239,7 @@ class Accounts:
             result = secret
         row = ClientRow(
             client_id, secret_hash, tuple(scope_list), tuple(grant_list), False, self._clock(),
-            resource_server,
+            resource_server, origins=origin_list,
         )  # fmt: skip
         if not self._rows.insert_client(row):
             raise AccountError(f"client {client_id!r} already exists", code="account_exists")
@@ -248,11 +252,13 @@ class Accounts:
         scopes: Iterable[str] | None = None,
         grants: Iterable[str] | None = None,
         resource_server: bool | None = None,
+        origins: Iterable[str] | None = None,
     ) -> ClientInfo:
         """Change what a client may do; None leaves a field as it is.
 
-        ``scopes`` and ``grants`` replace the lists (empty grants: the client type's
-        default). Narrowed scopes apply to the next refresh of existing sessions too.
+        ``scopes``, ``grants`` and ``origins`` replace the lists (empty grants: the client
+        type's default). Narrowed scopes apply to the next refresh of existing sessions too;
+        changed origins to the next request that sets or uses the refresh cookie.
 
         Raises:
             AccountError: ``account_not_found`` or ``invalid_account``.
@@ -262,13 +268,18 @@ class Accounts:
         assert current is not None  # noqa: S101 - narrowed by _found
         scope_list = None if scopes is None else tuple(check_words(scopes, "scope"))
         grant_list = None if grants is None else tuple(_check_grants(grants, public=current.public))
+        origin_list = None if origins is None else _origins(origins)
         if resource_server and current.public:
             raise AccountError(
                 "a resource server must authenticate: a public client cannot be one",
                 code="invalid_account",
             )
         found = self._rows.update_client(
-            client_id, scopes=scope_list, grants=grant_list, resource_server=resource_server
+            client_id,
+            scopes=scope_list,
+            grants=grant_list,
+            resource_server=resource_server,
+            origins=origin_list,
         )
         _found(found, "client", client_id)
         info = self.get_client(client_id)
@@ -383,6 +394,13 @@ class Accounts:
             if self._clock() < row.old_secret_until:
                 return info if self._secrets.verify_remembered(client_id, old, secret) else None
         return None
+
+
+def _origins(origins: Iterable[str]) -> tuple[str, ...]:
+    try:
+        return check_origins(origins)
+    except ValueError as exc:
+        raise AccountError(str(exc), code="invalid_account") from None
 
 
 def _found(found: bool, kind: str, name: str) -> None:

@@ -67,6 +67,7 @@ class ClientInfo:
 
     ``public`` clients have no secret and may use only the password and refresh grants.
     ``resource_server`` clients may introspect any token and read the revocation list.
+    ``origins`` are the browser origins allowed to set and use its refresh cookie.
     """
 
     client_id: str
@@ -76,6 +77,7 @@ class ClientInfo:
     disabled: bool
     created_at: datetime
     resource_server: bool = False
+    origins: tuple[str, ...] = ()
 
     def allows_grant(self, grant_type: str) -> bool:
         """Say whether this client may use ``grant_type`` (empty ``grants`` = type default)."""
@@ -123,6 +125,7 @@ def client_info(r: ClientRow) -> ClientInfo:
         disabled=r.disabled,
         created_at=from_timestamp(r.created_at),
         resource_server=r.resource_server,
+        origins=r.origins,
     )
 
 

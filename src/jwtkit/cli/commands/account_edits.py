@@ -12,7 +12,7 @@ from typing import Any
 
 from jwtkit.cli._command import Command, Parser, UsageError, duration
 from jwtkit.cli._io import emit_json, note, read_password
-from jwtkit.cli.commands.accounts import GRANTS, _accounts, _overrides
+from jwtkit.cli.commands.accounts import GRANTS, _accounts, _overrides, origin_option
 from jwtkit.cli.env import Env
 
 __all__ = [
@@ -153,6 +153,8 @@ def _client_set_arguments(parser: Parser) -> None:
         const=False,
         help="Introspects only its own tokens.",
     )
+    origin_option(parser, default=None)
+    parser.flag("--no-origins", help="No browser origin: the client has no cookie mode.")
     _overrides(parser)
 
 
@@ -162,18 +164,25 @@ def _client_set(args: Namespace, env: Env) -> None:
         raise UsageError("--scope and --no-scopes contradict each other", here)
     if args.grants and args.all_grants:
         raise UsageError("--grant and --all-grants contradict each other", here)
+    if args.origins and args.no_origins:
+        raise UsageError("--origin and --no-origins contradict each other", here)
     scopes = () if args.no_scopes else args.scopes
     grants = () if args.all_grants else args.grants
+    origins = () if args.no_origins else args.origins
     resource_server = getattr(args, "resource_server", None)
-    if scopes is None and grants is None and resource_server is None:
+    if scopes is None and grants is None and resource_server is None and origins is None:
         raise UsageError(
-            "nothing to change: give --scope, --no-scopes, --grant, --all-grants or "
-            "--[no-]resource-server",
+            "nothing to change: give --scope, --no-scopes, --grant, --all-grants, "
+            "--[no-]resource-server, --origin or --no-origins",
             here,
         )
     with _accounts(args) as accounts:
         info = accounts.update_client(
-            args.client_id, scopes=scopes, grants=grants, resource_server=resource_server
+            args.client_id,
+            scopes=scopes,
+            grants=grants,
+            resource_server=resource_server,
+            origins=origins,
         )
     note(env, f"updated client {args.client_id!r}")
     emit_json(
@@ -183,6 +192,7 @@ def _client_set(args: Namespace, env: Env) -> None:
             "scopes": list(info.scopes),
             "grants": list(info.grants),
             "resource_server": info.resource_server,
+            "origins": list(info.origins),
         },
     )
 
@@ -230,8 +240,9 @@ def _client_rotate_secret(args: Namespace, env: Env) -> None:
 CLIENT_SET = Command(
     "set",
     usage="[OPTIONS] CLIENT_ID",
-    help="Change what CLIENT_ID may do: its scopes, grant types, resource-server flag.",
+    help="Change what CLIENT_ID may do: its scopes, grant types, resource-server flag, origins.",
     epilog="Examples:\n  jwtkit client set web --scope read --scope write\n"
+    "  jwtkit client set spa --origin https://app.example --origin http://localhost:5173\n"
     "  jwtkit client set api --resource-server\n"
     "  jwtkit client set legacy --no-resource-server --grant client_credentials",
     arguments=_client_set_arguments,

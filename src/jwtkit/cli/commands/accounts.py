@@ -210,7 +210,20 @@ def _client_add_arguments(parser: Parser) -> None:
         "--resource-server", help="May introspect every token and read the revocation list."
     )
     parser.flag("--secret-stdin", help="Read the secret from stdin, not generated.")
+    origin_option(parser, default=[])
     _overrides(parser)
+
+
+def origin_option(parser: Parser, *, default: list[str] | None) -> None:
+    """Add ``--origin URL`` (repeatable): the browser origins that may use the refresh cookie."""
+    parser.option(
+        "--origin",
+        dest="origins",
+        action="append",
+        default=default,
+        metavar="URL",
+        help="Browser origin (https://app.example) allowed to use the refresh cookie; repeatable.",
+    )
 
 
 def _client_add(args: Namespace, env: Env) -> None:
@@ -225,13 +238,21 @@ def _client_add(args: Namespace, env: Env) -> None:
     )
     with _accounts(args) as accounts:
         issued = accounts.add_client(
-            client_id, secret, scopes, grants, public=public, resource_server=args.resource_server
+            client_id,
+            secret,
+            scopes,
+            grants,
+            public=public,
+            resource_server=args.resource_server,
+            origins=args.origins,
         )
+        added = accounts.get_client(client_id)
     result: dict[str, Any] = {
         "client_id": client_id,
         "scopes": list(scopes),
         "grants": list(grants),
         "resource_server": args.resource_server,
+        "origins": list(added.origins if added is not None else ()),
     }
     if public:
         note(env, f"added public client {client_id!r} (no secret)")
@@ -256,6 +277,7 @@ def _client_list(args: Namespace, env: Env) -> None:
                     "grants": list(c.grants),
                     "public": c.public,
                     "resource_server": c.resource_server,
+                    "origins": list(c.origins),
                     "disabled": c.disabled,
                     "created_at": c.created_at.isoformat(timespec="seconds"),
                 }
@@ -303,7 +325,7 @@ CLIENT = Group(
             help="Register CLIENT_ID; its generated secret is printed once on stdout.",
             epilog="Examples:\n  jwtkit client add web --grant password --grant refresh_token\n"
             "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
-            "  jwtkit client add spa --public --grant password",
+            "  jwtkit client add spa --public --grant password --origin https://app.example",
             arguments=_client_add_arguments,
             run=_client_add,
         ),
@@ -328,7 +350,8 @@ CLIENT = Group(
     },
     summaries={
         "enable": "Re-enable a disabled CLIENT_ID; tokens issued before stay revoked.",
-        "set": "Change what CLIENT_ID may do: its scopes, grant types, resource-server flag.",
+        "set": "Change what CLIENT_ID may do: its scopes, grant types, resource-server flag, "
+        "origins.",
         "rotate-secret": "Give CLIENT_ID a new secret, printed once; the old one works for "
         "--overlap more.",
     },

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from jwtkit.server.errors import OAuthError
+from jwtkit.server.forms import ClientCredentials
+from jwtkit.server.origins import check_cookie_origin
 from jwtkit.server.service import TokenService
 
 __all__ = [
     "CSRF_HEADER",
+    "check_cookie_client",
     "clear_cookie",
     "client_address",
     "cookie_token",
@@ -41,6 +45,21 @@ def cookie_token(request: Request, svc: TokenService) -> str | None:
             "invalid_request", "a request using the refresh cookie needs X-Requested-With"
         )
     return value
+
+
+async def check_cookie_client(
+    request: Request, svc: TokenService, creds: ClientCredentials | None
+) -> None:
+    """Refuse a token request that sets or uses the refresh cookie from a foreign origin.
+
+    Runs before the grant (no password is checked, nothing is issued): the origin must be one
+    of the named client's registered origins (issue 12, login CSRF). The client is looked up
+    by id only; the grant authenticates it afterwards.
+    """
+    client = None
+    if creds is not None:
+        client = await run_in_threadpool(svc.accounts.get_client, creds.client_id)
+    check_cookie_origin(request.headers, client.origins if client is not None else ())
 
 
 def set_cookie(response: Response, svc: TokenService, token: str, max_age: int) -> None:

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from jwtkit.server.errors import NO_STORE, OAuthError, invalid_client
 from jwtkit.server.forms import client_credentials, read_form
+from jwtkit.server.origins import check_cookie_origin
 from jwtkit.server.routes._common import clear_cookie, cookie_token, service
 
 __all__ = ["introspect", "revoke"]
@@ -17,7 +18,8 @@ async def revoke(request: Request) -> Response:
     """Revoke a refresh or access token; 200 whether or not the token was known (§2.2).
 
     Public clients may revoke their own tokens (RFC 7009 §5). Without a ``token`` parameter
-    the refresh cookie is used (when ``cookie_path`` covers /revoke) and then cleared.
+    the refresh cookie is used (when ``cookie_path`` covers /revoke, from a registered origin
+    of the client) and then cleared.
     """
     svc = service(request)
     form = await read_form(request, max_size=svc.settings.max_body_size)
@@ -27,6 +29,8 @@ async def revoke(request: Request) -> Response:
     from_cookie = value is None
     if value is None:
         value = cookie_token(request, svc)
+        if value is not None:
+            check_cookie_origin(request.headers, client.origins)
     if value is None:
         raise OAuthError("invalid_request", "token is required")
     await run_in_threadpool(svc.revoke, value, client, hint=form.get("token_type_hint"))

@@ -8,7 +8,13 @@ from starlette.responses import JSONResponse, Response
 
 from jwtkit.server.errors import NO_STORE, OAuthError
 from jwtkit.server.forms import client_credentials, read_form
-from jwtkit.server.routes._common import client_address, cookie_token, service, set_cookie
+from jwtkit.server.routes._common import (
+    check_cookie_client,
+    client_address,
+    cookie_token,
+    service,
+    set_cookie,
+)
 
 __all__ = ["token"]
 
@@ -20,7 +26,8 @@ async def token(request: Request) -> Response:
 
     With ``refresh_token_cookie=true`` the refresh token is set as a cookie instead of being
     returned in the body; a refresh grant without a ``refresh_token`` parameter reads it
-    from that cookie (and then answers with a cookie again).
+    from that cookie (and then answers with a cookie again). Both need an ``Origin``
+    registered for the client (:mod:`jwtkit.server.origins`).
     """
     svc = service(request)
     form = await read_form(request, max_size=svc.settings.max_body_size)
@@ -32,6 +39,8 @@ async def token(request: Request) -> Response:
     if form.get("grant_type") == "refresh_token" and "refresh_token" not in form:
         from_cookie = cookie_token(request, svc)
     use_cookie = mode == "true" or from_cookie is not None
+    if use_cookie:
+        await check_cookie_client(request, svc, creds)
     issued = await run_in_threadpool(
         svc.grant, form, creds, address=client_address(request), refresh_token=from_cookie
     )
