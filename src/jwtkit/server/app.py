@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from jwtkit.errors import KeyStoreError
+from jwtkit.server import accesslog
 from jwtkit.server.errors import OAuthError, oauth_error_handler, store_error_handler
 from jwtkit.server.routes import ROUTES
 from jwtkit.server.service import Clock, TokenService
@@ -28,7 +29,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     unreachable store fails now, before the server accepts connections. While the app runs
     (ASGI lifespan), a background task calls ``KeyManager.maintain()`` every
     ``maintain_interval`` seconds and purges expired tokens. ``clock`` (seconds since the
-    epoch) is for tests. ``app.state.service`` is the :class:`TokenService`.
+    epoch) is for tests. ``app.state.service`` is the :class:`TokenService`. It also attaches
+    :class:`~jwtkit.server.accesslog.RedactQuery` to uvicorn's access logger.
 
     Raises:
         KeyStoreError: the store cannot be opened, or the master key is missing or wrong.
@@ -39,6 +41,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         # uvicorn.run(app), or jwtkit.server.serve(settings, "127.0.0.1", 8000)
     """
     svc = TokenService(settings, clock=clock)
+    # Issue 12: no query-string value (a misplaced secret) reaches uvicorn's access log.
+    accesslog.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
