@@ -3,9 +3,9 @@
 Core modules (the top level of the package) may import only the standard library,
 ``cryptography`` and other core modules, so ``pip install jwtkit`` alone always works. The
 storage layer (``jwtkit._storage``) may import only the core, and it is the only code that
-imports a database driver (``sqlite3``, ``psycopg``). ``compat`` (the PyJWT drop-in) sits on
-the core too, with the core's third-party rule; of the client layer it may use only the
-I/O-free JWKS modules (parsing, cache policy), never the httpx-based clients, and no other
+imports a database driver (``sqlite3``, ``psycopg``, ``redis``). ``compat`` (the PyJWT drop-in)
+sits on the core too, with the core's third-party rule; of the client layer it may use only
+the I/O-free JWKS modules (parsing, cache policy), never the httpx-based clients, and no other
 layer imports it. Checked with ``ast``.
 """
 
@@ -32,7 +32,7 @@ FORBIDDEN = {
 CORE_THIRD_PARTY = {"cryptography"}
 # The client modules compat may import: JWKS parsing and cache policy, no I/O, no httpx.
 COMPAT_CLIENT_MODULES = {"jwtkit.client._parse", "jwtkit.client._cache"}
-STORAGE_THIRD_PARTY = CORE_THIRD_PARTY | {"psycopg"}
+STORAGE_THIRD_PARTY = CORE_THIRD_PARTY | {"psycopg", "redis"}
 DRIVERS = {"sqlite3", "psycopg", "psycopg_pool", "psycopg2", "asyncpg", "redis"}
 
 

@@ -122,6 +122,8 @@ def make_settings(
             "master_key": master_key,
             "issuer": "http://testserver",
             "audience": "api",
+            # A refused attempt is answered at once here; the delay has its own test.
+            "refusal_delay": 0.0,
             **FAST_ARGON2,
         }
         values.update(overrides)

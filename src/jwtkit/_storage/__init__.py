@@ -2,8 +2,9 @@
 
 Higher layers (``jwtkit.keys``, ``jwtkit.server``, ``jwtkit.cli``) open a :class:`Database`
 from a store URL and use the small repository objects over it: :class:`KeyRows` (the key
-ring), :class:`AccountRows` (users, clients), :class:`Families` (refresh tokens, denylist) and
-:class:`RevocationRows` (what is revoked, for introspection and the revocation list).
+ring), :class:`AccountRows` (users, clients), :class:`Families` (refresh tokens, denylist),
+:class:`RevocationRows` (what is revoked, for introspection and the revocation list) and
+:class:`LimitRows` (failed-authentication counters; ``RedisLimits`` keeps them in Redis).
 URL parsing and redaction, file creation, connections, pooling, timeouts, error mapping, the
 schema version and its migrations all live here (STYLE.md §10). Private: no API promise.
 """
@@ -16,6 +17,7 @@ from ._url import StoreURL, parse_store_url, redact_url
 from .accounts import AccountRows, ClientRow, UserRow
 from .families import Families, Refused, Rotated, TokenRow
 from .keyrows import KeyChange, KeyMeta, KeyRow, KeyRows
+from .limits import Counter, LimitRows, LimitStore, limits_salt, open_limit_store
 from .revocations import CutOff, RevocationRows, RevocationSnapshot, TokenRevocations
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AccountRows",
     "ClientRow",
+    "Counter",
     "CutOff",
     "Database",
     "Families",
@@ -32,6 +35,8 @@ __all__ = [
     "KeyMeta",
     "KeyRow",
     "KeyRows",
+    "LimitRows",
+    "LimitStore",
     "Migration",
     "Refused",
     "RevocationRows",
@@ -42,6 +47,8 @@ __all__ = [
     "TokenRow",
     "Tx",
     "UserRow",
+    "limits_salt",
+    "open_limit_store",
     "parse_store_url",
     "redact_url",
 ]

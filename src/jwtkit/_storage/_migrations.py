@@ -10,12 +10,14 @@ crash leaves the old version or the new one. To change the schema, append one
 History: 1 and 2 are the key tables as ``jwtkit.keys`` created them before issue 9; the token
 service kept its own tables then, versioned apart in ``jwtkit_server_meta``. 3 brings those
 under this version. 4 records the ring's signing algorithms (issue 13); 5 adds what
-revocation needs (issue 11).
+revocation needs (issue 11); 6 the clients' browser origins (issue 12); 7 the shared
+failed-authentication counters (issue 10).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,6 +155,21 @@ def _v6_client_origins(tx: Tx) -> None:
     tx.ddl("ALTER TABLE jwtkit_clients ADD COLUMN origins TEXT NOT NULL DEFAULT '[]'")
 
 
+def _v7_limit_counters(tx: Tx) -> None:
+    # Failed-authentication counters shared by every instance (issue 10). Keys are salted
+    # SHA-256 digests (fixed length whatever the username), never raw names or addresses.
+    tx.ddl(
+        "CREATE TABLE jwtkit_limits (limit_key TEXT PRIMARY KEY, hits INTEGER NOT NULL,"
+        " until_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)"
+    )
+    tx.ddl("CREATE INDEX jwtkit_limits_expiry ON jwtkit_limits (expires_at)")
+    tx.execute(
+        "INSERT INTO jwtkit_meta (name, value) VALUES ('limits_salt', ?)"
+        " ON CONFLICT (name) DO NOTHING",
+        (secrets.token_hex(32),),
+    )
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "key ring: meta and key tables", _v1_key_ring),
     Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
@@ -160,6 +177,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(4, "keys: the signing algorithms, one active key each", _v4_signing_algs),
     Migration(5, "revocation: cut-off times, resource servers, secret overlap", _v5_revocation),
     Migration(6, "clients: registered browser origins", _v6_client_origins),
+    Migration(7, "shared failed-authentication counters", _v7_limit_counters),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape

@@ -7,6 +7,7 @@ Unexpected exceptions are left to Starlette's error middleware: a 500 that is lo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ __all__ = [
     "invalid_client",
     "oauth_error_handler",
     "store_error_handler",
+    "too_many_requests",
     "unavailable",
 ]
 
@@ -59,9 +61,26 @@ def invalid_client(*, basic: bool) -> OAuthError:
     return OAuthError("invalid_client", "client authentication failed", status=401, headers=headers)
 
 
+def too_many_requests(error: str, description: str, retry_after: int) -> OAuthError:
+    """Return a 429 answer with ``Retry-After`` (a limit holds, or hashing is saturated)."""
+    return OAuthError(
+        error, description, status=429, headers={"Retry-After": str(max(1, retry_after))}
+    )
+
+
 async def oauth_error_handler(request: Request, exc: Exception) -> Response:
-    """Render an OAuthError raised by a handler."""
+    """Render an OAuthError raised by a handler.
+
+    A 429 is sent after ``refusal_delay`` seconds: a client that ignores ``Retry-After``
+    then waits on an idle connection instead of turning cheap refusals into a flood. The
+    wait holds no thread and no CPU (issue 10).
+    """
     assert isinstance(exc, OAuthError)  # noqa: S101 - registered for this class only
+    if exc.status == 429:
+        settings = getattr(getattr(request.app.state, "service", None), "settings", None)
+        delay = getattr(settings, "refusal_delay", 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay)
     return exc.response()
 
 

@@ -1,23 +1,48 @@
-"""Argon2id hashing of passwords and client secrets (argon2-cffi), tuned by settings.
+"""Argon2id hashing of passwords and client secrets (argon2-cffi), and where it runs.
 
-Unknown names are verified against a dummy hash so that response time does not reveal which
-usernames or client ids exist. Successful client-secret checks are remembered (client secrets
-are presented on every request and are random, so there is nothing to slow down).
+Every failed check costs one verification at the current cost (issue 10): unknown names and
+accounts with nothing to check are verified against a dummy hash made with the current
+parameters, and a stored hash with cheaper parameters than the current ones is padded with a
+dummy verification, so response time reveals neither which names exist nor whose hash is old.
+Successful client-secret checks are remembered (client secrets are random and presented on
+every request, so there is nothing to slow down); a remembered secret is answered without
+hashing.
+
+The service runs every request that may hash in :class:`HashingExecutor`: a few threads of
+its own at a lower CPU priority, with a bounded queue, so hashing never holds the threads or
+the CPU that JWKS, metadata, ``/healthz`` and requests with a remembered secret need.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import functools
 import hashlib
 import os
 import secrets
+import sys
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Final, TypeVar
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-__all__ = ["SecretChecker", "make_password_hasher"]
+__all__ = [
+    "HashingBusyError",
+    "HashingExecutor",
+    "SecretChecker",
+    "default_hash_workers",
+    "make_password_hasher",
+]
 
-_MEMO_SIZE = 1024
+T = TypeVar("T")
+_MEMO_SIZE: Final = 1024
+_HASH_NICE: Final = 10
 
 
 def make_password_hasher(
@@ -43,18 +68,22 @@ def make_password_hasher(
     )
 
 
+def default_hash_workers() -> int:
+    """Return how many Argon2 computations run at once by default: one per CPU, at least 2."""
+    return max(2, os.cpu_count() or 2)
+
+
 class SecretChecker:
-    """Hash and verify secrets with one PasswordHasher; constant work for unknown accounts."""
+    """Hash and verify secrets with one PasswordHasher; the same work for every failure."""
 
     def __init__(self, hasher: PasswordHasher, *, max_concurrency: int | None = None) -> None:
         self.hasher = hasher
         self._dummy: str | None = None
-        self._verified: set[bytes] = set()
+        self._memo: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
         # Each Argon2 run holds memory_cost KiB (64 MiB by default): bound how many run at
         # once, so a burst of logins queues instead of exhausting memory.
-        slots = max_concurrency if max_concurrency else max(2, os.cpu_count() or 2)
-        self._slots = threading.BoundedSemaphore(slots)
+        self._slots = threading.BoundedSemaphore(max_concurrency or default_hash_workers())
 
     def hash(self, secret: str) -> str:
         """Return the Argon2id hash of ``secret`` with the configured costs."""
@@ -62,32 +91,45 @@ class SecretChecker:
             return self.hasher.hash(secret)
 
     def verify(self, hashed: str | None, secret: str) -> bool:
-        """Check ``secret`` against ``hashed``; with None, burn the same time and say False."""
-        target = self._dummy_hash() if hashed is None else hashed
-        try:
-            with self._slots:
-                return self.hasher.verify(target, secret) and hashed is not None
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        """Check ``secret`` against ``hashed``; with None, do the same work and say False.
 
-    def verify_remembered(self, name: str, hashed: str, secret: str) -> bool:
-        """Like :meth:`verify`, remembering successes for this exact name, secret and hash.
-
-        The memo key is a digest over all three, so a new secret or a changed hash is never
-        answered from memory; the memo is bounded.
+        A ``hashed`` cheaper than the current parameters is padded with a dummy verification
+        at the current cost, so old hashes do not answer faster than current ones.
         """
-        memo = hashlib.sha256(
-            "\0".join((name, secret, hashed)).encode("utf-8", "surrogatepass")
-        ).digest()
-        if memo in self._verified:
-            return True
-        if not self.verify(hashed, secret):
-            return False
+        ok = self._check(self._dummy_hash() if hashed is None else hashed, secret)
+        if hashed is not None and self._cheaper(hashed):
+            self._check(self._dummy_hash(), secret)
+        return ok and hashed is not None
+
+    def remembered(self, name: str, hashed: str, secret: str) -> bool:
+        """Say whether ``secret`` was verified for ``name`` against this very ``hashed``."""
+        key, value = _memo_key(name, secret), _digest(hashed)
         with self._lock:
-            if len(self._verified) >= _MEMO_SIZE:
-                self._verified.clear()
-            self._verified.add(memo)
-        return True
+            if self._memo.get(key) != value:
+                return False
+            self._memo.move_to_end(key)
+            return True
+
+    def maybe_remembered(self, name: str, secret: str) -> bool:
+        """Say whether ``secret`` was verified for ``name`` (against some hash) recently.
+
+        No store access, for deciding where a request runs; :meth:`remembered` is the check.
+        """
+        with self._lock:
+            return _memo_key(name, secret) in self._memo
+
+    def remember(self, name: str, hashed: str, secret: str) -> None:
+        """Remember a verified secret (bounded: the least recently used entry goes first)."""
+        with self._lock:
+            self._memo[_memo_key(name, secret)] = _digest(hashed)
+            self._memo.move_to_end(_memo_key(name, secret))
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
+
+    def forget(self, name: str, secret: str) -> None:
+        """Drop a remembered secret (it no longer matches the stored hash)."""
+        with self._lock:
+            self._memo.pop(_memo_key(name, secret), None)
 
     def needs_rehash(self, hashed: str) -> bool:
         """Say whether ``hashed`` was made with other costs than the configured ones."""
@@ -96,8 +138,101 @@ class SecretChecker:
         except (InvalidHashError, ValueError):
             return False
 
+    def _check(self, hashed: str, secret: str) -> bool:
+        try:
+            with self._slots:
+                return self.hasher.verify(hashed, secret)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _cheaper(self, hashed: str) -> bool:
+        """Say whether verifying ``hashed`` costs less than the current parameters."""
+        try:
+            params = extract_parameters(hashed)
+        except (InvalidHashError, ValueError):
+            return True  # A damaged hash fails at once: pad it like a cheap one.
+        current = self.hasher
+        return params.time_cost * params.memory_cost < current.time_cost * current.memory_cost
+
     def _dummy_hash(self) -> str:
         """Return a hash to verify against for unknown names (made on first use: it is slow)."""
         if self._dummy is None:
             self._dummy = self.hash(secrets.token_urlsafe(16))
         return self._dummy
+
+
+def _memo_key(name: str, secret: str) -> bytes:
+    return hashlib.sha256("\0".join((name, secret)).encode("utf-8", "surrogatepass")).digest()
+
+
+def _digest(hashed: str) -> bytes:
+    return hashlib.sha256(hashed.encode("utf-8", "surrogatepass")).digest()
+
+
+class HashingBusyError(Exception):
+    """Every hashing worker is busy and the queue is full: answer 429 and retry later."""
+
+    retry_after = 1
+
+
+class HashingExecutor:
+    """``workers`` threads for work that hashes, and at most ``queue`` more jobs waiting.
+
+    :meth:`run` refuses at once (:class:`HashingBusyError`) when ``workers + queue`` jobs are
+    in the executor. The threads run at a lower CPU priority (nice +10, Linux), so that on
+    a saturated machine the event loop and the other request threads run first. A job whose
+    caller went away before it started is dropped.
+    """
+
+    def __init__(self, workers: int, queue: int, *, nice: int = _HASH_NICE) -> None:
+        if workers < 1 or queue < 0:
+            raise ValueError("need at least one worker and a queue of zero or more")
+        self.workers = workers
+        self.capacity = workers + queue
+        self._pool = ThreadPoolExecutor(
+            workers, thread_name_prefix="jwtkit-hash", initializer=_lower_priority, initargs=(nice,)
+        )
+        self._lock = threading.Lock()
+        self._jobs = 0
+
+    @property
+    def jobs(self) -> int:
+        """Return how many jobs are running or waiting."""
+        return self._jobs
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` in a hashing thread and return its result.
+
+        Raises:
+            HashingBusyError: the queue is full (nothing was started).
+        """
+        with self._lock:
+            if self._jobs >= self.capacity:
+                raise HashingBusyError()
+            self._jobs += 1
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        try:
+            future: Future[T] = self._pool.submit(call)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        """Stop the threads after the running jobs; queued jobs are cancelled."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _done(self, _future: object) -> None:
+        with self._lock:
+            self._jobs -= 1
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value (Linux: per thread; Argon2's own threads inherit it)."""
+    if not nice or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))

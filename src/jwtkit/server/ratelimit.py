@@ -1,91 +1,252 @@
-"""Failed-login limits per username and per client address (sliding window, in memory).
+"""Limits on failed authentication, for password logins and client secrets alike (issue 10).
 
-Once a username or an address has ``max_failures`` failed password logins inside the window,
-further password logins for it are refused with HTTP 429 and ``Retry-After`` until the oldest
-failure leaves the window, without checking the password (so guessing cannot continue and no
-Argon2 work is spent). A successful login clears the username's failures, not the address's,
-so one valid account cannot be used to reset an attacker's address budget.
+The policy is here, in one place; the counters live in the shared store
+(:mod:`jwtkit._storage.limits`: the store's ``jwtkit_limits`` table, or Redis), so N instances
+give an attacker the budget of one, and a restart gives nothing. For each attempt, keyed by
+the presented name (username or client id, whether it exists or not) and the client address
+(an IPv6 address counts by its /64, the block one host usually gets):
 
-The counters live in each process: with N instances behind a load balancer an attacker gets
-at most N times the budget, which still bounds online guessing.
+- **per (name, address): backoff.** ``free`` failures are answered normally; after that each
+  failure doubles the wait before the next attempt is allowed (1 s, 2 s, 4 s, ... up to
+  ``backoff_max``). A success resets it; it is forgotten a day after the last failure.
+- **per address: a bucket** of ``address_burst`` failures refilled over ``address_period``
+  (one address spraying many names).
+- **per name, logins only: a slowly refilled ceiling** of ``account_burst`` failures per
+  ``account_period`` from addresses the user has never logged in from (a distributed guess at
+  one account). Addresses where the user logged in within the last 30 days are exempt from
+  it, so an attacker elsewhere can slow the owner down at most through the (name, address)
+  pairs they share, never lock the owner out.
+
+An attempt is counted as a failure when it is allowed, in the same atomic update as the check,
+so parallel guesses cannot all pass before any is counted; a success takes it back. A refused
+attempt is answered 429 with ``Retry-After`` without checking the secret, so it costs no
+Argon2 work. Keys are salted SHA-256 digests (64 characters whatever the input), so memory and
+rows stay bounded however long the names are.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import ipaddress
 import math
-import threading
-from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
 
-__all__ = ["LoginLimiter"]
+from jwtkit._storage import Counter, LimitStore
+from jwtkit.server.settings import Settings
 
-_MAX_TRACKED = 100_000
+__all__ = ["Attempt", "Limiter", "Policy", "TooManyAttemptsError", "address_key", "policies"]
+
+KNOWN_ADDRESS_LIFETIME: Final = 30 * 86400.0
+FORGET_AFTER: Final = 86400.0
 
 
-class LoginLimiter:
-    """Sliding-window counters of failed logins, keyed by ``user:NAME`` and ``addr:IP``."""
+@dataclass(frozen=True)
+class Policy:
+    """The limits of one kind of authentication (see the module docstring)."""
 
-    def __init__(self, *, per_user: int, per_address: int, window: float) -> None:
-        self._limits = {"user": per_user, "addr": per_address}
-        self._window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    free: int
+    backoff_max: float
+    address_burst: int
+    address_period: float
+    account_burst: int = 0  # 0: no per-name ceiling
+    account_period: float = 0.0
+    remember_addresses: bool = False
 
-    def acquire(self, username: str, address: str | None, *, now: float) -> int:
-        """Start a login attempt: return seconds to wait if locked out, else 0.
 
-        A granted attempt is counted as a failure at once, in the same critical section as
-        the check, so parallel guesses cannot all pass the check before any failure is
-        recorded; :meth:`succeeded` takes it back.
+def policies(settings: Settings) -> dict[str, Policy]:
+    """Return the login (``"user"``) and client-secret (``"client"``) policies of ``settings``.
+
+    Client ids get no per-name ceiling: client secrets are random (a ceiling would only let an
+    attacker lock a machine client out of an instance that has not remembered its secret yet).
+    """
+    window = float(settings.login_failure_window)
+    ceiling = settings.login_account_ceiling
+    return {
+        "user": Policy(
+            free=settings.login_max_failures_per_user,
+            backoff_max=float(settings.login_backoff_max),
+            address_burst=settings.login_max_failures_per_address,
+            address_period=window,
+            account_burst=ceiling,
+            account_period=float(settings.login_account_period),
+            remember_addresses=ceiling > 0,
+        ),
+        "client": Policy(
+            free=settings.client_max_failures,
+            backoff_max=float(settings.login_backoff_max),
+            address_burst=settings.client_max_failures_per_address,
+            address_period=window,
+        ),
+    }
+
+
+class TooManyAttemptsError(Exception):
+    """The attempt is refused for now; ``retry_after`` is in whole seconds (at least 1)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An allowed attempt: the counters it charged, for :meth:`Limiter.succeeded`."""
+
+    kind: str
+    pair: str
+    address: str
+    account: str
+    known: str
+    charged_account: bool
+
+
+class Limiter:
+    """Apply the :class:`Policy` of each kind (``"user"``, ``"client"``) over one store."""
+
+    def __init__(self, store: LimitStore, *, salt: bytes, policies: Mapping[str, Policy]):
+        self.store = store
+        self._salt = salt
+        self._policies = dict(policies)
+
+    def acquire(self, kind: str, name: str, address: str | None, *, now: float) -> Attempt:
+        """Allow and count an attempt, or refuse it.
+
+        Raises:
+            TooManyAttemptsError: the attempt must wait; nothing was counted.
+            StoreUnavailableError: the counters could not be reached in time.
         """
-        with self._lock:
-            wait = 0.0
-            for key, limit in self._keys(username, address):
-                times = self._prune(key, now)
-                if times is not None and len(times) >= limit:
-                    wait = max(wait, times[len(times) - limit] + self._window - now)
+        policy = self._policies[kind]
+        addr = address_key(address)
+        keys = Attempt(
+            kind=kind,
+            pair=self._key(kind, "pair", name, addr),
+            address=self._key(kind, "addr", addr),
+            account=self._key(kind, "account", name) if policy.account_burst else "",
+            known=self._key(kind, "known", name, addr) if policy.remember_addresses else "",
+            charged_account=False,
+        )
+
+        def decide(
+            cur: Mapping[str, Counter | None],
+        ) -> tuple[dict[str, Counter | None], tuple[float, bool]]:
+            use_account = bool(keys.account) and not (keys.known and cur[keys.known])
+            waits = [
+                _pair_wait(cur[keys.pair], now),
+                _bucket_wait(cur[keys.address], now, policy.address_burst, policy.address_period),
+            ]
+            if use_account:
+                waits.append(
+                    _bucket_wait(
+                        cur[keys.account], now, policy.account_burst, policy.account_period
+                    )
+                )
+            wait = max(waits)
             if wait > 0:
-                return max(1, math.ceil(wait))
-            if len(self._failures) >= _MAX_TRACKED:
-                self._sweep(now)
-            for key, limit in self._keys(username, address):
-                times = self._failures.setdefault(key, deque())
-                times.append(now)
-                while len(times) > limit:
-                    times.popleft()
-            return 0
+                return {}, (wait, False)
+            changes: dict[str, Counter | None] = {
+                keys.pair: _pair_charge(cur[keys.pair], now, policy),
+                keys.address: _bucket_charge(
+                    cur[keys.address], now, policy.address_burst, policy.address_period
+                ),
+            }
+            if use_account:
+                changes[keys.account] = _bucket_charge(
+                    cur[keys.account], now, policy.account_burst, policy.account_period
+                )
+            return changes, (0.0, use_account)
 
-    def succeeded(self, username: str, address: str | None, *, started: float) -> None:
-        """Undo the attempt begun at ``started`` and forget the user's earlier failures."""
-        with self._lock:
-            self._failures.pop("user:" + username, None)
-            times = self._failures.get("addr:" + address) if address else None
-            if times is not None:
-                with contextlib.suppress(ValueError):
-                    times.remove(started)
-                if not times and address:
-                    del self._failures["addr:" + address]
+        reads = [keys.known] if keys.known else []
+        writes = [k for k in (keys.pair, keys.address, keys.account) if k]
+        wait, charged = self.store.update(writes, decide, now=now, reads=reads)
+        if wait > 0:
+            raise TooManyAttemptsError(max(1, math.ceil(wait)))
+        return Attempt(kind, keys.pair, keys.address, keys.account, keys.known, charged)
 
-    def _keys(self, username: str, address: str | None) -> list[tuple[str, int]]:
-        keys = [("user:" + username, self._limits["user"])]
-        if address:
-            keys.append(("addr:" + address, self._limits["addr"]))
-        return keys
+    def succeeded(self, attempt: Attempt, *, now: float) -> None:
+        """Take back an attempt that succeeded: reset its backoff, refund the buckets, and
+        remember the address for the name (when the policy does)."""
+        policy = self._policies[attempt.kind]
 
-    def _prune(self, key: str, now: float) -> deque[float] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now - self._window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
+        def undo(cur: Mapping[str, Counter | None]) -> tuple[dict[str, Counter | None], None]:
+            changes: dict[str, Counter | None] = {
+                attempt.pair: None,
+                attempt.address: _bucket_refund(
+                    cur[attempt.address], now, policy.address_burst, policy.address_period
+                ),
+            }
+            if attempt.charged_account:
+                changes[attempt.account] = _bucket_refund(
+                    cur[attempt.account], now, policy.account_burst, policy.account_period
+                )
+            if attempt.known:
+                until = now + KNOWN_ADDRESS_LIFETIME
+                changes[attempt.known] = Counter(1, until, until)
+            return changes, None
 
-    def _sweep(self, now: float) -> None:
-        """Drop expired entries so memory stays bounded under a spray of names."""
-        for key in list(self._failures):
-            self._prune(key, now)
-        while len(self._failures) >= _MAX_TRACKED:
-            self._failures.pop(next(iter(self._failures)))
+        self.store.update(
+            [k for k in (attempt.pair, attempt.address, attempt.account, attempt.known) if k],
+            undo,
+            now=now,
+        )
+
+    def _key(self, kind: str, part: str, *values: str) -> str:
+        digest = hashlib.sha256(self._salt)
+        for value in (kind, part, *values):
+            digest.update(b"\0" + value.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+
+def address_key(address: str | None) -> str:
+    """Return the address as counted: IPv4 as is, IPv6 by its /64, "-" when unknown."""
+    if not address:
+        return "-"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+# Backoff per (name, address): ``hits`` failures so far, ``until`` the next allowed attempt.
+
+
+def _pair_wait(counter: Counter | None, now: float) -> float:
+    return 0.0 if counter is None else max(0.0, counter.until - now)
+
+
+def _pair_charge(counter: Counter | None, now: float, policy: Policy) -> Counter:
+    hits = (counter.hits if counter is not None else 0) + 1
+    delay = 0.0
+    if hits >= policy.free:
+        delay = min(policy.backoff_max, 2.0 ** min(hits - policy.free, 64))
+    return Counter(hits, now + delay, now + delay + FORGET_AFTER)
+
+
+# Buckets (GCRA): ``until`` is the theoretical arrival time; ``burst`` failures at once, then
+# one per ``period / burst`` seconds.
+
+
+def _bucket_wait(counter: Counter | None, now: float, burst: int, period: float) -> float:
+    interval = period / burst
+    tat = max(counter.until, now) if counter is not None else now
+    return max(0.0, tat + interval - now - burst * interval)
+
+
+def _bucket_charge(counter: Counter | None, now: float, burst: int, period: float) -> Counter:
+    tat = (max(counter.until, now) if counter is not None else now) + period / burst
+    return Counter(0, tat, tat)
+
+
+def _bucket_refund(
+    counter: Counter | None, now: float, burst: int, period: float
+) -> Counter | None:
+    if counter is None:
+        return None
+    tat = counter.until - period / burst
+    return Counter(0, tat, tat) if tat > now else None

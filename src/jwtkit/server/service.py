@@ -1,7 +1,9 @@
 """The token service's logic, independent of HTTP: grants, revocation, introspection.
 
 Every method is synchronous (store and Argon2 work) and is run in a worker thread by the
-routes. Failures the client caused raise :class:`~jwtkit.server.errors.OAuthError`.
+routes: in ``TokenService.hashing`` when it may hash (:meth:`TokenService.needs_hashing`), else
+in the shared thread pool. Failures the client caused raise
+:class:`~jwtkit.server.errors.OAuthError`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from typing import Any
 
 from jwtkit import Signer, Verifier
 from jwtkit._revocation import FAMILY_CLAIM, client_subject
-from jwtkit._storage import Database
+from jwtkit._storage import Database, limits_salt, open_limit_store
 from jwtkit.errors import InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
 from jwtkit.keys import KeyManager, RotationPolicy
-from jwtkit.server.accounts import Accounts, ClientInfo, make_password_hasher
-from jwtkit.server.errors import OAuthError, invalid_client
+from jwtkit.server.accounts import Accounts, ClientInfo, UserInfo, make_password_hasher
+from jwtkit.server.errors import OAuthError, invalid_client, too_many_requests
 from jwtkit.server.forms import ClientCredentials
-from jwtkit.server.ratelimit import LoginLimiter
+from jwtkit.server.passwords import HashingExecutor, default_hash_workers
+from jwtkit.server.ratelimit import Limiter, TooManyAttemptsError, policies
 from jwtkit.server.revocations import RevocationState, username_of
 from jwtkit.server.settings import Settings
 from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
@@ -113,10 +116,17 @@ class TokenService:
         self.revocations = RevocationState(
             self.db, horizon=policy.max_token_lifetime.total_seconds() + 60
         )
-        self.limiter = LoginLimiter(
-            per_user=settings.login_max_failures_per_user,
-            per_address=settings.login_max_failures_per_address,
-            window=settings.login_failure_window,
+        try:
+            self.limits = open_limit_store(
+                self.db, redis_url=settings.redis_url, redis_prefix=settings.redis_prefix
+            )
+            salt = limits_salt(self.db)
+        except BaseException:
+            self.close()
+            raise
+        self.limiter = Limiter(self.limits, salt=salt, policies=policies(settings))
+        self.hashing = HashingExecutor(
+            settings.hash_workers or default_hash_workers(), settings.hash_queue
         )
         self.signer: Signer = self.keys.signer(
             issuer=settings.base_url,
@@ -132,25 +142,91 @@ class TokenService:
         )
 
     def close(self) -> None:
-        """Release the store's connections."""
-        with contextlib.suppress(Exception):
-            self.keys.close()
+        """Release the store's connections and stop the hashing threads."""
+        for part in ("hashing", "limits", "keys"):
+            with contextlib.suppress(Exception):
+                obj = getattr(self, part, None)
+                if obj is not None:
+                    obj.shutdown() if part == "hashing" else obj.close()
         self.db.close()
 
-    # Client authentication.
+    # Client and user authentication (limits and equal work: issue 10).
 
-    def authenticate(self, creds: ClientCredentials | None) -> ClientInfo:
+    def needs_hashing(self, creds: ClientCredentials | None, grant_type: str | None = None) -> bool:
+        """Say whether serving the request may run Argon2 (then it goes to ``self.hashing``).
+
+        Only password grants and secrets not verified before do: a remembered valid secret,
+        a public client and a request without a secret never wait behind hashing.
+        """
+        if grant_type == "password":
+            return True
+        if creds is None or creds.secret is None:
+            return False
+        return not self.accounts.maybe_remembered(creds.client_id, creds.secret)
+
+    def authenticate(
+        self, creds: ClientCredentials | None, *, address: str | None = None
+    ) -> ClientInfo:
         """Return the authenticated client.
 
+        Failed secret checks are limited per (client id, address) and per address
+        (:mod:`jwtkit.server.ratelimit`); a remembered valid secret is never limited, so an
+        attacker cannot lock a machine client out.
+
         Raises:
-            OAuthError: invalid_client (401) for missing, unknown, disabled or wrong credentials.
+            OAuthError: invalid_client (401) for missing, unknown, disabled or wrong
+                credentials; 429 with ``Retry-After`` while the limit holds.
         """
         if creds is None:
             raise invalid_client(basic=False)
-        client = self.accounts.authenticate_client(creds.client_id, creds.secret)
+        attempt = None
+
+        def limit() -> None:
+            nonlocal attempt
+            try:
+                attempt = self.limiter.acquire("client", creds.client_id, address, now=self.clock())
+            except TooManyAttemptsError as exc:
+                raise too_many_requests(
+                    "invalid_client",
+                    "too many failed client authentications; retry later",
+                    exc.retry_after,
+                ) from None
+
+        client = self.accounts.authenticate_client(
+            creds.client_id, creds.secret, before_check=limit
+        )
         if client is None:
             raise invalid_client(basic=creds.basic)
+        if attempt is not None:
+            self.limiter.succeeded(attempt, now=self.clock())
         return client
+
+    def login(
+        self, username: str, password: str, *, address: str | None, client_id: str | None = None
+    ) -> UserInfo:
+        """Check a user's password: the one login call of the password grant and the login
+        page (STYLE.md §11), so the same limits and equal work hold for both.
+
+        It hashes: call it in ``self.hashing`` (``await svc.hashing.run(svc.login, ...)``).
+
+        Raises:
+            OAuthError: 400 invalid_grant for a wrong username or password or a disabled
+                user (one message for all); 429 invalid_grant with ``Retry-After`` while the
+                limit holds, without checking the password.
+        """
+        try:
+            attempt = self.limiter.acquire("user", username, address, now=self.clock())
+        except TooManyAttemptsError as exc:
+            raise too_many_requests(
+                "invalid_grant", "too many failed logins; retry later", exc.retry_after
+            ) from None
+        user = self.accounts.authenticate_user(username, password)
+        if user is None:
+            # Neither the username (users mistype passwords into it) nor the password.
+            logger.info("failed password login via client %s from %s", client_id, address)
+            raise OAuthError("invalid_grant", "invalid username or password")
+        self.limiter.succeeded(attempt, now=self.clock())
+        return user
 
     # Grants (RFC 6749 §4.3, §4.4, §6).
 
@@ -172,7 +248,7 @@ class TokenService:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type not in ("password", "client_credentials", "refresh_token"):
             raise OAuthError("unsupported_grant_type", "this grant type is not supported")
-        client = self.authenticate(creds)
+        client = self.authenticate(creds, address=address)
         if not client.allows_grant(grant_type):
             raise OAuthError("unauthorized_client", "this client may not use this grant type")
         if grant_type == "password":
@@ -190,21 +266,7 @@ class TokenService:
         if username is None or password is None:
             raise OAuthError("invalid_request", "username and password are required")
         scope = self._scope(form, client.scopes)
-        started = self.clock()
-        wait = self.limiter.acquire(username, address, now=started)
-        if wait:
-            raise OAuthError(
-                "invalid_grant",
-                "too many failed logins; retry later",
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
-        user = self.accounts.authenticate_user(username, password)
-        if user is None:
-            # Neither the username (users mistype passwords into it) nor the password.
-            logger.info("failed password login via client %s from %s", client.client_id, address)
-            raise OAuthError("invalid_grant", "invalid username or password")
-        self.limiter.succeeded(username, address, started=started)
+        user = self.login(username, password, address=address, client_id=client.client_id)
         # Every login is a session (a family), with a refresh token if the client may
         # refresh; its access tokens carry the family, so revoking the session reaches them.
         now = self.clock()
@@ -389,6 +451,7 @@ class TokenService:
         """Advance the key lifecycle and purge expired tokens (called on a timer)."""
         self.keys.maintain(now=self.clock())
         self.tokens.purge(now=self.clock())
+        self.limits.purge(now=self.clock())
 
     def ping(self) -> None:
         """Touch the store (for /healthz); raises KeyStoreError when it is unreachable."""

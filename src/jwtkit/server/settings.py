@@ -23,6 +23,7 @@ _ENV_PREFIX = "JWTKIT_"
 _SIGNING_ALGS = ASYMMETRIC_ALGORITHMS
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 class SettingsError(ValueError):
@@ -82,6 +83,20 @@ class Settings:
     store_timeout: float = 2.0
     store_pool_size: int = 10
     store_startup_timeout: float = 30.0
+    # Limits against guessing and load (issue 10; docs/server.md, "Limits").
+    login_backoff_max: int = 900
+    login_account_ceiling: int = 50
+    login_account_period: int = 86400
+    client_max_failures: int = 5
+    client_max_failures_per_address: int = 20
+    hash_workers: int = 0
+    hash_queue: int = 16
+    refusal_delay: float = 1.0
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    max_connections: int = 1000
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "jwtkit:"
 
     def __post_init__(self) -> None:
         """Check every field so that a bad configuration fails at start, not at first use."""
@@ -130,6 +145,7 @@ class Settings:
             raise SettingsError("cookie_name", "must be a non-empty cookie token")
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, \t"):
             raise SettingsError("cookie_path", "must be an absolute URL path")
+        _check_limits(self)
 
     @property
     def id_token_algs(self) -> tuple[str, ...]:
@@ -180,6 +196,32 @@ class Settings:
             if exc.key in values and exc.key not in overrides:
                 raise SettingsError(_ENV_PREFIX + exc.key.upper(), exc.problem) from None
             raise
+
+
+def _check_limits(s: Settings) -> None:
+    """Check the settings of the limits (issue 10)."""
+    minimums = {
+        "login_backoff_max": 1,
+        "login_account_ceiling": 0,
+        "login_account_period": 1,
+        "client_max_failures": 1,
+        "client_max_failures_per_address": 1,
+        "hash_workers": 0,
+        "hash_queue": 0,
+        "max_connections": 1,
+    }
+    for name, minimum in minimums.items():
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise SettingsError(name, f"must be an integer >= {minimum}")
+    for name, low in (("refusal_delay", 0.0), ("header_timeout", 0.01), ("body_timeout", 0.01)):
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
+            raise SettingsError(name, f"must be a number of seconds >= {low:g}")
+    if s.redis_url is not None and s.redis_url.split(":", 1)[0].lower() not in _REDIS_SCHEMES:
+        raise SettingsError("redis_url", "must be a redis://, rediss:// or unix:// URL")
+    if not s.redis_prefix or any(c.isspace() for c in s.redis_prefix):
+        raise SettingsError("redis_prefix", "must be a non-empty key prefix without spaces")
 
 
 def _parse(var: str, default: Any, raw: str) -> Any:

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jwtkit.server.errors import OAuthError
+from jwtkit.server.accounts import ClientInfo
+from jwtkit.server.errors import OAuthError, too_many_requests
 from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.origins import check_cookie_origin
+from jwtkit.server.passwords import HashingBusyError
 from jwtkit.server.service import TokenService
 
 __all__ = [
     "CSRF_HEADER",
+    "authenticate",
     "check_cookie_client",
     "clear_cookie",
     "client_address",
     "cookie_token",
+    "run_service",
     "service",
     "set_cookie",
 ]
+
+T = TypeVar("T")
 
 CSRF_HEADER = "x-requested-with"
 
@@ -87,3 +96,37 @@ def clear_cookie(response: Response, svc: TokenService) -> None:
 def client_address(request: Request) -> str | None:
     """Return the peer address (uvicorn applies trusted proxy headers before this)."""
     return request.client.host if request.client else None
+
+
+async def run_service(
+    svc: TokenService, fn: Callable[..., T], /, *args: Any, hashing: bool, **kwargs: Any
+) -> T:
+    """Run a synchronous service call in a worker thread and return its result.
+
+    With ``hashing`` (``svc.needs_hashing(...)``) it runs in the hashing executor, whose
+    bounded queue answers 429 when full; otherwise in the shared thread pool, which therefore
+    never fills with requests waiting for Argon2 (issue 10).
+    """
+    if not hashing:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    try:
+        return await svc.hashing.run(fn, *args, **kwargs)
+    except HashingBusyError as exc:
+        raise too_many_requests(
+            "temporarily_unavailable",
+            "too many authentications in progress; retry later",
+            exc.retry_after,
+        ) from None
+
+
+async def authenticate(
+    request: Request, svc: TokenService, creds: ClientCredentials | None
+) -> ClientInfo:
+    """Authenticate the client of ``request`` (limited per client id and address)."""
+    return await run_service(
+        svc,
+        svc.authenticate,
+        creds,
+        address=client_address(request),
+        hashing=svc.needs_hashing(creds),
+    )

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from jwtkit.server.errors import NO_STORE, OAuthError, invalid_client
 from jwtkit.server.forms import client_credentials, read_form
 from jwtkit.server.origins import check_cookie_origin
-from jwtkit.server.routes._common import clear_cookie, cookie_token, service
+from jwtkit.server.routes._common import authenticate, clear_cookie, cookie_token, service
 
 __all__ = ["introspect", "revoke"]
 
@@ -24,7 +24,7 @@ async def revoke(request: Request) -> Response:
     svc = service(request)
     form = await read_form(request, max_size=svc.settings.max_body_size)
     creds = client_credentials(request, form)
-    client = await run_in_threadpool(svc.authenticate, creds)
+    client = await authenticate(request, svc, creds)
     value = form.get("token")
     from_cookie = value is None
     if value is None:
@@ -48,7 +48,7 @@ async def introspect(request: Request) -> Response:
     svc = service(request)
     form = await read_form(request, max_size=svc.settings.max_body_size)
     creds = client_credentials(request, form)
-    client = await run_in_threadpool(svc.authenticate, creds)
+    client = await authenticate(request, svc, creds)
     if client.public:
         # RFC 7662 §2.1: the endpoint must be protected; a public client proves nothing.
         raise invalid_client(basic=creds is not None and creds.basic)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,6 +11,7 @@ from jwtkit.server.routes._common import (
     check_cookie_client,
     client_address,
     cookie_token,
+    run_service,
     service,
     set_cookie,
 )
@@ -41,8 +41,14 @@ async def token(request: Request) -> Response:
     use_cookie = mode == "true" or from_cookie is not None
     if use_cookie:
         await check_cookie_client(request, svc, creds)
-    issued = await run_in_threadpool(
-        svc.grant, form, creds, address=client_address(request), refresh_token=from_cookie
+    issued = await run_service(
+        svc,
+        svc.grant,
+        form,
+        creds,
+        address=client_address(request),
+        refresh_token=from_cookie,
+        hashing=svc.needs_hashing(creds, form.get("grant_type")),
     )
     response = JSONResponse(issued.body(include_refresh=not use_cookie), headers=NO_STORE)
     if use_cookie and issued.refresh_token:

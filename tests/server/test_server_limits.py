@@ -1,0 +1,189 @@
+"""Limits of the token service (issue 10): client-secret guessing, the owner not locked out,
+bounded limiter memory, equal work for every failed authentication, the refusal delay."""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from argon2 import Parameters, PasswordHasher, extract_parameters
+from server_support import CLIENT, PASSWORD, SECRET, USER, TestClient, basic, login
+from starlette.applications import Starlette
+
+from jwtkit._storage import Database
+from jwtkit.server import Accounts
+
+CC = {"grant_type": "client_credentials"}
+WRONG = "wrong-secret-0123456789abcdef"
+
+
+def test_failed_client_authentication_is_limited_per_client_and_address(
+    make_app: Callable[..., Starlette],
+) -> None:
+    app = make_app(client_max_failures=3)
+    attacker = TestClient(app, address="10.0.0.66")
+    for _ in range(3):
+        assert attacker.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 401
+    refused = attacker.post("/token", data=CC, headers=basic(secret=WRONG))
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "invalid_client"
+    assert int(refused.headers["retry-after"]) >= 1
+    # Unknown client ids are limited the same way (the limit does not reveal which exist).
+    for _ in range(3):
+        bogus = attacker.post("/token", data=CC, headers=basic("nobody", WRONG))
+        assert bogus.status_code == 401
+    assert attacker.post("/token", data=CC, headers=basic("nobody", WRONG)).status_code == 429
+    # Another address is not slowed down by it.
+    other = TestClient(app, address="10.0.0.1")
+    assert other.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 401
+
+
+def test_a_remembered_valid_secret_bypasses_the_limit(
+    make_app: Callable[..., Starlette],
+) -> None:
+    app = make_app(client_max_failures=2, client_max_failures_per_address=3)
+    client = TestClient(app)
+    assert client.post("/token", data=CC, headers=basic()).status_code == 200
+    # An attacker at the same address uses up the pair and the address budget...
+    for _ in range(4):
+        client.post("/token", data=CC, headers=basic(secret=WRONG))
+    assert client.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 429
+    # ...but the machine client's remembered secret still works, at once.
+    assert client.post("/token", data=CC, headers=basic()).status_code == 200
+    assert client.post("/revoke", data={"token": "x"}, headers=basic()).status_code == 200
+    # A second instance on the same store has not verified that secret yet: the shared
+    # limit holds there for this address, and another address is served.
+    second = make_app(users=False, client_max_failures=2, client_max_failures_per_address=3)
+    assert TestClient(second).post("/token", data=CC, headers=basic()).status_code == 429
+    elsewhere = TestClient(second, address="10.9.9.9")
+    assert elsewhere.post("/token", data=CC, headers=basic()).status_code == 200
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_owner_out(
+    make_app: Callable[..., Starlette],
+) -> None:
+    app = make_app()
+    attacker = TestClient(app, address="10.0.0.66")
+    statuses = [login(attacker, password="guess").status_code for _ in range(12)]
+    assert statuses[:5] == [400] * 5
+    assert set(statuses[5:]) == {429}
+    # Issue 10: the owner got 429 for the correct password; now the owner is served.
+    assert login(TestClient(app, address="10.0.0.1")).status_code == 200
+
+
+def test_a_distributed_guess_hits_the_ceiling_but_not_the_owner_at_home(
+    make_app: Callable[..., Starlette],
+) -> None:
+    app = make_app(login_account_ceiling=5, login_account_period=3000)
+    home = TestClient(app, address="192.0.2.7")
+    assert login(home).status_code == 200
+    for i in range(5):
+        assert login(TestClient(app, address=f"10.1.0.{i}"), password="x").status_code == 400
+    refused = login(TestClient(app, address="10.1.0.99"), password="x")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "invalid_grant"
+    assert int(refused.headers["retry-after"]) == 600
+    assert login(home).status_code == 200
+    # From an address the owner never used, the ceiling holds for the owner too (slowed).
+    assert login(TestClient(app, address="198.51.100.1")).status_code == 429
+
+
+def test_limiter_memory_stays_bounded_whatever_the_usernames(
+    make_app: Callable[..., Starlette],
+) -> None:
+    # Issue 10: 1000 failed logins with long usernames took the server from 43 to 185 MiB.
+    app = make_app(login_max_failures_per_address=10_000)
+    clients = [TestClient(app, address=f"10.2.0.{i}") for i in range(50)]
+    login(clients[0], password="warm-up")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(150):
+            name = f"{i:05d}" + "u" * 60_000
+            assert login(clients[i % 50], username=name, password="x").status_code == 400
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # The old in-memory limiter kept every name: 150 x 60 KB = 9 MB.
+    assert retained < 1_500_000, retained
+
+
+class RecordingHasher(PasswordHasher):
+    """argon2's real hasher, recording the parameters of every verification it runs."""
+
+    def __init__(self, **costs: int) -> None:
+        super().__init__(**costs)
+        self.verified: list[Parameters] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verified.append(extract_parameters(hash if isinstance(hash, str) else hash.decode()))
+        return super().verify(hash, password)
+
+
+CURRENT = {"time_cost": 2, "memory_cost": 256, "parallelism": 1}
+
+
+@pytest.fixture
+def recorded(tmp_path: Any) -> Any:
+    store = f"sqlite:///{tmp_path / 'timing.db'}"
+    with Accounts.open(store, hasher=PasswordHasher(time_cost=1, memory_cost=64)) as old:
+        old.add_user("old", "old-password")  # a hash with older, cheaper parameters
+        old.add_client("old-client", "old-client-secret-0123")
+    db = Database.open(store)
+    hasher = RecordingHasher(**CURRENT)
+    accounts = Accounts(db, hasher=hasher)
+    accounts.add_user(USER, PASSWORD)
+    accounts.add_user("off", PASSWORD)
+    accounts.disable_user("off")
+    accounts.add_client(CLIENT, SECRET)
+    accounts.add_client("off-client", SECRET)
+    accounts.disable_client("off-client")
+    accounts.add_client("public", public=True)
+    yield accounts, hasher
+    db.close()
+
+
+FAILURES: dict[str, Callable[[Accounts], object]] = {
+    "unknown client": lambda a: a.authenticate_client("nobody", SECRET),
+    "wrong secret": lambda a: a.authenticate_client(CLIENT, WRONG),
+    "public client with a secret": lambda a: a.authenticate_client("public", SECRET),
+    "disabled client, right secret": lambda a: a.authenticate_client("off-client", SECRET),
+    "old client hash, wrong secret": lambda a: a.authenticate_client("old-client", WRONG),
+    "unknown user": lambda a: a.authenticate_user("nobody", PASSWORD),
+    "wrong password": lambda a: a.authenticate_user(USER, "wrong"),
+    "disabled user, right password": lambda a: a.authenticate_user("off", PASSWORD),
+    "old user hash, wrong password": lambda a: a.authenticate_user("old", "wrong"),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILURES))
+def test_every_failed_authentication_costs_one_verification_at_the_current_cost(
+    recorded: Any, case: str
+) -> None:
+    accounts, hasher = recorded
+    accounts.authenticate_client("nobody", "warm-up-the-dummy-hash")
+    hasher.verified.clear()
+    assert FAILURES[case](accounts) is None
+    current = [
+        p
+        for p in hasher.verified
+        if (p.time_cost, p.memory_cost, p.parallelism) == tuple(CURRENT.values())
+    ]
+    assert len(current) == 1, hasher.verified
+
+
+def test_a_refused_attempt_is_answered_after_the_refusal_delay(
+    make_app: Callable[..., Starlette],
+) -> None:
+    app = make_app(client_max_failures=1, refusal_delay=0.3)
+    client = TestClient(app, address="10.0.0.66")
+    start = time.monotonic()
+    assert client.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 401
+    assert client.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 429
+    assert time.monotonic() - start >= 0.3
