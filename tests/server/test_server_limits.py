@@ -3,15 +3,26 @@ bounded limiter memory, equal work for every failed authentication, the refusal 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from argon2 import Parameters, PasswordHasher, extract_parameters
-from server_support import CLIENT, PASSWORD, SECRET, USER, TestClient, basic, login
+from server_support import (
+    CLIENT,
+    PASSWORD,
+    SECRET,
+    USER,
+    LiveServer,
+    TestClient,
+    basic,
+    login,
+)
 from starlette.applications import Starlette
 
 from jwtkit._storage import Database
@@ -187,3 +198,52 @@ def test_a_refused_attempt_is_answered_after_the_refusal_delay(
     assert client.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 401
     assert client.post("/token", data=CC, headers=basic(secret=WRONG)).status_code == 429
     assert time.monotonic() - start >= 0.3
+
+
+def test_jwks_health_and_remembered_secrets_never_wait_behind_hashing(
+    make_app: Callable[..., Starlette],
+) -> None:
+    """Issue 10: bogus client authentication from 150 connections held every thread of the
+    shared pool in Argon2, and JWKS, /healthz and a valid client took 15.8 s each."""
+    # Argon2 slow enough (~0.5 s a verification) that no bogus request can finish while
+    # the others are measured; one hashing worker and a queue of two.
+    app = make_app(
+        argon2_time_cost=8,
+        argon2_memory_cost=32768,
+        argon2_parallelism=1,
+        hash_workers=1,
+        hash_queue=2,
+        client_max_failures=10**6,
+        client_max_failures_per_address=10**6,
+    )
+    svc = app.state.service
+    with LiveServer(app) as server:
+        asyncio.run(_attack_and_measure(server.url, svc))
+
+
+async def _attack_and_measure(url: str, svc: Any) -> None:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+        assert (await http.post("/token", data=CC, auth=(CLIENT, SECRET))).status_code == 200
+        finished: list[tuple[int, str | None]] = []
+
+        async def bogus(i: int) -> None:
+            response = await http.post("/token", data=CC, auth=(f"bogus{i}", WRONG))
+            finished.append((response.status_code, response.headers.get("retry-after")))
+
+        attack = [asyncio.create_task(bogus(i)) for i in range(48)]
+        while svc.hashing.jobs < svc.hashing.capacity:
+            await asyncio.sleep(0.01)
+        # Every hashing slot is taken; these must not wait for any of them.
+        answers = await asyncio.gather(
+            http.get("/.well-known/jwks.json"),
+            http.get("/.well-known/oauth-authorization-server"),
+            http.get("/healthz"),
+            http.post("/token", data=CC, auth=(CLIENT, SECRET)),
+        )
+        assert [r.status_code for r in answers] == [200, 200, 200, 200]
+        assert not any(status == 401 for status, _ in finished), finished
+        await asyncio.gather(*attack)
+    # The queue held 3; the others were refused at once, with Retry-After, never a 5xx.
+    assert sorted(status for status, _ in finished) == [401] * 3 + [429] * 45
+    assert all(after == "1" for status, after in finished if status == 429)
