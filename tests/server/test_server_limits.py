@@ -26,7 +26,7 @@ from server_support import (
 from starlette.applications import Starlette
 
 from jwtkit._storage import Database
-from jwtkit.server import Accounts
+from jwtkit.server import Accounts, Settings, SettingsError
 
 CC = {"grant_type": "client_credentials"}
 WRONG = "wrong-secret-0123456789abcdef"
@@ -247,3 +247,23 @@ async def _attack_and_measure(url: str, svc: Any) -> None:
     # The queue held 3; the others were refused at once, with Retry-After, never a 5xx.
     assert sorted(status for status, _ in finished) == [401] * 3 + [429] * 45
     assert all(after == "1" for status, after in finished if status == 429)
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("JWTKIT_HASH_QUEUE", "-1"),
+        ("JWTKIT_LOGIN_ACCOUNT_CEILING", "-1"),
+        ("JWTKIT_REFUSAL_DELAY", "soon"),
+        ("JWTKIT_REDIS_URL", "http://127.0.0.1:6379"),
+        ("JWTKIT_REDIS_PREFIX", "has space"),
+    ],
+)
+def test_bad_limit_settings_name_the_variable(var: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=var):
+        Settings.from_env({var: value})
+
+
+def test_the_redis_url_is_not_shown() -> None:
+    settings = Settings.from_env({"JWTKIT_REDIS_URL": "redis://:hunter2@127.0.0.1:6379/0"})
+    assert "hunter2" not in repr(settings)

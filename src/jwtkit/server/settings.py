@@ -92,9 +92,6 @@ class Settings:
     hash_workers: int = 0
     hash_queue: int = 16
     refusal_delay: float = 1.0
-    header_timeout: float = 10.0
-    body_timeout: float = 10.0
-    max_connections: int = 1000
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = "jwtkit:"
 
@@ -122,14 +119,7 @@ class Settings:
             "key_cache_ttl": 1,
             "store_pool_size": 1,
         }
-        for name, minimum in minimums.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise SettingsError(name, f"must be an integer >= {minimum}")
-        for name, low in (("store_timeout", 0.05), ("store_startup_timeout", 0.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
-                raise SettingsError(name, f"must be a number of seconds >= {low:g}")
+        _check_numbers(self, minimums, {"store_timeout": 0.05, "store_startup_timeout": 0.0})
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
         id_algs = self.id_token_algs
@@ -198,6 +188,18 @@ class Settings:
             raise
 
 
+def _check_numbers(s: Settings, integers: dict[str, int], seconds: dict[str, float]) -> None:
+    """Check integer fields against their minimums and seconds fields against theirs."""
+    for name, minimum in integers.items():
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise SettingsError(name, f"must be an integer >= {minimum}")
+    for name, low in seconds.items():
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
+            raise SettingsError(name, f"must be a number of seconds >= {low:g}")
+
+
 def _check_limits(s: Settings) -> None:
     """Check the settings of the limits (issue 10)."""
     minimums = {
@@ -208,16 +210,8 @@ def _check_limits(s: Settings) -> None:
         "client_max_failures_per_address": 1,
         "hash_workers": 0,
         "hash_queue": 0,
-        "max_connections": 1,
     }
-    for name, minimum in minimums.items():
-        value = getattr(s, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise SettingsError(name, f"must be an integer >= {minimum}")
-    for name, low in (("refusal_delay", 0.0), ("header_timeout", 0.01), ("body_timeout", 0.01)):
-        value = getattr(s, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
-            raise SettingsError(name, f"must be a number of seconds >= {low:g}")
+    _check_numbers(s, minimums, {"refusal_delay": 0.0})
     if s.redis_url is not None and s.redis_url.split(":", 1)[0].lower() not in _REDIS_SCHEMES:
         raise SettingsError("redis_url", "must be a redis://, rediss:// or unix:// URL")
     if not s.redis_prefix or any(c.isspace() for c in s.redis_prefix):
