@@ -158,11 +158,13 @@ def _v6_client_origins(tx: Tx) -> None:
 def _v7_limit_counters(tx: Tx) -> None:
     # Failed-authentication counters shared by every instance (issue 10). Keys are salted
     # SHA-256 digests (fixed length whatever the username), never raw names or addresses.
+    # Idempotent, like the others, so a store rewound to an older version migrates again.
     tx.ddl(
-        "CREATE TABLE jwtkit_limits (limit_key TEXT PRIMARY KEY, hits INTEGER NOT NULL,"
-        " until_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS jwtkit_limits (limit_key TEXT PRIMARY KEY,"
+        " hits INTEGER NOT NULL, until_at DOUBLE PRECISION NOT NULL,"
+        " expires_at DOUBLE PRECISION NOT NULL)"
     )
-    tx.ddl("CREATE INDEX jwtkit_limits_expiry ON jwtkit_limits (expires_at)")
+    tx.ddl("CREATE INDEX IF NOT EXISTS jwtkit_limits_expiry ON jwtkit_limits (expires_at)")
     tx.execute(
         "INSERT INTO jwtkit_meta (name, value) VALUES ('limits_salt', ?)"
         " ON CONFLICT (name) DO NOTHING",
