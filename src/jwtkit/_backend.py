@@ -197,6 +197,8 @@ def load_pem(data: bytes, password: bytes | None, *, max_kdf_iterations: int) ->
             _pkcs8.check_kdf_cost(der, max_kdf_iterations)
             return load_der_private(der, password)
         if b"PRIVATE KEY-----" in data:
+            if b"DEK-Info" in data:
+                _pkcs8.check_dek_info(data)
             return load_private(data, password)
         return load_public(data)
     except InvalidKeyError:

@@ -12,15 +12,25 @@ compiled code panics (issue 19, F6 and F7). ``check_kdf_cost`` reads the paramet
 
 Any other scheme is refused: ``cryptography`` supports none. The reader is a strict subset of
 DER, enough to walk these structures; whatever it cannot read is refused, never passed on.
+
+``check_dek_info`` does the same for the traditional PEM encryption (RFC 1421 ``DEK-Info``):
+an AES IV of 8 to 15 bytes made ``cryptography`` panic (found by ``fuzz/``, issue 19).
 """
 
 from __future__ import annotations
 
 import binascii
+import re
 
 from jwtkit.errors import InvalidKeyError
 
-__all__ = ["DEFAULT_MAX_KDF_ITERATIONS", "SCRYPT_MAX_COST", "check_kdf_cost", "encrypted_der"]
+__all__ = [
+    "DEFAULT_MAX_KDF_ITERATIONS",
+    "SCRYPT_MAX_COST",
+    "check_dek_info",
+    "check_kdf_cost",
+    "encrypted_der",
+]
 
 #: The default cap on PBKDF2 (and PKCS#12 PBE) iterations: about a second of work. OpenSSL
 #: writes 2048 and ``cryptography`` 2048 too; OWASP's 2023 advice for SHA-256 is 600,000.
@@ -39,6 +49,9 @@ _PBES1_ARC = bytes.fromhex("2a864886f70d0105")  # 1.2.840.113549.1.5.{1,3,4,6,10
 _PKCS12_PBE_ARC = bytes.fromhex("2a864886f70d010c01")  # 1.2.840.113549.1.12.1.{1..6}
 _PBES1_LAST = frozenset((1, 3, 4, 6, 10, 11))
 _CORRUPT = "could not load the PEM data (corrupt encrypted PKCS#8 key)"
+_DEK_INFO = re.compile(rb"^DEK-Info:[ \t]*([^,\r\n]*),([^\r\n]*)", re.M)
+# The ciphers cryptography decrypts a traditional PEM with, and their IV in hex digits.
+_DEK_IV_HEX = {b"AES-128-CBC": 32, b"AES-256-CBC": 32, b"DES-EDE3-CBC": 16}
 
 
 def encrypted_der(pem: bytes) -> bytes:
@@ -58,6 +71,18 @@ def encrypted_der(pem: bytes) -> bytes:
     except (binascii.Error, ValueError):
         raise InvalidKeyError(_CORRUPT) from None
     return der
+
+
+def check_dek_info(pem: bytes) -> None:
+    """Refuse a traditional encrypted PEM whose ``DEK-Info`` IV does not fit its cipher.
+
+    Raises:
+        InvalidKeyError: the IV is longer or shorter than the cipher's block.
+    """
+    for cipher, iv in _DEK_INFO.findall(pem):
+        size = _DEK_IV_HEX.get(cipher.strip())
+        if size is not None and len(iv.strip()) != size:
+            raise InvalidKeyError("could not load the PEM data (corrupt DEK-Info IV)")
 
 
 def check_kdf_cost(der: bytes, max_iterations: int) -> None:

@@ -8,6 +8,7 @@ names the cap that stopped them); pytest-timeout only guards against a hang.
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -316,6 +317,30 @@ def test_f7_iteration_count_from_2_31_is_invalid_key(
     with pytest.raises(InvalidKeyError, match="cryptography failed") as info:
         Key.from_pem(data, password="pw", max_kdf_iterations=2**40)
     assert type(info.value.__cause__).__name__ == "PanicException"
+
+
+@pytest.mark.parametrize(
+    ("cipher", "iv"),
+    [("AES-128-CBC", "0011223344556677"), ("AES-256-CBC", "00" * 15), ("DES-EDE3-CBC", "00" * 9)],
+)
+def test_f13_dek_info_iv_of_the_wrong_size_is_invalid_key_without_a_panic(
+    capfd: pytest.CaptureFixture[str], cipher: str, iv: str
+) -> None:
+    """Found by the harness (from_pem): a traditional encrypted PEM whose DEK-Info AES IV has
+    8 to 15 bytes made cryptography's compiled code panic (``assertion failed: iv_len <=
+    iv.len()``). The seam turned the panic into InvalidKeyError, but Rust had printed it on
+    stderr first; the IV is now checked before cryptography sees the key."""
+    private = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    data = re.sub(rb"DEK-Info: [^\n]*", f"DEK-Info: {cipher},{iv}".encode(), private)
+    with pytest.raises(InvalidKeyError, match="DEK-Info IV") as info:
+        Key.from_pem(data, password="pw")
+    assert info.value.__cause__ is None
+    assert "panicked" not in capfd.readouterr().err
+    assert Key.from_pem(private, password="pw").kty == "EC"
 
 
 # -- F9: claim times too large for a float ---------------------------------------------------
