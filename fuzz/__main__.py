@@ -79,6 +79,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     p.add_argument("--findings", type=Path, default=ROOT / "fuzz" / "findings")
     p.add_argument("--corpus", type=Path, help="keep keys and corpora here between runs")
+    p.add_argument("--merge", action="store_true", help="keep other targets' rows already in --out")
     p.add_argument("--reproduce", nargs="+", type=Path, metavar="FILE", help="run inputs again")
     p.add_argument("--list", action="store_true", help="list the targets and exit")
     args = p.parse_args(argv)
@@ -147,7 +148,7 @@ def _start(run: Run, args: argparse.Namespace, work: Path, keys: Path) -> subpro
 def _finish(run: Run, work: Path, keys: Path, started: float, status: int) -> None:
     """Account for one worker that ended: its stats, and a reproducer per finding."""
     run.seconds += time.monotonic() - started
-    text = (work / f"{run.name}.{run.starts - 1}.log").read_text(errors="replace")
+    text = _log_tail(work / f"{run.name}.{run.starts - 1}.log")
     stats = {name: int(value) for name, value in _STAT.findall(text)}
     executed = stats.get("number_of_executed_units")
     if executed is None:
@@ -169,6 +170,15 @@ def _finish(run: Run, work: Path, keys: Path, started: float, status: int) -> No
         )
     if not artifacts and status != 0 and executed == 0:
         run.error = f"exit status {status}: {_tail(text)}"
+
+
+def _log_tail(path: Path, size: int = 1 << 20) -> str:
+    """The end of a worker's log, where libFuzzer writes its stats, the artifact and the
+    Python traceback. Never the whole file: a chatty target's log can be huge, and a parent
+    that once held gigabytes passes that peak on (as ru_maxrss) to every child it forks."""
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - size))
+        return f.read().decode("utf-8", "replace")
 
 
 def _tail(text: str, lines: int = 6) -> str:
@@ -260,12 +270,16 @@ def _versions() -> dict[str, str]:
 def _report(
     runs: list[Run], args: argparse.Namespace, work: Path, argv: Sequence[str]
 ) -> dict[str, Any]:
+    command = "python -m fuzz " + " ".join(argv)
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows: list[dict[str, Any]] = []
     for run in runs:
         corpus = work / "corpus" / run.name
         rows.append(
             {
                 "target": run.name,
+                "command": command,
+                "date": date,
                 "executions": run.executions,
                 "seconds": round(run.seconds, 1),
                 "exec_per_sec": round(run.executions / run.seconds) if run.seconds else 0,
@@ -276,9 +290,17 @@ def _report(
                 "error": run.error,
             }
         )
+    if args.merge and (args.out / "fuzz.json").exists():
+        # Keep the rows of the targets this run left out, from the report already there.
+        from fuzz._targets import NAMES
+
+        ran = {row["target"] for row in rows}
+        old = json.loads((args.out / "fuzz.json").read_text())["targets"]
+        rows += [row for row in old if row["target"] not in ran]
+        rows.sort(key=lambda row: NAMES.index(row["target"]))
     return {
-        "command": "python -m fuzz " + " ".join(argv),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command,
+        "date": date,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
         "versions": _versions(),
         "targets": rows,
@@ -289,22 +311,29 @@ def _report(
 def _write(report: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "fuzz.json").write_text(json.dumps(report, indent=2) + "\n")
+    commands = list(dict.fromkeys(row["command"] for row in report["targets"]))
     lines = [
         "# Fuzzing results",
         "",
-        f"`{report['command']}` on {report['date']}; {report['machine']}.",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".",
+        f"{report['machine']}. Versions: "
+        + ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+        + ". Max RSS is the worker's VmHWM.",
         "",
-        "| target | executions | seconds | exec/s | max RSS (MB) | seeds | corpus | findings |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | executions | seconds | exec/s | max RSS (MB) | seeds | corpus | findings "
+        "| run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in report["targets"]:
         findings = len(row["findings"]) if row["error"] is None else f"error: {row['error'][:60]}"
         lines.append(
             f"| {row['target']} | {row['executions']:,} | {row['seconds']:,} | "
             f"{row['exec_per_sec']:,} | {row['max_rss_mb']} | {row['seeds']} | "
-            f"{row['corpus_files']} | {findings} |"
+            f"{row['corpus_files']} | {findings} | {commands.index(row['command']) + 1} |"
         )
+    lines.append("")
+    for index, command in enumerate(commands, 1):
+        dates = sorted({row["date"] for row in report["targets"] if row["command"] == command})
+        lines.append(f"{index}. `{command}`, {', '.join(dates)}")
     (out / "fuzz.md").write_text("\n".join(lines) + "\n")
 
 

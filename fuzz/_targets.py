@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -205,8 +206,19 @@ def _from_jwks(m: Material) -> Callable[[bytes], None]:
     return run
 
 
+class _FormatOnly(logging.Handler):
+    """Format every record (so a message that cannot be formatted is a finding) and drop it:
+    the JWKS parser logs each skipped member, which would fill the log by the gigabyte."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.getMessage()
+
+
 def _jwks_body(m: Material) -> Callable[[bytes], None]:
     tokens = _tokens(m)
+    client_log = logging.getLogger("jwtkit.client")
+    client_log.addHandler(_FormatOnly())
+    client_log.propagate = False
 
     def run(data: bytes) -> None:
         try:
