@@ -184,3 +184,31 @@ def test_reproducer_runs_an_input_again(material: Material, tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "no finding" in done.stdout
     assert Key.from_secret(b"k" * 40).kty == "oct"
+
+
+def test_merge_keeps_the_rows_of_targets_left_out(tmp_path: Path) -> None:
+    """``--merge``: a run of some targets updates their rows and keeps the others'."""
+    import argparse
+
+    from fuzz.__main__ import Run, _report, _write
+
+    args = argparse.Namespace(merge=True, out=tmp_path)
+    first = [Run("verify", 1, None, executions=5, seconds=1.0), Run("from_pem", 1, None)]
+    _write(_report(first, args, tmp_path, ["--seconds", "1"]), tmp_path)
+    second = [Run("from_pem", 1, None, executions=7, seconds=1.0)]
+    report = _report(second, args, tmp_path, ["--targets", "from_pem"])
+    _write(report, tmp_path)
+    rows = {row["target"]: row for row in report["targets"]}
+    assert list(rows) == ["verify", "from_pem"]
+    assert rows["verify"]["executions"] == 5 and rows["from_pem"]["executions"] == 7
+    table = (tmp_path / "fuzz.md").read_text()
+    assert "`python -m fuzz --seconds 1`" in table and "--targets from_pem" in table
+
+
+def test_log_tail_reads_only_the_end(tmp_path: Path) -> None:
+    from fuzz.__main__ import _log_tail
+
+    log = tmp_path / "w.log"
+    log.write_bytes(b"x" * 5000 + b"\nstat::number_of_executed_units: 12\n")
+    tail = _log_tail(log, size=100)
+    assert len(tail) == 100 and tail.endswith("units: 12\n")
