@@ -332,7 +332,7 @@ def test_slow_issuer_times_out(server: HTTPTestServer, clock: FakeClock, key1: K
     server.reply.gate = gate
     try:
         with make_client(server, clock, timeout=0.3) as client:
-            with pytest.raises(JWKSFetchError, match="ReadTimeout"):
+            with pytest.raises(JWKSFetchError, match="timed out"):
                 client.get_keyset(None)
     finally:
         gate.set()

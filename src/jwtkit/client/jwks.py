@@ -2,7 +2,8 @@
 
 Both follow jose's ``src/jwks/remote.ts``: the keys are cached for the response's
 ``Cache-Control: max-age`` (bounded), an unknown ``kid`` triggers a refetch only after a
-cooldown, one fetch is in flight at a time, and a timeout and a size cap bound each fetch.
+cooldown, one fetch is in flight at a time, and one total deadline (``timeout``: connection,
+headers, body and redirects together) and a size cap on the decoded body bound each fetch.
 Beyond jose they keep serving the last good keys for ``stale_ttl`` seconds while the issuer is
 unreachable or answers an error, refuse plain http (except opted-in loopback) and cross-origin
 redirects, and strip private key material. ``JWKSClient`` is a ``KeySource``, so it plugs
@@ -22,7 +23,9 @@ from typing import Self
 import httpx
 
 from jwtkit import KeySet
+from jwtkit.client._body import CappedBody
 from jwtkit.client._cache import CachePolicy, CacheState, FetchResult
+from jwtkit.client._deadline import SocketDeadline
 from jwtkit.client._parse import parse_cache_control, parse_jwks
 from jwtkit.client._urls import check_url, redirect_target
 from jwtkit.errors import JWKSFetchError
@@ -91,18 +94,15 @@ class _BaseJWKSClient:
             headers["If-None-Match"] = state.etag
         return headers
 
-    def _check_length(self, response: httpx.Response) -> None:
+    def _body(self, response: httpx.Response) -> CappedBody:
+        """Check the declared length and encoding before reading the raw body."""
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             raise JWKSFetchError("the JWKS response is larger than max_response_bytes")
-
-    def _add_chunk(self, chunks: list[bytes], chunk: bytes, size: int) -> int:
-        size += len(chunk)
-        if size > self._max_bytes:
-            # Stop reading: a hostile or broken endpoint must not make us buffer without bound.
-            raise JWKSFetchError("the JWKS response is larger than max_response_bytes")
-        chunks.append(chunk)
-        return size
+        # Raw bytes only: httpx would inflate gzip a whole chunk at a time, past any cap.
+        return CappedBody(
+            response.headers.get("content-encoding"), self._max_bytes, what="JWKS response"
+        )
 
     def _interpret(self, response: httpx.Response, body: bytes, state: CacheState) -> FetchResult:
         status = response.status_code
@@ -200,34 +200,36 @@ class JWKSClient(_BaseJWKSClient):
 
     def _fetch(self, state: CacheState) -> FetchResult:
         url = self._url
-        # The overall deadline bounds a server that trickles bytes just inside the read timeout;
-        # it is network time, so it uses the real monotonic clock, not the injected one.
-        deadline = time.monotonic() + self._timeout
-        try:
-            for _ in range(_MAX_REDIRECTS + 1):
-                with self._http.stream(
-                    "GET",
-                    url,
-                    headers=self._headers(state),
-                    follow_redirects=False,
-                    timeout=self._timeout,
-                ) as response:
-                    if response.status_code in _REDIRECTS:
-                        url = redirect_target(url, response.headers.get("location"))
-                        continue
-                    body = b""
-                    if response.status_code == 200:
-                        self._check_length(response)
-                        chunks: list[bytes] = []
-                        size = 0
-                        for chunk in response.iter_bytes():
-                            size = self._add_chunk(chunks, chunk, size)
-                            if time.monotonic() > deadline:
-                                raise JWKSFetchError("fetching the JWKS timed out")
-                        body = b"".join(chunks)
-                    return self._interpret(response, body, state)
-        except httpx.HTTPError as exc:
-            raise self._network_error(exc) from exc
+        # One total deadline: httpx's timeouts are per operation, so a server trickling one
+        # header line per second never trips them (issue 12). It is network time, so it uses
+        # the real monotonic clock, not the injected one.
+        with SocketDeadline(self._timeout) as deadline:
+            try:
+                for _ in range(_MAX_REDIRECTS + 1):
+                    with self._http.stream(
+                        "GET",
+                        url,
+                        headers={**self._headers(state), "Connection": "close"},
+                        follow_redirects=False,
+                        timeout=deadline.remaining(),
+                        extensions={"trace": deadline.trace},
+                    ) as response:
+                        if response.status_code in _REDIRECTS:
+                            url = redirect_target(url, response.headers.get("location"))
+                            continue
+                        body = b""
+                        if response.status_code == 200:
+                            reader = self._body(response)
+                            for chunk in response.iter_raw():
+                                reader.feed(chunk)
+                                if deadline.expired:
+                                    raise JWKSFetchError("fetching the JWKS timed out")
+                            body = reader.finish()
+                        return self._interpret(response, body, state)
+            except httpx.HTTPError as exc:
+                if deadline.expired:
+                    raise JWKSFetchError("fetching the JWKS timed out") from exc
+                raise self._network_error(exc) from exc
         raise JWKSFetchError("the JWKS endpoint redirected too many times")
 
     def close(self) -> None:
@@ -336,12 +338,10 @@ class AsyncJWKSClient(_BaseJWKSClient):
                             continue
                         body = b""
                         if response.status_code == 200:
-                            self._check_length(response)
-                            chunks: list[bytes] = []
-                            size = 0
-                            async for chunk in response.aiter_bytes():
-                                size = self._add_chunk(chunks, chunk, size)
-                            body = b"".join(chunks)
+                            reader = self._body(response)
+                            async for chunk in response.aiter_raw():
+                                reader.feed(chunk)
+                            body = reader.finish()
                         return self._interpret(response, body, state)
         except TimeoutError as exc:
             raise JWKSFetchError("fetching the JWKS timed out") from exc
