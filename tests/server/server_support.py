@@ -234,12 +234,19 @@ def service_env(store: str, master_key: str, issuer: str, **extra: str) -> dict[
 
 class ServiceProcess:
     """``python -m jwtkit.server 127.0.0.1 0`` in a child process; the port is read back from
-    uvicorn's start-up line, so no free-port guessing races other tests. ``stdout`` (where
-    uvicorn's access log goes) is discarded unless a file is given."""
+    uvicorn's start-up line, so no free-port guessing races other tests. ``argv`` runs
+    another uvicorn program instead (a resource server). ``stdout`` (where uvicorn's access
+    log goes) is discarded unless a file is given."""
 
-    def __init__(self, env: dict[str, str], *, stdout: Any = subprocess.DEVNULL) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        argv: list[str] | None = None,
+        *,
+        stdout: Any = subprocess.DEVNULL,
+    ) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jwtkit.server", "127.0.0.1", "0"],
+            argv or [sys.executable, "-m", "jwtkit.server", "127.0.0.1", "0"],
             env=env,
             stdout=stdout,
             stderr=subprocess.PIPE,

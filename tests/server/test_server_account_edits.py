@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,7 @@ def test_client_changes_and_their_refusals(accounts: Accounts) -> None:
     assert not info.resource_server
     assert accounts.update_client("web", resource_server=True).resource_server
     assert accounts.update_client("web").scopes == ("read", "write")  # nothing given: unchanged
-    refusals = [
+    refusals: list[Callable[[], object]] = [
         lambda: accounts.update_client("web", grants=("implicit",)),
         lambda: accounts.update_client("spa", grants=("client_credentials",)),
         lambda: accounts.update_client("spa", resource_server=True),
@@ -65,12 +65,13 @@ def test_client_changes_and_their_refusals(accounts: Accounts) -> None:
         with pytest.raises(AccountError) as exc:
             refused()
         assert code(exc) == "invalid_account"
-    for missing in (
+    missings: list[Callable[[], object]] = [
         lambda: accounts.update_client("nobody", scopes=()),
         lambda: accounts.rotate_client_secret("nobody"),
         lambda: accounts.log_out_user("nobody"),
         lambda: accounts.set_password("nobody", "pw-nobody-1"),
-    ):
+    ]
+    for missing in missings:
         with pytest.raises(AccountError) as exc:
             missing()
         assert code(exc) == "account_not_found"

@@ -5,6 +5,7 @@
 - ``BearerAuthMiddleware``: pure ASGI middleware answering RFC 6750 401/403 challenges.
 - ``RequireToken``: FastAPI/Starlette dependency returning the verified claims (it raises
   ``BearerTokenError``; ``RequireToken.exception_handlers`` renders it as JSON).
+- ``RevocationListCheck``: ``is_revoked`` hook polling the jwtkit service's revocation list.
 - ``IntrospectionRevocationCheck``: RFC 7662 ``is_revoked`` hook.
 
 Needs httpx (``pip install 'jwtkit[client]'``); ``RequireToken`` also needs Starlette.
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from jwtkit.client.dependency import BearerTokenError, RequireToken
     from jwtkit.client.jwks import AsyncJWKSClient, JWKSClient
     from jwtkit.client.middleware import BearerAuthMiddleware
-    from jwtkit.client.revocation import IntrospectionRevocationCheck
+    from jwtkit.client.revocation import IntrospectionRevocationCheck, RevocationListCheck
     from jwtkit.client.verifier import (
         AsyncKeySource,
         AsyncTokenVerifier,
@@ -39,6 +40,7 @@ __all__ = [
     "JWKSClient",
     "RequireToken",
     "RevocationCheck",
+    "RevocationListCheck",
     "TokenVerifier",
     "granted_scopes",
 ]
@@ -56,6 +58,7 @@ _LAZY = {
     "JWKSClient": "jwtkit.client.jwks",
     "RequireToken": "jwtkit.client.dependency",
     "RevocationCheck": "jwtkit.client._auth",
+    "RevocationListCheck": "jwtkit.client.revocation",
     "TokenVerifier": "jwtkit.client.verifier",
     "granted_scopes": "jwtkit.client._auth",
 }

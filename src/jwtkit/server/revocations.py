@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,9 +31,12 @@ def username_of(claims: Mapping[str, Any]) -> str | None:
 class RevocationState:
     """Revocations read from one store; ``horizon`` is the longest access-token lifetime."""
 
-    def __init__(self, db: Database, *, horizon: float) -> None:
+    def __init__(self, db: Database, *, horizon: float, list_cache: float = 0.0) -> None:
         self._rows = RevocationRows(db)
         self._horizon = float(horizon)
+        self._list_cache = float(list_cache)
+        self._cached: tuple[float, bytes, str] | None = None
+        self._lock = threading.Lock()
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Say whether the store revokes a verified token now (one read transaction)."""
@@ -66,12 +70,26 @@ class RevocationState:
         subjects.update({client_subject(c.name): self._entry(c, live=False) for c in snap.clients})
         return Revocations(dict(snap.jtis), dict(snap.families), subjects)
 
-    def document(self, *, now: float) -> tuple[bytes, str]:
-        """Return the revocation list's JSON body and its strong ETag.
+    def document(self, *, now: float) -> tuple[bytes, str, float]:
+        """Return the revocation list's JSON body, its strong ETag and its age (seconds).
 
         The body depends only on the store's state and the time rounded to entries
-        expiring, so every instance on one store serves the same bytes and ETag.
+        expiring, so every instance on one store serves the same bytes and ETag. With a
+        ``list_cache`` of N seconds an instance builds it at most once per N seconds (one
+        build at a time), however many resource servers poll.
         """
+        cached = self._cached
+        if cached is not None and 0 <= now - cached[0] < self._list_cache:
+            return cached[1], cached[2], now - cached[0]
+        with self._lock:
+            cached = self._cached
+            if cached is not None and 0 <= now - cached[0] < self._list_cache:
+                return cached[1], cached[2], now - cached[0]
+            body, etag = self._build(now)
+            self._cached = (now, body, etag)
+            return body, etag, 0.0
+
+    def _build(self, now: float) -> tuple[bytes, str]:
         body = json.dumps(
             self.current(now=now).to_json(), sort_keys=True, separators=(",", ":")
         ).encode()

@@ -114,7 +114,9 @@ class TokenService:
         # A cut-off matters while a token issued before it may be valid: the longest
         # lifetime the signer allows, plus a minute for clocks that differ between hosts.
         self.revocations = RevocationState(
-            self.db, horizon=policy.max_token_lifetime.total_seconds() + 60
+            self.db,
+            horizon=policy.max_token_lifetime.total_seconds() + 60,
+            list_cache=settings.revocation_list_cache,
         )
         try:
             self.limits = open_limit_store(
@@ -437,6 +439,11 @@ class TokenService:
         if info.scope:
             out["scope"] = " ".join(info.scope)
         return out
+
+    def revocation_list(self) -> tuple[bytes, str, float]:
+        """Return the revocation list (JSON), its ETag and its age in seconds
+        (``GET /revocations``)."""
+        return self.revocations.document(now=self.clock())
 
     def _verify_access(self, token: str, now: float) -> dict[str, Any] | None:
         """Return the claims of a valid access token issued here, else None."""

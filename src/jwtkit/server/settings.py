@@ -44,7 +44,8 @@ class Settings:
     ``store`` holds both the keys (``jwtkit.keys``) and the service's own tables (users,
     clients, refresh tokens, denylist). ``audience`` defaults to the issuer. Lifetimes and
     windows are in seconds; ``refresh_family_lifetime`` ends a login session however often it
-    is refreshed (``refresh_token_lifetime`` is the idle limit). ``store_timeout`` bounds every
+    is refreshed (``refresh_token_lifetime`` is the idle limit); ``revocation_list_cache`` is
+    how long an instance reuses the revocation list it built. ``store_timeout`` bounds every
     store call of a request (waiting for a pooled connection, connecting, the statements);
     past it the request gets 503 ``temporarily_unavailable``. ``store_pool_size`` caps the
     connections of one instance; ``store_startup_timeout`` is how long start-up keeps retrying
@@ -63,6 +64,7 @@ class Settings:
     refresh_token_lifetime: int = 7 * 24 * 3600
     refresh_grace_seconds: int = 0
     refresh_family_lifetime: int = 30 * 24 * 3600
+    revocation_list_cache: float = 1.0
     login_max_failures_per_user: int = 5
     login_max_failures_per_address: int = 20
     login_failure_window: int = 300
@@ -119,7 +121,7 @@ class Settings:
             "key_cache_ttl": 1,
             "store_pool_size": 1,
         }
-        _check_numbers(self, minimums, {"store_timeout": 0.05, "store_startup_timeout": 0.0})
+        _check_numbers(self, minimums, {"store_timeout": 0.05, "store_startup_timeout": 0.0, "revocation_list_cache": 0.0})
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
         id_algs = self.id_token_algs

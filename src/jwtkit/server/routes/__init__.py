@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from jwtkit.server.routes.discovery import healthz, jwks, metadata
-from jwtkit.server.routes.revocation import introspect, revoke
+from jwtkit.server.routes.revocation import introspect, revocation_list, revoke
 from jwtkit.server.routes.token import token
 
 __all__ = ["ROUTES"]
@@ -14,6 +14,7 @@ ROUTES = [
     Route("/token", token, methods=["POST"]),
     Route("/revoke", revoke, methods=["POST"]),
     Route("/introspect", introspect, methods=["POST"]),
+    Route("/revocations", revocation_list, methods=["GET", "HEAD"]),
     Route("/.well-known/jwks.json", jwks, methods=["GET", "HEAD"]),
     Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "HEAD"]),
     Route("/healthz", healthz, methods=["GET", "HEAD"]),

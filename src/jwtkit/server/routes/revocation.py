@@ -1,6 +1,8 @@
-"""``POST /revoke`` (RFC 7009) and ``POST /introspect`` (RFC 7662)."""
+"""``POST /revoke`` (RFC 7009), ``POST /introspect`` (RFC 7662) and ``GET /revocations``."""
 
 from __future__ import annotations
+
+import math
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -10,8 +12,9 @@ from jwtkit.server.errors import NO_STORE, OAuthError, invalid_client
 from jwtkit.server.forms import client_credentials, read_form
 from jwtkit.server.origins import check_cookie_origin
 from jwtkit.server.routes._common import authenticate, clear_cookie, cookie_token, service
+from jwtkit.server.routes.discovery import _etag_matches
 
-__all__ = ["introspect", "revoke"]
+__all__ = ["introspect", "revocation_list", "revoke"]
 
 
 async def revoke(request: Request) -> Response:
@@ -57,3 +60,28 @@ async def introspect(request: Request) -> Response:
         raise OAuthError("invalid_request", "token is required")
     answer = await run_in_threadpool(svc.introspect, value, client)
     return JSONResponse(answer, headers=NO_STORE)
+
+
+async def revocation_list(request: Request) -> Response:
+    """Serve what is revoked now to an authenticated resource-server client (HTTP Basic).
+
+    Resource servers that verify tokens locally poll this to honour revocations within a
+    bounded staleness without introspecting every token. The body is the same on every
+    instance of one store, with a strong ETag; ``If-None-Match`` gets a 304.
+    """
+    svc = service(request)
+    creds = client_credentials(request, {})
+    client = await authenticate(request, svc, creds)
+    if client.public or not client.resource_server:
+        raise OAuthError(
+            "unauthorized_client",
+            "only resource-server clients may read the revocation list",
+            status=403,
+        )
+    body, etag, age = await run_in_threadpool(svc.revocation_list)
+    # Age (RFC 9111 §5.1), rounded up: the client counts its staleness bound from when this
+    # instance read the store, not from when it answered.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Age": str(math.ceil(age))}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
