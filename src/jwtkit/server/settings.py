@@ -121,7 +121,11 @@ class Settings:
             "key_cache_ttl": 1,
             "store_pool_size": 1,
         }
-        _check_numbers(self, minimums, {"store_timeout": 0.05, "store_startup_timeout": 0.0, "revocation_list_cache": 0.0})
+        _check_numbers(
+            self,
+            minimums,
+            {"store_timeout": 0.05, "store_startup_timeout": 0.0, "revocation_list_cache": 0.0},
+        )
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
         id_algs = self.id_token_algs
