@@ -100,7 +100,7 @@ def service(tmp: Path) -> Iterator[tuple[str, str]]:
     hasher = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
     with Accounts.open(store, hasher=hasher) as accounts:
         accounts.add_user(USER, PASSWORD)
-        accounts.add_client(WEB, WEB_SECRET)
+        accounts.add_client(WEB, WEB_SECRET, grants=("password", "refresh_token"))
         accounts.add_client(API, API_SECRET, grants=("client_credentials",), resource_server=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
     env.update(FAST_ARGON2, JWTKIT_STORE=store, JWTKIT_MASTER_KEY=generate_master_key(),

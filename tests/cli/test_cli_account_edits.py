@@ -79,7 +79,8 @@ def test_user_set_profile(env: dict[str, str]) -> None:
     res = run_cli("user", "set", "alice", "--name", "Alice Liddell", "--email", "a@example.com",
                   env=env)  # fmt: skip
     assert res.code == 0, res.stderr
-    assert res.json() == {"username": "alice", "name": "Alice Liddell", "email": "a@example.com"}
+    assert res.json() == {"username": "alice", "roles": [], "name": "Alice Liddell",
+                          "email": "a@example.com", "email_verified": False}  # fmt: skip
     cleared = run_cli("user", "set", "alice", "--email", "", env=env)
     assert cleared.json()["email"] is None and cleared.json()["name"] == "Alice Liddell"
     bad = run_cli("user", "set", "alice", "--email", "not an address", env=env)
@@ -111,17 +112,25 @@ def test_client_set_and_enable(env: dict[str, str]) -> None:
         "client_id": "web",
         "scopes": ["read", "write"],
         "grants": ["password"],
+        "public": False,
         "resource_server": True,
         "origins": [],
+        "redirect_uris": [],
+        "first_party": False,
+        "id_token_alg": "RS256",
     }
-    res = run_cli("client", "set", "web", "--no-scopes", "--all-grants", "--no-resource-server",
-                  env=env)  # fmt: skip
+    res = run_cli("client", "set", "web", "--no-scopes", "--default-grants",
+                  "--no-resource-server", env=env)  # fmt: skip
     assert res.json() == {
         "client_id": "web",
         "scopes": [],
-        "grants": [],
+        "grants": ["authorization_code", "refresh_token"],
+        "public": False,
         "resource_server": False,
         "origins": [],
+        "redirect_uris": [],
+        "first_party": False,
+        "id_token_alg": "RS256",
     }
     clash = run_cli("client", "set", "web", "--scope", "a", "--no-scopes", env=env)
     assert clash.code == 2

@@ -35,7 +35,8 @@ def test_users(env: dict[str, str]) -> None:
     added = run_cli("user", "add", "alice", "--role", "admin", "--password-stdin",
                     stdin="correct horse\n", env=env)  # fmt: skip
     assert added.code == 0, added.stderr
-    assert added.json() == {"username": "alice", "roles": ["admin"]}
+    assert added.json() == {"username": "alice", "roles": ["admin"], "name": None,
+                            "email": None, "email_verified": False}  # fmt: skip
     prompted = run_cli("user", "add", "bob", stdin="pw-bob-1\npw-bob-1\n", env=env)
     assert prompted.code == 0, prompted.stderr
     assert "pw-bob-1" not in prompted.stdout + prompted.stderr
@@ -260,3 +261,80 @@ def test_client_origins(env: dict[str, str]) -> None:
     assert bad_set.code == 4 and "invalid origin" in bad_set.stderr
     cleared = run_cli("client", "set", "spa", "--no-origins", env=env)
     assert cleared.json()["origins"] == []
+
+
+def test_openid_connect_client_and_user_options(env: dict[str, str]) -> None:
+    """Issue 13: --redirect-uri (repeatable), --first-party, --id-token-alg, the default grants,
+    password as a deprecated opt-in; user --name/--email/--email-verified."""
+    added = run_cli(
+        "client", "add", "web", "--redirect-uri", "https://app.example/cb",
+        "--redirect-uri", "http://127.0.0.1:8080/cb", "--first-party", "--id-token-alg", "ES256",
+        env=env,
+    )  # fmt: skip
+    assert added.code == 0, added.stderr
+    body = added.json()
+    assert body["grants"] == ["authorization_code", "refresh_token"]
+    assert body["redirect_uris"] == ["https://app.example/cb", "http://127.0.0.1:8080/cb"]
+    assert body["first_party"] is True and body["id_token_alg"] == "ES256"
+    legacy = run_cli("client", "add", "old", "--grant", "password", env=env)
+    assert legacy.code == 0 and "deprecated" in legacy.stderr
+    for bad in ("http://app.example/cb", "https://app.example/cb#frag", "relative/cb"):
+        refused = run_cli("client", "add", "bad", "--redirect-uri", bad, env=env)
+        assert refused.code != 0 and refused.stderr.startswith("error: "), bad
+    helped = run_cli("client", "add", "--help", env=env)
+    assert "DEPRECATED" in helped.stdout and "--redirect-uri" in helped.stdout
+    profile = ["--name", "Carol C", "--email", "carol@example.org", "--email-verified"]
+    user = run_cli("user", "add", "carol", *profile, "--password-stdin", stdin="pw-carol-1\n",
+                   env=env)  # fmt: skip
+    assert user.code == 0, user.stderr
+    assert user.json() == {"username": "carol", "roles": [], "name": "Carol C",
+                           "email": "carol@example.org", "email_verified": True}  # fmt: skip
+    listed = run_cli("client", "list", "--json", env=env).json()
+    assert next(c for c in listed if c["client_id"] == "web")["first_party"] is True
+
+
+def test_openid_connect_options_of_the_set_commands(env: dict[str, str]) -> None:
+    """Issue 13 adds its options to issue 11's `user set` and `client set`."""
+    assert run_cli("client", "add", "web", "--redirect-uri", "https://app.example/cb",
+                   env=env).code == 0  # fmt: skip
+    changed = run_cli("client", "set", "web", "--redirect-uri", "https://app.example/new",
+                      "--first-party", "--id-token-alg", "EdDSA", env=env)  # fmt: skip
+    assert changed.code == 0, changed.stderr
+    body = changed.json()
+    assert body["redirect_uris"] == ["https://app.example/new"]
+    assert body["first_party"] is True and body["id_token_alg"] == "EdDSA"
+    back = run_cli("client", "set", "web", "--no-first-party", "--no-redirect-uris",
+                   "--id-token-alg", "RS256", env=env).json()  # fmt: skip
+    assert back["redirect_uris"] == [] and back["first_party"] is False
+    assert back["id_token_alg"] == "RS256"
+    legacy = run_cli("client", "set", "web", "--grant", "password", env=env)
+    assert legacy.code == 0 and "deprecated" in legacy.stderr
+    assert legacy.json()["grants"] == ["password"]
+    default = run_cli("client", "set", "web", "--default-grants", env=env).json()
+    assert default["grants"] == ["authorization_code", "refresh_token"]
+    bad = run_cli("client", "set", "web", "--redirect-uri", "http://app.example/cb", env=env)
+    assert bad.code == 4 and "loopback" in bad.stderr
+    assert run_cli("client", "set", "web", "--id-token-alg", "HS256", env=env).code == 2
+    clash = run_cli("client", "set", "web", "--redirect-uri", "https://a.example/cb",
+                    "--no-redirect-uris", env=env)  # fmt: skip
+    assert clash.code == 2
+    assert run_cli("user", "add", "carol", "--email", "c@example.org", "--email-verified",
+                   "--password-stdin", stdin="pw-carol-1\n", env=env).code == 0  # fmt: skip
+    renamed = run_cli("user", "set", "carol", "--name", "Carol C", env=env).json()
+    assert renamed["name"] == "Carol C" and renamed["email_verified"] is True
+    # A new address is unverified until said otherwise.
+    moved = run_cli("user", "set", "carol", "--email", "carol@example.net", env=env).json()
+    assert moved["email"] == "carol@example.net" and moved["email_verified"] is False
+    verified = run_cli("user", "set", "carol", "--email-verified", env=env).json()
+    assert verified["email_verified"] is True
+    unverified = run_cli("user", "set", "carol", "--no-email-verified", env=env).json()
+    assert unverified["email_verified"] is False
+
+
+def test_the_cli_lists_match_the_service() -> None:
+    from jwtkit.cli.commands.accounts import GRANTS, ID_TOKEN_ALGS
+    from jwtkit.server.records import GRANT_TYPES
+    from jwtkit.server.records import ID_TOKEN_ALGS as SERVICE_ID_TOKEN_ALGS
+
+    assert tuple(GRANTS) == GRANT_TYPES
+    assert tuple(ID_TOKEN_ALGS) == SERVICE_ID_TOKEN_ALGS

@@ -35,6 +35,8 @@ SECRET = "web-secret-0123456789abcdef"
 # The browser origin registered for client web, and the header a page there sends.
 WEB_ORIGIN = "http://testserver"
 FROM_WEB = {"Origin": WEB_ORIGIN}
+# What a client registered without grants could do before issue 13 (new default: the code flow).
+ALL_GRANTS = ("password", "client_credentials", "refresh_token")
 FAST_HASHER = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
 FAST_ARGON2: dict[str, Any] = {
     "argon2_time_cost": 1,
@@ -150,7 +152,9 @@ def make_app(
         svc: TokenService = app.state.service
         if users and not svc.accounts.get_user(USER):
             svc.accounts.add_user(USER, PASSWORD, roles=("admin", "staff"))
-            svc.accounts.add_client(CLIENT, SECRET, scopes=("read", "write"), origins=(WEB_ORIGIN,))
+            svc.accounts.add_client(
+                CLIENT, SECRET, scopes=("read", "write"), grants=ALL_GRANTS, origins=(WEB_ORIGIN,)
+            )
         return app
 
     yield make

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from server_support import (
+    ALL_GRANTS,
     CLIENT,
     FAST_HASHER,
     PASSWORD,
@@ -28,7 +29,7 @@ def test_secrets_in_urls_never_reach_a_real_uvicorn_access_log(
     store = f"sqlite:///{tmp_path / 'jwtkit.db'}"
     with Accounts.open(store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD)
-        accounts.add_client(CLIENT, SECRET)
+        accounts.add_client(CLIENT, SECRET, grants=ALL_GRANTS)
     stdout = (tmp_path / "stdout.log").open("w")
     child = ServiceProcess(service_env(store, master_key, "http://id.test"), stdout=stdout)
     try:

@@ -66,7 +66,9 @@ def idp(make_app: Callable[..., Starlette]) -> Iterator[str]:
     with LiveServer(WithAppPage(service)) as live:
         accounts = service.state.service.accounts
         accounts.add_user("mallory", ATTACKER_PASSWORD)
-        accounts.add_client("spa", public=True, origins=[live.url])
+        accounts.add_client(
+            "spa", public=True, grants=("password", "refresh_token"), origins=[live.url]
+        )
         yield live.url
 
 

@@ -49,6 +49,7 @@ def test_metadata(client: TestClient) -> None:
     assert body["revocation_endpoint"] == "http://testserver/revoke"
     assert body["introspection_endpoint"] == "http://testserver/introspect"
     assert set(body["grant_types_supported"]) == {
+        "authorization_code",
         "password",
         "client_credentials",
         "refresh_token",

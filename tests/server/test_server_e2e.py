@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from server_support import (
+    ALL_GRANTS,
     CLIENT,
     FAST_HASHER,
     PASSWORD,
@@ -84,7 +85,7 @@ def live(make_settings: Callable[..., Settings]) -> Iterator[tuple[str, TokenSer
     with Accounts.open(settings.store, hasher=FAST_HASHER) as accounts:
         # The management API works on the same store file the service uses.
         accounts.add_user(USER, PASSWORD, roles=("staff",))
-        accounts.add_client(CLIENT, SECRET, scopes=("read",))
+        accounts.add_client(CLIENT, SECRET, scopes=("read",), grants=ALL_GRANTS)
     app = create_app(settings)
     with LiveServer(app) as server:
         yield server.url, app.state.service, settings
@@ -193,7 +194,7 @@ def test_module_entry_point_prints_banner_and_serves(tmp_path: Path, master_key:
     store = f"sqlite:///{tmp_path / 'jwtkit.db'}"
     with Accounts.open(store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD)
-        accounts.add_client(CLIENT, SECRET)
+        accounts.add_client(CLIENT, SECRET, grants=ALL_GRANTS)
     child = ServiceProcess(service_env(store, master_key, "http://id.test"))
     try:
         url = child.wait_ready()
@@ -204,7 +205,8 @@ def test_module_entry_point_prints_banner_and_serves(tmp_path: Path, master_key:
         log = child.stop()
     assert "issuer: http://id.test" in log
     assert "JWKS: http://id.test/.well-known/jwks.json" in log
-    assert "curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=password" in log
+    assert "curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials" in log
+    assert "discovery: http://id.test/.well-known/openid-configuration" in log
     # Nothing secret reaches the log.
     for secret in (PASSWORD, SECRET, master_key, body["access_token"], body["refresh_token"]):
         assert secret not in log

@@ -15,14 +15,18 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from server_support import (
+    ALL_GRANTS,
     CLIENT,
     FAST_HASHER,
     PASSWORD,
     SECRET,
     USER,
     ServiceProcess,
+    TestClient,
+    basic,
     service_env,
 )
+from starlette.applications import Starlette
 
 from jwtkit import decode_unverified
 from jwtkit._storage import Database
@@ -68,7 +72,7 @@ def pg_store() -> Iterator[str]:
 def test_accounts_on_postgres(pg_store: str) -> None:
     with Accounts.open(pg_store, hasher=FAST_HASHER) as accounts:
         accounts.add_user("alice", "pw", roles=("a",))
-        secret = accounts.add_client("web")
+        secret = accounts.add_client("web", grants=ALL_GRANTS)
         assert [u.username for u in accounts.list_users()] == ["alice"]
         assert accounts.authenticate_client("web", secret) is not None
         accounts.disable_client("web")
@@ -79,7 +83,7 @@ def test_two_instances_share_state(pg_store: str) -> None:
     master_key = generate_master_key()
     with Accounts.open(pg_store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD)
-        accounts.add_client(CLIENT, SECRET)
+        accounts.add_client(CLIENT, SECRET, grants=ALL_GRANTS)
     # Initialise the key tables once before two instances start together (works around a
     # first-open race in jwtkit.keys on PostgreSQL, reported in /tmp/core-requests.md).
     with KeyManager.open(pg_store, master_key=master_key) as km:
@@ -228,3 +232,36 @@ def test_rotation_races_through_separate_connections(pg_store: str) -> None:
     finally:
         for db in dbs:
             db.close()
+
+
+def test_code_flow_across_two_instances(
+    pg_store: str, make_app: Callable[..., Starlette], master_key: str
+) -> None:
+    """Issue 13: codes and browser sessions live in the shared store, so a login on one
+    instance is redeemed, and gives single sign-on, on the other."""
+    from oidc_support import REDIRECT, Browser, query, start
+
+    with KeyManager.open(pg_store, master_key=master_key) as km:
+        km.active_key()
+    one, two = (make_app(store=pg_store) for _ in range(2))
+    one.state.service.accounts.add_client("app", SECRET, redirect_uris=(REDIRECT,))
+    at_one = Browser(TestClient(one))
+    page, verifier = start(at_one)
+    done = at_one.login(page, USER, PASSWORD)
+    code = query(done.headers["location"])["code"]
+    redeem = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+              "code_verifier": verifier}  # fmt: skip
+    tokens = TestClient(two).post("/token", data=redeem, headers=basic("app", SECRET))
+    assert tokens.status_code == 200 and tokens.json()["id_token"]
+    # The code is used up for both, and its replay at the first instance revokes the session.
+    again = TestClient(one).post("/token", data=redeem, headers=basic("app", SECRET))
+    assert again.json()["error"] == "invalid_grant"
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens.json()["refresh_token"]}
+    assert (
+        TestClient(two).post("/token", data=refresh, headers=basic("app", SECRET)).status_code
+        == 400
+    )
+    # The browser's session cookie from the first instance is known to the second.
+    at_two = Browser(TestClient(two))
+    at_two.cookies = dict(at_one.cookies)
+    assert start(at_two)[0].status_code == 303

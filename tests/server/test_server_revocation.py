@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable
 from urllib.parse import quote_plus
 
-from server_support import CLIENT, FROM_WEB, USER, Clock, TestClient, basic, login
+from server_support import ALL_GRANTS, CLIENT, FROM_WEB, USER, Clock, TestClient, basic, login
 from starlette.applications import Starlette
 
 from jwtkit.server.service import TokenService
@@ -40,7 +40,7 @@ def test_introspect_refresh_token_only_for_its_client(
     assert info["active"] is True
     assert info["token_type"] == "refresh_token"
     assert info["username"] == USER
-    other = svc.accounts.add_client("rs", scopes=())
+    other = svc.accounts.add_client("rs", scopes=(), grants=ALL_GRANTS)
     assert introspect(client, refresh, client_id="rs", secret=other) == {"active": False}
 
 
@@ -79,7 +79,7 @@ def test_revoke_unknown_and_foreign_tokens_is_200_and_harmless(
 ) -> None:
     assert client.post("/revoke", data={"token": "unknown"}, headers=basic()).status_code == 200
     body = login(client).json()
-    other = svc.accounts.add_client("intruder", scopes=())
+    other = svc.accounts.add_client("intruder", scopes=(), grants=ALL_GRANTS)
     for token in (body["access_token"], body["refresh_token"]):
         response = client.post("/revoke", data={"token": token}, headers=basic("intruder", other))
         assert response.status_code == 200
@@ -104,7 +104,7 @@ def test_revoke_and_introspect_need_client_auth(client: TestClient) -> None:
 
 
 def test_public_client_may_revoke_but_not_introspect(client: TestClient, svc: TokenService) -> None:
-    svc.accounts.add_client("spa", public=True)
+    svc.accounts.add_client("spa", public=True, grants=("password", "refresh_token"))
     data = {"grant_type": "password", "username": USER, "password": "wonderland-rabbit-hole"}
     body = client.post("/token", data={**data, "client_id": "spa"}).json()
     response = client.post("/introspect", data={"token": body["access_token"], "client_id": "spa"})

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from server_support import (
+    ALL_GRANTS,
     CLIENT,
     FAST_ARGON2,
     FAST_HASHER,
@@ -77,7 +78,7 @@ def deployment(tmp_path: Path, master_key: str) -> Iterator[Deployment]:
     with Accounts.open(store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD)
         accounts.add_user("bob", "bob-password-1")
-        accounts.add_client(CLIENT, SECRET, scopes=("read",))
+        accounts.add_client(CLIENT, SECRET, scopes=("read",), grants=ALL_GRANTS)
         accounts.add_client("batch", BATCH_SECRET, grants=("client_credentials",))
         accounts.add_client("api", RS_SECRET, grants=("client_credentials",), resource_server=True)
     env = service_env(store, master_key, "http://id.test")

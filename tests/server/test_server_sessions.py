@@ -64,7 +64,9 @@ def test_disabled_user_access_and_refresh_tokens_are_inactive(
 def test_disabled_client_tokens_are_inactive(
     client: TestClient, svc: TokenService, clock: Clock
 ) -> None:
-    secret = svc.accounts.add_client("svc", scopes=("read",), resource_server=True)
+    secret = svc.accounts.add_client(
+        "svc", scopes=("read",), grants=("client_credentials",), resource_server=True
+    )
     cc = client.post(
         "/token", data={"grant_type": "client_credentials"}, headers=basic("svc", secret)
     ).json()["access_token"]
@@ -176,7 +178,7 @@ def test_only_resource_servers_see_other_clients_tokens(
 ) -> None:
     """The review had any confidential client read any other client's token details."""
     body = login(client).json()
-    nosy = svc.accounts.add_client("nosy", scopes=())
+    nosy = svc.accounts.add_client("nosy", scopes=(), grants=("client_credentials",))
     assert introspect(client, body["access_token"], auth=("nosy", nosy)) == {"active": False}
     assert introspect(client, body["refresh_token"], auth=("nosy", nosy)) == {"active": False}
     # Its own tokens it still sees.

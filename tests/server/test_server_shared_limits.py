@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from server_support import (
+    ALL_GRANTS,
     CLIENT,
     FAST_HASHER,
     PASSWORD,
@@ -43,7 +44,7 @@ def _seed(store: str) -> str:
     master_key = generate_master_key()
     with Accounts.open(store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD)
-        accounts.add_client(CLIENT, SECRET)
+        accounts.add_client(CLIENT, SECRET, grants=ALL_GRANTS)
     with KeyManager.open(store, master_key=master_key) as km:
         km.active_key()
     return master_key

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from server_support import (
+    ALL_GRANTS,
     CLIENT,
     FROM_WEB,
     PASSWORD,
@@ -128,7 +129,9 @@ def test_unsupported_and_unauthorized_grants(client: TestClient, svc: TokenServi
 
 
 def test_public_client_password_grant_only(client: TestClient, svc: TokenService) -> None:
-    svc.accounts.add_client("spa", public=True, scopes=("read",))
+    svc.accounts.add_client(
+        "spa", public=True, scopes=("read",), grants=("password", "refresh_token")
+    )
     data = {"grant_type": "password", "username": USER, "password": PASSWORD, "client_id": "spa"}
     response = client.post("/token", data=data)
     assert response.status_code == 200
@@ -184,7 +187,7 @@ def test_refresh_scope_may_narrow_not_widen(client: TestClient, svc: TokenServic
 
 def test_refresh_bound_to_client(client: TestClient, svc: TokenService) -> None:
     token = login(client).json()["refresh_token"]
-    other = svc.accounts.add_client("other", scopes=("read", "write"))
+    other = svc.accounts.add_client("other", scopes=("read", "write"), grants=ALL_GRANTS)
     data = {"grant_type": "refresh_token", "refresh_token": token}
     response = client.post("/token", data=data, headers=basic("other", other))
     assert response.json()["error"] == "invalid_grant"

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import httpx
-from server_support import CLIENT, FAST_HASHER, PASSWORD, SECRET, USER, LiveServer
+from server_support import ALL_GRANTS, CLIENT, FAST_HASHER, PASSWORD, SECRET, USER, LiveServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,7 +22,7 @@ def test_bearer_middleware_against_the_service(make_settings: Callable[..., Sett
     settings = make_settings()
     with Accounts.open(settings.store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(USER, PASSWORD, roles=("staff",))
-        accounts.add_client(CLIENT, SECRET, scopes=("read",))
+        accounts.add_client(CLIENT, SECRET, scopes=("read",), grants=ALL_GRANTS)
         rs_secret = accounts.add_client(
             "resource-api", grants=("client_credentials",), resource_server=True
         )

@@ -224,7 +224,12 @@ def seed_accounts(store: str) -> None:
     with Accounts.open(store, hasher=hasher) as accounts:
         if accounts.get_user(USER) is None:
             accounts.add_user(USER, PASSWORD, roles=("staff",))
-            accounts.add_client(CLIENT, SECRET, scopes=("read",))
+            accounts.add_client(
+                CLIENT,
+                SECRET,
+                scopes=("read",),
+                grants=("password", "client_credentials", "refresh_token"),
+            )
 
 
 def init_keys(store: str, master_key: str) -> None:

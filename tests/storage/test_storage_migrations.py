@@ -172,3 +172,20 @@ def test_the_service_adds_its_id_token_algorithms_to_an_old_store(tmp_path: Path
         assert svc.keys.active_key("ES256").kid in old  # access tokens: the same key as before
     finally:
         svc.close()
+
+
+def test_migration_writes_each_old_clients_effective_grants(tmp_path: Path) -> None:
+    """Before issue 13 no grants meant all; the upgrade writes them out, so those clients keep
+    working while new ones default to the code flow."""
+    url = sqlite_copy(tmp_path)
+    with Accounts.open(url, hasher=FAST) as accounts:
+        clients = {c.client_id: c for c in accounts.list_clients()}
+        assert clients["web"].grants == ("password", "client_credentials", "refresh_token")
+        assert clients["spa"].grants == ("password", "refresh_token")
+        assert clients["web"].allows_grant("password")
+        assert not clients["web"].allows_grant("authorization_code")
+        accounts.add_client("new", "a-new-client-secret-123")
+        assert accounts.get_client("new").grants == (  # type: ignore[union-attr]
+            "authorization_code",
+            "refresh_token",
+        )

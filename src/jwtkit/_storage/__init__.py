@@ -3,8 +3,9 @@
 Higher layers (``jwtkit.keys``, ``jwtkit.server``, ``jwtkit.cli``) open a :class:`Database`
 from a store URL and use the small repository objects over it: :class:`KeyRows` (the key
 ring), :class:`AccountRows` (users, clients), :class:`Families` (refresh tokens, denylist),
-:class:`RevocationRows` (what is revoked, for introspection and the revocation list) and
-:class:`LimitRows` (failed-authentication counters; ``RedisLimits`` keeps them in Redis).
+:class:`RevocationRows` (what is revoked, for introspection and the revocation list),
+:class:`LimitRows` (failed-authentication counters; ``RedisLimits`` keeps them in Redis) and
+:class:`Codes` / :class:`Sessions` (authorization codes, browser sessions).
 URL parsing and redaction, file creation, connections, pooling, timeouts, error mapping, the
 schema version and its migrations all live here (STYLE.md §10). Private: no API promise.
 """
@@ -15,9 +16,10 @@ from ._database import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, Database, Tx
 from ._migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from ._url import StoreURL, parse_store_url, redact_url
 from .accounts import AccountRows, ClientRow, UserRow
-from .families import Families, Refused, Rotated, TokenRow
+from .families import Families, FamilyStart, Refused, Rotated, TokenRow
 from .keyrows import KeyChange, KeyMeta, KeyRow, KeyRows
 from .limits import Counter, LimitRows, LimitStore, limits_salt, open_limit_store
+from .oidc import CodeGrant, CodeRow, Codes, SessionRow, Sessions
 from .revocations import CutOff, RevocationRows, RevocationSnapshot, TokenRevocations
 
 __all__ = [
@@ -27,10 +29,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "AccountRows",
     "ClientRow",
+    "CodeGrant",
+    "CodeRow",
+    "Codes",
     "Counter",
     "CutOff",
     "Database",
     "Families",
+    "FamilyStart",
     "KeyChange",
     "KeyMeta",
     "KeyRow",
@@ -42,6 +48,8 @@ __all__ = [
     "RevocationRows",
     "RevocationSnapshot",
     "Rotated",
+    "SessionRow",
+    "Sessions",
     "StoreURL",
     "TokenRevocations",
     "TokenRow",

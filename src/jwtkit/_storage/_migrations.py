@@ -11,7 +11,7 @@ History: 1 and 2 are the key tables as ``jwtkit.keys`` created them before issue
 service kept its own tables then, versioned apart in ``jwtkit_server_meta``. 3 brings those
 under this version. 4 records the ring's signing algorithms (issue 13); 5 adds what
 revocation needs (issue 11); 6 the clients' browser origins (issue 12); 7 the shared
-failed-authentication counters (issue 10).
+failed-authentication counters (issue 10); 8 what OpenID Connect needs (issue 13).
 """
 
 from __future__ import annotations
@@ -172,6 +172,56 @@ def _v7_limit_counters(tx: Tx) -> None:
     )
 
 
+# Before issue 13 an empty grant list meant "every grant the client type allows".
+_LEGACY_GRANTS: Final = {
+    True: ["password", "refresh_token"],  # public clients
+    False: ["password", "client_credentials", "refresh_token"],
+}
+
+_V8_STATEMENTS: Final = (
+    # Exact-match redirect URIs (JSON list), a trusted app of the deployment, the client's
+    # id_token_signed_response_alg (NULL: the default, RS256).
+    "ALTER TABLE jwtkit_clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE jwtkit_clients ADD COLUMN first_party INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jwtkit_clients ADD COLUMN id_token_alg TEXT",
+    "ALTER TABLE jwtkit_users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0",
+    # The browser session (OIDC sid) a family was issued under; issue 14 revokes by it.
+    "ALTER TABLE jwtkit_refresh_families ADD COLUMN sid TEXT",
+    "CREATE INDEX IF NOT EXISTS jwtkit_refresh_families_sid ON jwtkit_refresh_families (sid)",
+    # Codes and sessions are stored as the SHA-256 of their secret only.
+    "CREATE TABLE IF NOT EXISTS jwtkit_auth_codes ("
+    " code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, username TEXT NOT NULL,"
+    " redirect_uri TEXT NOT NULL, scope TEXT NOT NULL, nonce TEXT,"
+    " code_challenge TEXT NOT NULL, sid TEXT NOT NULL, auth_time DOUBLE PRECISION NOT NULL,"
+    " created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL,"
+    " used_at DOUBLE PRECISION, family_id TEXT, claims TEXT NOT NULL DEFAULT '{{}}')",
+    "CREATE INDEX IF NOT EXISTS jwtkit_auth_codes_expiry ON jwtkit_auth_codes (expires_at)",
+    "CREATE TABLE IF NOT EXISTS jwtkit_sessions ("
+    " token_hash TEXT PRIMARY KEY, sid TEXT NOT NULL UNIQUE, username TEXT NOT NULL,"
+    " auth_time DOUBLE PRECISION NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
+    " last_seen DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS jwtkit_sessions_username ON jwtkit_sessions (username)",
+)
+
+
+def _v8_openid_connect(tx: Tx) -> None:
+    """OpenID Connect (issue 13): client and user fields, codes, browser sessions.
+
+    Each existing client's effective grants are written out, because an empty list no
+    longer means "all of them" (new clients default to the code flow).
+    """
+    for statement in _V8_STATEMENTS:
+        tx.ddl(statement)
+    for client_id, secret_hash, grants in tx.execute(
+        "SELECT client_id, secret_hash, grants FROM jwtkit_clients"
+    ):
+        if not json.loads(grants):
+            tx.execute(
+                "UPDATE jwtkit_clients SET grants = ? WHERE client_id = ?",
+                (json.dumps(_LEGACY_GRANTS[secret_hash is None]), client_id),
+            )
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "key ring: meta and key tables", _v1_key_ring),
     Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
@@ -180,6 +230,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(5, "revocation: cut-off times, resource servers, secret overlap", _v5_revocation),
     Migration(6, "clients: registered browser origins", _v6_client_origins),
     Migration(7, "shared failed-authentication counters", _v7_limit_counters),
+    Migration(8, "OpenID Connect: client and user fields, codes, sessions", _v8_openid_connect),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape

@@ -19,12 +19,13 @@ from .families import revoke_families
 __all__ = ["AccountRows", "ClientRow", "UserRow"]
 
 _USER_COLUMNS: Final = (
-    "username, roles, disabled, created_at, password_hash, name, email, revoked_at"
+    "username, roles, disabled, created_at, password_hash, name, email, revoked_at, email_verified"
 )
-_PROFILE: Final = frozenset({"name", "email"})
+_PROFILE: Final = frozenset({"name", "email", "email_verified"})
 _CLIENT_COLUMNS: Final = (
     "client_id, secret_hash, scopes, grants, disabled, created_at, resource_server,"
-    " old_secret_hash, old_secret_until, revoked_at, origins"
+    " old_secret_hash, old_secret_until, revoked_at, origins, redirect_uris, first_party,"
+    " id_token_alg"
 )
 
 
@@ -40,6 +41,7 @@ class UserRow:
     name: str | None = None
     email: str | None = None
     revoked_at: float | None = None
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class ClientRow:
     """A stored client; ``secret_hash`` is None for a public client.
 
     ``old_secret_hash`` is the secret replaced by the last rotation, valid until
-    ``old_secret_until``.
+    ``old_secret_until``. ``redirect_uris``, ``first_party`` and ``id_token_alg`` (None: the
+    default) are its OpenID Connect registration.
     """
 
     client_id: str
@@ -61,6 +64,9 @@ class ClientRow:
     old_secret_until: float | None = None
     revoked_at: float | None = None
     origins: tuple[str, ...] = ()
+    redirect_uris: tuple[str, ...] = ()
+    first_party: bool = False
+    id_token_alg: str | None = None
 
 
 def _opt(value: Any, kind: type) -> Any:
@@ -70,7 +76,7 @@ def _opt(value: Any, kind: type) -> Any:
 def _user(r: tuple[Any, ...]) -> UserRow:
     return UserRow(
         str(r[0]), tuple(json.loads(r[1])), bool(r[2]), float(r[3]), str(r[4]),
-        _opt(r[5], str), _opt(r[6], str), _opt(r[7], float),
+        _opt(r[5], str), _opt(r[6], str), _opt(r[7], float), bool(r[8]),
     )  # fmt: skip
 
 
@@ -78,7 +84,8 @@ def _client(r: tuple[Any, ...]) -> ClientRow:
     return ClientRow(
         str(r[0]), _opt(r[1], str), tuple(json.loads(r[2])), tuple(json.loads(r[3])),
         bool(r[4]), float(r[5]), bool(r[6]), _opt(r[7], str), _opt(r[8], float),
-        _opt(r[9], float), tuple(json.loads(r[10])),
+        _opt(r[9], float), tuple(json.loads(r[10])), tuple(json.loads(r[11])), bool(r[12]),
+        _opt(r[13], str),
     )  # fmt: skip
 
 
@@ -98,7 +105,7 @@ class AccountRows:
                 return False
             tx.execute(
                 "INSERT INTO jwtkit_users (username, password_hash, roles, disabled, created_at,"
-                " name, email) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " name, email, email_verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.username,
                     row.password_hash,
@@ -107,6 +114,7 @@ class AccountRows:
                     row.created_at,
                     row.name,
                     row.email,
+                    int(row.email_verified),
                 ),
             )
             return True
@@ -178,12 +186,14 @@ class AccountRows:
         """
         return self._set_disabled("jwtkit_users", "username", username, disabled, now)
 
-    def update_user(self, username: str, values: dict[str, str | None]) -> bool:
-        """Set profile columns (``name``, ``email``); False when there is no such user."""
+    def update_user(self, username: str, values: dict[str, str | bool | None]) -> bool:
+        """Set profile columns (``name``, ``email``, ``email_verified``); False when there is
+        no such user."""
         unknown = set(values) - _PROFILE
         if unknown:
             raise ValueError(f"not a profile column: {sorted(unknown)[0]}")
-        return self._update("jwtkit_users", "username", username, values)
+        stored = {k: int(v) if isinstance(v, bool) else v for k, v in values.items()}
+        return self._update("jwtkit_users", "username", username, stored)
 
     # Clients.
 
@@ -195,7 +205,8 @@ class AccountRows:
                 return False
             tx.execute(
                 "INSERT INTO jwtkit_clients (client_id, secret_hash, scopes, grants, disabled,"
-                " created_at, resource_server, origins) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, resource_server, origins, redirect_uris, first_party,"
+                " id_token_alg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.client_id,
                     row.secret_hash,
@@ -205,6 +216,9 @@ class AccountRows:
                     row.created_at,
                     int(row.resource_server),
                     json.dumps(list(row.origins)),
+                    json.dumps(list(row.redirect_uris)),
+                    int(row.first_party),
+                    row.id_token_alg,
                 ),
             )
             return True
@@ -242,11 +256,21 @@ class AccountRows:
         grants: tuple[str, ...] | None = None,
         resource_server: bool | None = None,
         origins: tuple[str, ...] | None = None,
+        redirect_uris: tuple[str, ...] | None = None,
+        first_party: bool | None = None,
+        id_token_alg: str | None = None,
     ) -> bool:
-        """Change what a client may do (None leaves a field); False without the client."""
+        """Change what a client may do (None leaves a field, ``id_token_alg`` "" clears it);
+        False without the client."""
         values: dict[str, Any] = {}
         if origins is not None:
             values["origins"] = json.dumps(list(origins))
+        if redirect_uris is not None:
+            values["redirect_uris"] = json.dumps(list(redirect_uris))
+        if first_party is not None:
+            values["first_party"] = int(first_party)
+        if id_token_alg is not None:
+            values["id_token_alg"] = id_token_alg or None
         if scopes is not None:
             values["scopes"] = json.dumps(list(scopes))
         if grants is not None:

@@ -11,12 +11,20 @@ fresh snapshot per statement). Two refreshes of one token therefore give exactly
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._database import Database, Tx
 
-__all__ = ["Families", "Refused", "Rotated", "TokenRow", "revoke_families"]
+__all__ = [
+    "Families",
+    "FamilyStart",
+    "Refused",
+    "Rotated",
+    "TokenRow",
+    "revoke_families",
+    "start_family",
+]
 
 _SELECT_ROW: Final = (
     "SELECT t.family_id, t.expires_at, t.used_at, t.replaced_by, f.client_id, f.username,"
@@ -40,6 +48,16 @@ class TokenRow:
     revoked_at: float | None
     issued_at: float
     created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class FamilyStart:
+    """A new family's id and first refresh token (``token_hash`` None: no refresh token)."""
+
+    family_id: str
+    token_hash: str | None = field(repr=False)
+    expires_at: float
+    access_until: float
 
 
 @dataclass(frozen=True)
@@ -89,19 +107,19 @@ class Families:
         now: float,
         expires_at: float,
         access_until: float,
+        sid: str | None = None,
     ) -> None:
-        """Create a family, with its first refresh token unless ``token_hash`` is None."""
+        """Create a family, with its first refresh token unless ``token_hash`` is None.
 
-        def run(tx: Tx) -> None:
-            tx.execute(
-                "INSERT INTO jwtkit_refresh_families (family_id, client_id, username, scope,"
-                " created_at, access_until) VALUES (?, ?, ?, ?, ?, ?)",
-                (family_id, client_id, username, " ".join(scope), now, access_until),
+        ``sid`` is the browser session (OpenID Connect) the family was issued under.
+        """
+        self.db.write(
+            lambda tx: start_family(
+                tx, family_id=family_id, token_hash=token_hash, client_id=client_id,
+                username=username, scope=scope, now=now, expires_at=expires_at,
+                access_until=access_until, sid=sid,
             )
-            if token_hash is not None:
-                _insert(tx, token_hash, family_id, None, now, expires_at)
-
-        self.db.write(run)
+        )  # fmt: skip
 
     def rotate(
         self,
@@ -237,6 +255,30 @@ class Families:
             )
 
         self.db.write(run)
+
+
+def start_family(
+    tx: Tx,
+    *,
+    family_id: str,
+    token_hash: str | None,
+    client_id: str,
+    username: str,
+    scope: tuple[str, ...],
+    now: float,
+    expires_at: float,
+    access_until: float,
+    sid: str | None,
+) -> None:
+    """Insert a family and its first token (runs inside the caller's write transaction, so
+    that redeeming an authorization code and starting its family are one commit)."""
+    tx.execute(
+        "INSERT INTO jwtkit_refresh_families (family_id, client_id, username, scope,"
+        " created_at, access_until, sid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (family_id, client_id, username, " ".join(scope), now, access_until, sid),
+    )
+    if token_hash is not None:
+        _insert(tx, token_hash, family_id, None, now, expires_at)
 
 
 def revoke_families(

@@ -56,7 +56,7 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     ),
     "user": (
         "jwtkit.cli.commands.accounts:USER",
-        "Manage the users who log in to the token service (password grant).",
+        "Manage the users who log in to the token service (login page, password grant).",
     ),
     "client": (
         "jwtkit.cli.commands.accounts:CLIENT",

@@ -17,7 +17,9 @@ from jwtkit._storage import DEFAULT_TIMEOUT, AccountRows, ClientRow, Database, U
 from jwtkit.server.origins import check_origins
 from jwtkit.server.passwords import SecretChecker, make_password_hasher
 from jwtkit.server.records import (
+    DEFAULT_GRANTS,
     GRANT_TYPES,
+    ID_TOKEN_ALGS,
     PUBLIC_GRANTS,
     AccountError,
     ClientInfo,
@@ -25,6 +27,7 @@ from jwtkit.server.records import (
     check_email,
     check_name,
     check_profile_name,
+    check_redirect_uri,
     check_secret,
     check_words,
     client_info,
@@ -104,8 +107,12 @@ class Accounts:
         *,
         name: str | None = None,
         email: str | None = None,
+        email_verified: bool = False,
     ) -> UserInfo:
         """Create a user with an Argon2id password hash, the given roles and profile.
+
+        ``name``, ``email`` and ``email_verified`` are the OpenID Connect claims of the
+        ``profile`` and ``email`` scopes.
 
         Raises:
             AccountError: ``account_exists``, or ``invalid_account`` for a bad name, empty
@@ -118,7 +125,7 @@ class Accounts:
         email = None if email is None else check_email(email)
         row = UserRow(
             username, tuple(role_list), False, self._clock(), self._secrets.hash(password),
-            name, email,
+            name, email, email_verified=bool(email_verified),
         )  # fmt: skip
         if not self._rows.insert_user(row):
             raise AccountError(f"user {username!r} already exists", code="account_exists")
@@ -143,18 +150,28 @@ class Accounts:
         return revoked or 0
 
     def update_user(
-        self, username: str, *, name: str | None = None, email: str | None = None
+        self,
+        username: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        email_verified: bool | None = None,
     ) -> UserInfo:
         """Change a user's profile: None leaves a field, "" clears it.
+
+        A new email address is unverified unless ``email_verified`` says otherwise.
 
         Raises:
             AccountError: ``account_not_found`` or ``invalid_account``.
         """
-        values: dict[str, str | None] = {}
+        values: dict[str, str | bool | None] = {}
         if name is not None:
             values["name"] = check_profile_name(name) if name else None
         if email is not None:
             values["email"] = check_email(email) if email else None
+            values["email_verified"] = False
+        if email_verified is not None:
+            values["email_verified"] = bool(email_verified)
         _found(self._rows.update_user(username, values), "user", username)
         info = self.get_user(username)
         _found(info is not None, "user", username)
@@ -207,15 +224,22 @@ class Accounts:
         public: bool = False,
         resource_server: bool = False,
         origins: Iterable[str] = (),
+        redirect_uris: Iterable[str] = (),
+        first_party: bool = False,
+        id_token_alg: str | None = None,
     ) -> str:
         """Register a client and return its secret (generated when ``secret`` is None).
 
-        ``grants`` limits the grant types the client may use; empty means every grant the
-        client type allows. ``public=True`` registers a client without a secret (a browser or
-        native app); it may use only the password and refresh_token grants, and "" is returned.
-        ``resource_server=True`` lets a confidential client introspect every token and read
-        the revocation list. ``origins`` are the browser origins (``https://app.example``)
-        that may set and use the client's refresh cookie; without any, cookie mode is refused.
+        ``grants`` are the grant types the client may use; empty means the default,
+        ``authorization_code`` and ``refresh_token`` (``password`` is legacy, opt-in, for
+        first-party apps only: RFC 9700 §2.4). ``public=True`` registers a client without a
+        secret (a browser or native app); it may not use ``client_credentials``, and "" is
+        returned. ``resource_server=True`` lets a confidential client introspect every token
+        and read the revocation list. ``origins`` are the browser origins
+        (``https://app.example``) that may set and use the client's refresh cookie; without
+        any, cookie mode is refused. ``redirect_uris`` are matched exactly at ``/authorize``;
+        ``first_party`` marks an application of the deployment itself; ``id_token_alg`` is
+        the client's ``id_token_signed_response_alg`` (None: RS256).
 
         Raises:
             AccountError: ``account_exists`` or ``invalid_account``.
@@ -239,7 +263,8 @@ class Accounts:
             result = secret
         row = ClientRow(
             client_id, secret_hash, tuple(scope_list), tuple(grant_list), False, self._clock(),
-            resource_server, origins=origin_list,
+            resource_server, origins=origin_list, redirect_uris=_redirect_uris(redirect_uris),
+            first_party=bool(first_party), id_token_alg=_id_token_alg(id_token_alg or "") or None,
         )  # fmt: skip
         if not self._rows.insert_client(row):
             raise AccountError(f"client {client_id!r} already exists", code="account_exists")
@@ -253,12 +278,17 @@ class Accounts:
         grants: Iterable[str] | None = None,
         resource_server: bool | None = None,
         origins: Iterable[str] | None = None,
+        redirect_uris: Iterable[str] | None = None,
+        first_party: bool | None = None,
+        id_token_alg: str | None = None,
     ) -> ClientInfo:
         """Change what a client may do; None leaves a field as it is.
 
-        ``scopes``, ``grants`` and ``origins`` replace the lists (empty grants: the client
-        type's default). Narrowed scopes apply to the next refresh of existing sessions too;
-        changed origins to the next request that sets or uses the refresh cookie.
+        ``scopes``, ``grants``, ``origins`` and ``redirect_uris`` replace the lists (empty
+        grants: the default, ``authorization_code`` and ``refresh_token``). Narrowed scopes
+        apply to the next refresh of existing sessions too; changed origins to the next
+        request that sets or uses the refresh cookie. ``id_token_alg`` "" goes back to the
+        default (RS256).
 
         Raises:
             AccountError: ``account_not_found`` or ``invalid_account``.
@@ -269,6 +299,8 @@ class Accounts:
         scope_list = None if scopes is None else tuple(check_words(scopes, "scope"))
         grant_list = None if grants is None else tuple(_check_grants(grants, public=current.public))
         origin_list = None if origins is None else _origins(origins)
+        uri_list = None if redirect_uris is None else _redirect_uris(redirect_uris)
+        alg = None if id_token_alg is None else _id_token_alg(id_token_alg)
         if resource_server and current.public:
             raise AccountError(
                 "a resource server must authenticate: a public client cannot be one",
@@ -280,6 +312,9 @@ class Accounts:
             grants=grant_list,
             resource_server=resource_server,
             origins=origin_list,
+            redirect_uris=uri_list,
+            first_party=first_party,
+            id_token_alg=alg,
         )
         _found(found, "client", client_id)
         info = self.get_client(client_id)
@@ -439,13 +474,30 @@ def _origins(origins: Iterable[str]) -> tuple[str, ...]:
         raise AccountError(str(exc), code="invalid_account") from None
 
 
+def _redirect_uris(uris: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(uris, str):
+        raise AccountError("redirect URIs must be a list, not a string", code="invalid_account")
+    return tuple(dict.fromkeys(check_redirect_uri(u) for u in uris))
+
+
+def _id_token_alg(alg: str) -> str:
+    """Accept "" (the default) or an algorithm whose ``at_hash`` OpenID Connect defines."""
+    if alg and alg not in ID_TOKEN_ALGS:
+        raise AccountError(
+            f"{alg!r} is not an ID token algorithm (known: {', '.join(ID_TOKEN_ALGS)})",
+            code="invalid_account",
+        )
+    return alg
+
+
 def _found(found: bool, kind: str, name: str) -> None:
     if not found:
         raise AccountError(f"no {kind} named {name!r}", code="account_not_found")
 
 
 def _check_grants(grants: Iterable[str], *, public: bool) -> list[str]:
-    grant_list = check_words(grants, "grant")
+    """Validate a grant list; empty gives the default (``authorization_code``, refresh)."""
+    grant_list = check_words(grants, "grant") or list(DEFAULT_GRANTS)
     unknown = [g for g in grant_list if g not in GRANT_TYPES]
     if unknown:
         raise AccountError(
@@ -454,7 +506,7 @@ def _check_grants(grants: Iterable[str], *, public: bool) -> list[str]:
         )
     if public and not set(grant_list) <= PUBLIC_GRANTS:
         raise AccountError(
-            "a public client may use only the password and refresh_token grants",
+            "a public client may not use the client_credentials grant",
             code="invalid_account",
         )
     return grant_list

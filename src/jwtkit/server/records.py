@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from jwtkit._storage import ClientRow, UserRow
 from jwtkit.errors import JWTError
+from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 
 __all__ = [
+    "DEFAULT_GRANTS",
     "GRANT_TYPES",
+    "ID_TOKEN_ALGS",
     "PUBLIC_GRANTS",
     "AccountError",
     "ClientInfo",
@@ -19,6 +24,7 @@ __all__ = [
     "check_email",
     "check_name",
     "check_profile_name",
+    "check_redirect_uri",
     "check_secret",
     "check_words",
     "client_info",
@@ -26,8 +32,18 @@ __all__ = [
     "user_info",
 ]
 
-GRANT_TYPES = ("password", "client_credentials", "refresh_token")
-PUBLIC_GRANTS = frozenset({"password", "refresh_token"})
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "password")
+# New clients log users in through the browser (RFC 9700 §2.4: the password grant MUST NOT
+# be used; it stays, opt-in, for first-party legacy apps).
+DEFAULT_GRANTS = ("authorization_code", "refresh_token")
+PUBLIC_GRANTS = frozenset({"authorization_code", "password", "refresh_token"})
+# ID token algorithms: those whose at_hash OpenID Connect defines (RS256 first: the default).
+ID_TOKEN_ALGS = tuple(
+    sorted(
+        (a for a in ASYMMETRIC_ALGORITHMS if a[:2] in ("RS", "PS", "ES") or a == "EdDSA"),
+        key=lambda a: (a != "RS256", a),
+    )
+)
 _MAX_NAME = 256
 _MAX_SECRET = 1024
 
@@ -50,7 +66,8 @@ class AccountError(JWTError, ValueError):
 class UserInfo:
     """A user as listed by :meth:`Accounts.list_users` (never the password hash).
 
-    ``name`` and ``email`` are the optional profile (for OpenID Connect claims).
+    ``name``, ``email`` and ``email_verified`` are the optional profile (the OpenID Connect
+    claims of the ``profile`` and ``email`` scopes).
     """
 
     username: str
@@ -59,15 +76,19 @@ class UserInfo:
     created_at: datetime
     name: str | None = None
     email: str | None = None
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
 class ClientInfo:
     """A client as listed by :meth:`Accounts.list_clients` (never the secret or its hash).
 
-    ``public`` clients have no secret and may use only the password and refresh grants.
+    ``public`` clients have no secret and may not use ``client_credentials``.
     ``resource_server`` clients may introspect any token and read the revocation list.
-    ``origins`` are the browser origins allowed to set and use its refresh cookie.
+    ``origins`` are the browser origins allowed to set and use its refresh cookie. The OpenID
+    Connect fields: ``redirect_uris`` (matched exactly), ``first_party`` (an application of
+    the deployment itself; issue 14 skips consent for it) and ``id_token_alg``
+    (``id_token_signed_response_alg``; None: RS256).
     """
 
     client_id: str
@@ -78,12 +99,15 @@ class ClientInfo:
     created_at: datetime
     resource_server: bool = False
     origins: tuple[str, ...] = ()
+    redirect_uris: tuple[str, ...] = ()
+    first_party: bool = False
+    id_token_alg: str | None = None
 
     def allows_grant(self, grant_type: str) -> bool:
-        """Say whether this client may use ``grant_type`` (empty ``grants`` = type default)."""
+        """Say whether this client may use ``grant_type`` (one of its listed grants)."""
         if self.public and grant_type not in PUBLIC_GRANTS:
             return False
-        return grant_type in self.grants if self.grants else grant_type in GRANT_TYPES
+        return grant_type in self.grants
 
 
 def check_name(name: object, what: str) -> str:
@@ -126,6 +150,9 @@ def client_info(r: ClientRow) -> ClientInfo:
         created_at=from_timestamp(r.created_at),
         resource_server=r.resource_server,
         origins=r.origins,
+        redirect_uris=r.redirect_uris,
+        first_party=r.first_party,
+        id_token_alg=r.id_token_alg,
     )
 
 
@@ -136,7 +163,10 @@ def from_timestamp(ts: float) -> datetime:
 
 def user_info(r: UserRow) -> UserInfo:
     """Build the public UserInfo of a stored user (never the hash)."""
-    return UserInfo(r.username, r.roles, r.disabled, from_timestamp(r.created_at), r.name, r.email)
+    return UserInfo(
+        r.username, r.roles, r.disabled, from_timestamp(r.created_at), r.name, r.email,
+        r.email_verified,
+    )  # fmt: skip
 
 
 def check_secret(secret: object, what: str, *, minimum: int = 1) -> str:
@@ -174,3 +204,48 @@ def check_email(email: object) -> str:
             "the email must be an address like name@example.com", code="invalid_account"
         )
     return email
+
+
+def check_redirect_uri(uri: object) -> str:
+    """Accept a redirect URI as RFC 6749 §3.1.2 and RFC 8252 allow, for exact matching.
+
+    Absolute, no fragment, no user info; ``https``, ``http`` only to a loopback host (native
+    and development apps), or a private-use scheme with a dot (``com.example.app:/cb``,
+    RFC 8252 §7.1).
+    """
+    if not isinstance(uri, str) or not 0 < len(uri) <= 2048:
+        raise _invalid("a redirect URI must be 1 to 2048 characters")
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in uri):
+        raise _invalid(f"the redirect URI {uri!r} has spaces or control characters")
+    try:
+        parts = urlsplit(uri)
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        raise _invalid(f"the redirect URI {uri!r} is malformed") from None
+    if "#" in uri:
+        raise _invalid(f"the redirect URI {uri!r} has a fragment (RFC 6749 §3.1.2)")
+    if "@" in parts.netloc:
+        raise _invalid(f"the redirect URI {uri!r} has user information")
+    if parts.scheme == "https" and host:
+        return uri
+    if parts.scheme == "http" and host and _loopback(host):
+        return uri
+    if parts.scheme not in ("http", "https", "") and "." in parts.scheme and not parts.netloc:
+        return uri
+    raise _invalid(
+        f"the redirect URI {uri!r} must be https, http to a loopback address, or a private-use "
+        "scheme such as com.example.app:/callback"
+    )
+
+
+def _invalid(message: str) -> AccountError:
+    return AccountError(message, code="invalid_account")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

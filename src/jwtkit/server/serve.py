@@ -21,16 +21,20 @@ logger = logging.getLogger("jwtkit.server")
 
 
 def startup_banner(settings: Settings, host: str, port: int) -> list[str]:
-    """Return the start-up lines: issuer, JWKS URL and a curl line for a first token."""
+    """Return the start-up lines: issuer, JWKS and discovery URLs, how to log in through the
+    browser, and a curl line for a first machine token."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - display only
     shown = f"[{shown}]" if ":" in shown else shown
     token_url = f"http://{shown}:{port}/token"
+    base = settings.base_url
     return [
-        f"issuer: {settings.base_url}",
-        f"JWKS: {settings.base_url}/.well-known/jwks.json",
-        "first token (after `jwtkit user add USER` and `jwtkit client add CLIENT_ID`):",
-        f"  curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=password -d username=USER"
-        f" --data-urlencode password=PASSWORD {token_url}",
+        f"issuer: {base}",
+        f"JWKS: {base}/.well-known/jwks.json",
+        f"OpenID Connect discovery: {base}/.well-known/openid-configuration",
+        "browser login (after `jwtkit user add USER` and `jwtkit client add CLIENT_ID"
+        f" --redirect-uri URI`): {base}/authorize?response_type=code&client_id=CLIENT_ID&...",
+        "machine token (after `jwtkit client add CLIENT_ID --grant client_credentials`):",
+        f"  curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials {token_url}",
     ]
 
 

@@ -9,6 +9,7 @@ in the shared thread pool. Failures the client caused raise
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -22,7 +23,8 @@ from jwtkit._storage import Database, limits_salt, open_limit_store
 from jwtkit.errors import InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
 from jwtkit.keys import KeyManager, RotationPolicy
-from jwtkit.server.accounts import Accounts, ClientInfo, UserInfo, make_password_hasher
+from jwtkit.server.accounts import GRANT_TYPES, Accounts, ClientInfo, UserInfo, make_password_hasher
+from jwtkit.server.authorize import IDENTITY_SCOPES
 from jwtkit.server.errors import OAuthError, invalid_client, too_many_requests
 from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.passwords import HashingExecutor, default_hash_workers
@@ -51,6 +53,11 @@ class IssuedTokens:
     scope: tuple[str, ...]
     refresh_token: str = field(default="", repr=False)
     refresh_expires_in: int = 0
+    id_token: str = field(default="", repr=False)
+
+    def with_id_token(self, id_token: str) -> IssuedTokens:
+        """Return these tokens with an OpenID Connect ID token added."""
+        return dataclasses.replace(self, id_token=id_token)
 
     def body(self, *, include_refresh: bool = True) -> dict[str, Any]:
         """Return the JSON body of the token response."""
@@ -63,6 +70,8 @@ class IssuedTokens:
             out["scope"] = " ".join(self.scope)
         if self.refresh_token and include_refresh:
             out["refresh_token"] = self.refresh_token
+        if self.id_token:
+            out["id_token"] = self.id_token
         return out
 
 
@@ -75,9 +84,9 @@ class TokenService:
         policy = RotationPolicy(
             alg=settings.signing_alg,
             rotation_period=timedelta(seconds=settings.key_rotation_period),
-            # Retired keys must verify for as long as the access tokens they signed live.
-            max_token_lifetime=max(
-                timedelta(hours=1), timedelta(seconds=settings.access_token_lifetime)
+            # Retired keys must verify for as long as the tokens they signed live.
+            max_token_lifetime=timedelta(
+                seconds=max(3600, settings.access_token_lifetime, settings.id_token_lifetime)
             ),
         )
         # One store for the keys and the service tables. Opening writes nothing: the key
@@ -142,6 +151,9 @@ class TokenService:
             audience=settings.token_audience,
             typ=ACCESS_TOKEN_TYPE,
         )
+        from jwtkit.server.oidc import OIDCProvider  # it builds on this service
+
+        self.oidc = OIDCProvider(self)
 
     def close(self) -> None:
         """Release the store's connections and stop the hashing threads."""
@@ -248,17 +260,19 @@ class TokenService:
         grant_type = form.get("grant_type")
         if grant_type is None:
             raise OAuthError("invalid_request", "grant_type is required")
-        if grant_type not in ("password", "client_credentials", "refresh_token"):
+        if grant_type not in GRANT_TYPES:
             raise OAuthError("unsupported_grant_type", "this grant type is not supported")
         client = self.authenticate(creds, address=address)
         if not client.allows_grant(grant_type):
             raise OAuthError("unauthorized_client", "this client may not use this grant type")
+        if grant_type == "authorization_code":
+            return self.oidc.redeem(form, client)
         if grant_type == "password":
             return self._password(form, client, address)
         if grant_type == "client_credentials":
             scope = self._scope(form, client.scopes)
             # Namespaced, so a client's tokens never share a subject with a user's (issue 11).
-            return self._issue(client_subject(client.client_id), client, scope, (), None)
+            return self.issue(client_subject(client.client_id), client, scope, (), None)
         return self._refresh(form, client, refresh_token)
 
     def _password(
@@ -280,7 +294,7 @@ class TokenService:
             access_until=now + self.settings.access_token_lifetime,
             refresh=client.allows_grant("refresh_token"),
         )
-        return self._issue(username, client, scope, user.roles, session, now=now)
+        return self.issue(username, client, scope, user.roles, session, now=now)
 
     def _refresh(
         self, form: Mapping[str, str], client: ClientInfo, cookie_token: str | None
@@ -305,11 +319,12 @@ class TokenService:
                 "invalid_grant", "the refresh token is invalid, expired or revoked"
             ) from None
         scope = requested if requested is not None else grant.scope
-        # Scopes taken from the client since the login (`jwtkit client set`) are not renewed.
-        scope = tuple(s for s in scope if s in client.scopes)
-        return self._issue(grant.username, client, scope, grant.roles, grant, now=now)
+        # Scopes taken from the client since the login (`jwtkit client set`) are not renewed;
+        # the code flow's identity scopes (openid, profile, ...) are not the client's to lose.
+        scope = tuple(s for s in scope if s in client.scopes or s in IDENTITY_SCOPES)
+        return self.issue(grant.username, client, scope, grant.roles, grant, now=now)
 
-    def _issue(
+    def issue(
         self,
         subject: str,
         client: ClientInfo,
@@ -370,7 +385,7 @@ class TokenService:
             return self.tokens.revoke(token, client_id=client.client_id, now=now)
 
         def revoke_access() -> bool:
-            claims = self._verify_access(token, now)
+            claims = self.verify_access(token, now)
             if claims is None or claims.get("client_id") != client.client_id:
                 return False
             jti, exp = claims.get("jti"), claims.get("exp")
@@ -395,7 +410,7 @@ class TokenService:
         when its jti, its family (session), its user or its client was revoked or disabled.
         """
         now = self.clock()
-        claims = self._verify_access(token, now)
+        claims = self.verify_access(token, now)
         if claims is not None:
             jti = claims.get("jti")
             if not isinstance(jti, str):
@@ -445,7 +460,7 @@ class TokenService:
         (``GET /revocations``)."""
         return self.revocations.document(now=self.clock())
 
-    def _verify_access(self, token: str, now: float) -> dict[str, Any] | None:
+    def verify_access(self, token: str, now: float) -> dict[str, Any] | None:
         """Return the claims of a valid access token issued here, else None."""
         if token.count(".") != 2 or len(token) > 16 * 1024:
             return None
@@ -459,6 +474,7 @@ class TokenService:
         self.keys.maintain(now=self.clock())
         self.tokens.purge(now=self.clock())
         self.limits.purge(now=self.clock())
+        self.oidc.purge()
 
     def ping(self) -> None:
         """Touch the store (for /healthz); raises KeyStoreError when it is unreachable."""

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from jwtkit._storage import parse_store_url
 from jwtkit.errors import KeyStoreError
 from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
+from jwtkit.server.records import ID_TOKEN_ALGS
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -51,9 +52,13 @@ class Settings:
     connections of one instance; ``store_startup_timeout`` is how long start-up keeps retrying
     an unreachable store. The Argon2 cost parameters apply to newly hashed passwords and
     secrets; existing hashes keep verifying and are upgraded at the next successful login.
-    ``signing_alg`` signs access tokens; ``id_token_signing_algs`` (space-separated, RS256
-    first by default, as OpenID Connect requires for clients that do not choose) are the
-    algorithms clients may choose for ID tokens. The key ring holds an active key for each.
+    ``id_token_lifetime`` (1 h) and ``authorization_code_lifetime`` (60 s) bound the ID tokens
+    and codes; browser sessions last ``session_lifetime`` (8 h) at most and end after
+    ``session_idle_timeout`` (1 h) unused. ``brand_*`` style the login page (name, title,
+    a logo file, colours). ``signing_alg`` signs access tokens; ``id_token_signing_algs``
+    (space-separated; RS256 must be among them, since OpenID Connect makes it the default of
+    clients that do not choose) are the algorithms clients may choose for ID tokens. The key
+    ring holds an active key for each.
     """
 
     store: str = "sqlite:///jwtkit.db"
@@ -96,6 +101,18 @@ class Settings:
     refusal_delay: float = 1.0
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = "jwtkit:"
+    # OpenID Connect (issue 13; docs/oidc.md).
+    id_token_lifetime: int = 3600
+    authorization_code_lifetime: int = 60
+    session_lifetime: int = 8 * 3600
+    session_idle_timeout: int = 3600
+    session_cookie_name: str = "jwtkit_session"
+    brand_name: str = "jwtkit"
+    brand_title: str = "Sign in"
+    brand_logo: str | None = None
+    brand_color: str = "#1a56db"
+    brand_text_color: str = "#ffffff"
+    brand_background: str = "#f4f6f8"
 
     def __post_init__(self) -> None:
         """Check every field so that a bad configuration fails at start, not at first use."""
@@ -120,6 +137,10 @@ class Settings:
             "key_rotation_period": 60,
             "key_cache_ttl": 1,
             "store_pool_size": 1,
+            "id_token_lifetime": 60,
+            "authorization_code_lifetime": 1,
+            "session_lifetime": 60,
+            "session_idle_timeout": 60,
         }
         _check_numbers(
             self,
@@ -129,23 +150,27 @@ class Settings:
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")
         id_algs = self.id_token_algs
-        if not id_algs or any(a not in _SIGNING_ALGS for a in id_algs) or "RS256" not in id_algs:
+        if not id_algs or any(a not in ID_TOKEN_ALGS for a in id_algs) or "RS256" not in id_algs:
             # OpenID Connect Discovery 1.0 §3: RS256 MUST be among the ID token algorithms.
             raise SettingsError(
                 "id_token_signing_algs",
-                "must list asymmetric JWS algorithms separated by spaces, including RS256",
+                "must list RS*, PS*, ES* or EdDSA algorithms separated by spaces, including RS256",
             )
         if self.argon2_memory_cost < 8 * self.argon2_parallelism:
             raise SettingsError("argon2_memory_cost", "must be at least 8 * argon2_parallelism")
-        if not self.cookie_name or not all(c.isalnum() or c in "-_." for c in self.cookie_name):
-            raise SettingsError("cookie_name", "must be a non-empty cookie token")
+        for name in ("cookie_name", "session_cookie_name"):
+            value = getattr(self, name)
+            if not value or not all(c.isalnum() or c in "-_." for c in value):
+                raise SettingsError(name, "must be a non-empty cookie token")
+        _check_brand(self)
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, \t"):
             raise SettingsError("cookie_path", "must be an absolute URL path")
         _check_limits(self)
 
     @property
     def id_token_algs(self) -> tuple[str, ...]:
-        """Return the ID token algorithms clients may choose; the first is the default."""
+        """Return the ID token algorithms clients may choose (RS256, always among them, is
+        the default of clients that do not choose)."""
         text = self.id_token_signing_algs if isinstance(self.id_token_signing_algs, str) else ""
         return tuple(dict.fromkeys(text.replace(",", " ").split()))
 
@@ -244,6 +269,31 @@ def _parse(var: str, default: Any, raw: str) -> Any:
         except ValueError:
             raise SettingsError(var, "must be a number") from None
     return raw
+
+
+def _check_brand(settings: Settings) -> None:
+    """Brand colours go into a stylesheet: only #rgb / #rrggbb; texts are short and plain."""
+    for name in ("brand_color", "brand_text_color", "brand_background"):
+        value = getattr(settings, name)
+        if (
+            not isinstance(value, str)
+            or len(value) not in (4, 7)
+            or value[0] != "#"
+            or not all(c in "0123456789abcdefABCDEF" for c in value[1:])
+        ):
+            raise SettingsError(name, "must be a hex colour such as #1a56db")
+    for name in ("brand_name", "brand_title"):
+        value = getattr(settings, name)
+        if not isinstance(value, str) or not 0 < len(value) <= 100:
+            raise SettingsError(name, "must be 1 to 100 characters")
+    logo = settings.brand_logo
+    if logo is not None and (
+        not os.path.isfile(logo) or os.path.splitext(logo)[1].lower() not in _LOGO_TYPES
+    ):
+        raise SettingsError("brand_logo", "must be an existing .png, .svg, .jpg or .webp file")
+
+
+_LOGO_TYPES = frozenset({".png", ".svg", ".jpg", ".jpeg", ".webp"})
 
 
 def _check_store(url: str, key: str) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from jwtkit._storage import Database, Families, Refused, Rotated
+from jwtkit._storage import Database, Families, FamilyStart, Refused, Rotated
 
 __all__ = ["RefreshError", "RefreshGrant", "RefreshInfo", "TokenStore", "hash_token"]
 
@@ -125,27 +125,43 @@ class TokenStore:
         now: float,
         access_until: float = 0.0,
         refresh: bool = True,
+        sid: str | None = None,
     ) -> RefreshGrant:
         """Start a new family (a login session) and return it with its first refresh token.
 
         ``refresh=False`` starts a session without a refresh token (the client may not
         refresh): its access tokens still carry the family, so logout reaches them.
-        ``access_until`` is the ``exp`` of the access token issued with it.
+        ``access_until`` is the ``exp`` of the access token issued with it; ``sid`` the
+        browser session it was issued under.
         """
-        family_id = secrets.token_hex(16)
-        token = secrets.token_urlsafe(32) if refresh else ""
-        expires_at = now + min(self._lifetime, self._family_lifetime) if refresh else 0.0
+        token, start = self.plan(now=now, access_until=access_until, refresh=refresh)
         self._families.start(
-            family_id=family_id,
-            token_hash=hash_token(token) if refresh else None,
+            family_id=start.family_id,
+            token_hash=start.token_hash,
             client_id=client_id,
             username=username,
             scope=scope,
             now=now,
-            expires_at=expires_at,
+            expires_at=start.expires_at,
+            access_until=access_until,
+            sid=sid,
+        )
+        return RefreshGrant(token, start.family_id, client_id, username, scope, start.expires_at)
+
+    def plan(self, *, now: float, access_until: float, refresh: bool) -> tuple[str, FamilyStart]:
+        """Choose a new family and its first refresh token ("" without one), not yet stored.
+
+        :meth:`issue` stores it at once; redeeming an authorization code stores it in the
+        code's own transaction (``Codes.redeem``).
+        """
+        token = secrets.token_urlsafe(32) if refresh else ""
+        start = FamilyStart(
+            family_id=secrets.token_hex(16),
+            token_hash=hash_token(token) if refresh else None,
+            expires_at=now + min(self._lifetime, self._family_lifetime) if refresh else 0.0,
             access_until=access_until,
         )
-        return RefreshGrant(token, family_id, client_id, username, scope, expires_at)
+        return token, start
 
     def rotate(
         self,

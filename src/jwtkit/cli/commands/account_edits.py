@@ -12,7 +12,17 @@ from typing import Any
 
 from jwtkit.cli._command import Command, Parser, UsageError, duration
 from jwtkit.cli._io import emit_json, note, read_password
-from jwtkit.cli.commands.accounts import GRANTS, _accounts, _overrides, origin_option
+from jwtkit.cli.commands.accounts import (
+    GRANTS,
+    _accounts,
+    _overrides,
+    client_json,
+    id_token_alg_option,
+    origin_option,
+    redirect_uri_option,
+    user_json,
+    warn_password_grant,
+)
 from jwtkit.cli.env import Env
 
 __all__ = [
@@ -49,15 +59,35 @@ def _user_set_arguments(parser: Parser) -> None:
     )
     parser.flag("--password-stdin", help="Set a new password read from stdin.")
     parser.option("--name", metavar="TEXT", help="Display name ('' clears it).")
-    parser.option("--email", metavar="ADDRESS", help="Email address ('' clears it).")
+    parser.option(
+        "--email",
+        metavar="ADDRESS",
+        help="Email address ('' clears it); a new one is unverified unless --email-verified.",
+    )
+    parser.flag(
+        "--email-verified",
+        dest="email_verified",
+        action="store_const",
+        const=True,
+        help="The email address has been verified (the email_verified claim).",
+    )
+    parser.flag(
+        "--no-email-verified",
+        dest="email_verified",
+        action="store_const",
+        const=False,
+        help="The email address is not verified.",
+    )
     _overrides(parser)
 
 
 def _user_set(args: Namespace, env: Env) -> None:
     new_password = args.new_password or args.password_stdin
-    if not new_password and args.name is None and args.email is None:
+    verified = getattr(args, "email_verified", None)
+    if not new_password and args.name is None and args.email is None and verified is None:
         raise UsageError(
-            "nothing to change: give --password, --password-stdin, --name or --email",
+            "nothing to change: give --password, --password-stdin, --name, --email or "
+            "--[no-]email-verified",
             "jwtkit user set",
         )
     password = (
@@ -66,9 +96,11 @@ def _user_set(args: Namespace, env: Env) -> None:
         else None
     )
     with _accounts(args) as accounts:
-        info = accounts.update_user(args.username, name=args.name, email=args.email)
+        info = accounts.update_user(
+            args.username, name=args.name, email=args.email, email_verified=verified
+        )
         revoked = accounts.set_password(args.username, password) if password is not None else 0
-    result: dict[str, Any] = {"username": info.username, "name": info.name, "email": info.email}
+    result = user_json(info)
     if password is not None:
         result["sessions_revoked"] = revoked
         note(env, f"changed the password of {args.username!r}; {revoked} session(s) revoked")
@@ -136,9 +168,11 @@ def _client_set_arguments(parser: Parser) -> None:
         dest="grants",
         action="append",
         choices=GRANTS,
-        help="Grant type (repeat; replaces the list).",
+        help="Grant type (repeat; replaces the list). password is DEPRECATED (RFC 9700 2.4).",
     )
-    parser.flag("--all-grants", help="Every grant type the client's kind allows.")
+    parser.flag(
+        "--default-grants", help="The default grants: authorization_code and refresh_token."
+    )
     parser.flag(
         "--resource-server",
         dest="resource_server",
@@ -155,6 +189,23 @@ def _client_set_arguments(parser: Parser) -> None:
     )
     origin_option(parser, default=None)
     parser.flag("--no-origins", help="No browser origin: the client has no cookie mode.")
+    redirect_uri_option(parser, default=None)
+    parser.flag("--no-redirect-uris", help="No redirect URI: the client cannot use the code flow.")
+    parser.flag(
+        "--first-party",
+        dest="first_party",
+        action="store_const",
+        const=True,
+        help="An application of this deployment itself (trusted).",
+    )
+    parser.flag(
+        "--no-first-party",
+        dest="first_party",
+        action="store_const",
+        const=False,
+        help="A third-party application.",
+    )
+    id_token_alg_option(parser)
     _overrides(parser)
 
 
@@ -162,39 +213,33 @@ def _client_set(args: Namespace, env: Env) -> None:
     here = "jwtkit client set"
     if args.scopes and args.no_scopes:
         raise UsageError("--scope and --no-scopes contradict each other", here)
-    if args.grants and args.all_grants:
-        raise UsageError("--grant and --all-grants contradict each other", here)
+    if args.grants and args.default_grants:
+        raise UsageError("--grant and --default-grants contradict each other", here)
     if args.origins and args.no_origins:
         raise UsageError("--origin and --no-origins contradict each other", here)
-    scopes = () if args.no_scopes else args.scopes
-    grants = () if args.all_grants else args.grants
-    origins = () if args.no_origins else args.origins
-    resource_server = getattr(args, "resource_server", None)
-    if scopes is None and grants is None and resource_server is None and origins is None:
+    if args.redirect_uris and args.no_redirect_uris:
+        raise UsageError("--redirect-uri and --no-redirect-uris contradict each other", here)
+    changes: dict[str, Any] = {
+        "scopes": () if args.no_scopes else args.scopes,
+        "grants": () if args.default_grants else args.grants,
+        "origins": () if args.no_origins else args.origins,
+        "redirect_uris": () if args.no_redirect_uris else args.redirect_uris,
+        "resource_server": getattr(args, "resource_server", None),
+        "first_party": getattr(args, "first_party", None),
+        "id_token_alg": args.id_token_alg,
+    }
+    if all(value is None for value in changes.values()):
         raise UsageError(
-            "nothing to change: give --scope, --no-scopes, --grant, --all-grants, "
-            "--[no-]resource-server, --origin or --no-origins",
+            "nothing to change: give --scope, --no-scopes, --grant, --default-grants, "
+            "--[no-]resource-server, --origin, --no-origins, --redirect-uri, "
+            "--no-redirect-uris, --[no-]first-party or --id-token-alg",
             here,
         )
+    warn_password_grant(env, args.grants)
     with _accounts(args) as accounts:
-        info = accounts.update_client(
-            args.client_id,
-            scopes=scopes,
-            grants=grants,
-            resource_server=resource_server,
-            origins=origins,
-        )
+        info = accounts.update_client(args.client_id, **changes)
     note(env, f"updated client {args.client_id!r}")
-    emit_json(
-        env,
-        {
-            "client_id": info.client_id,
-            "scopes": list(info.scopes),
-            "grants": list(info.grants),
-            "resource_server": info.resource_server,
-            "origins": list(info.origins),
-        },
-    )
+    emit_json(env, client_json(info))
 
 
 def _client_enable(args: Namespace, env: Env) -> None:
@@ -240,8 +285,9 @@ def _client_rotate_secret(args: Namespace, env: Env) -> None:
 CLIENT_SET = Command(
     "set",
     usage="[OPTIONS] CLIENT_ID",
-    help="Change what CLIENT_ID may do: its scopes, grant types, resource-server flag, origins.",
+    help="Change what CLIENT_ID may do: its scopes, grants, flags, origins, redirect URIs.",
     epilog="Examples:\n  jwtkit client set web --scope read --scope write\n"
+    "  jwtkit client set web --redirect-uri https://app.example/cb --id-token-alg ES256\n"
     "  jwtkit client set spa --origin https://app.example --origin http://localhost:5173\n"
     "  jwtkit client set api --resource-server\n"
     "  jwtkit client set legacy --no-resource-server --grant client_credentials",

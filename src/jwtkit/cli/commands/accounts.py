@@ -18,9 +18,17 @@ from jwtkit.cli.status import ExitStatus
 if TYPE_CHECKING:
     from jwtkit.server import Accounts
 
-__all__ = ["CLIENT", "USER", "load_server"]
+__all__ = ["CLIENT", "USER", "client_json", "load_server", "user_json"]
 
-GRANTS = ["password", "client_credentials", "refresh_token"]
+# The server's GRANT_TYPES and ID_TOKEN_ALGS (kept here so that --help never imports the
+# server; tests/cli checks they agree).
+GRANTS = ["authorization_code", "refresh_token", "client_credentials", "password"]
+ID_TOKEN_ALGS = ["RS256", "ES256", "ES256K", "ES384", "ES512", "EdDSA", "PS256", "PS384", "PS512",
+                 "RS384", "RS512"]  # fmt: skip
+GRANT_HELP = (
+    "Grant type (repeatable; default authorization_code and refresh_token). password is "
+    "DEPRECATED: legacy, for first-party apps only (RFC 9700 2.4)."
+)
 
 
 def load_server() -> Any:
@@ -66,6 +74,42 @@ def _when(value: Any) -> str:
     return str(value.strftime("%Y-%m-%d %H:%M"))
 
 
+def user_json(u: Any) -> dict[str, Any]:
+    """Return the JSON form of a user (``UserInfo``) that the user commands print."""
+    return {
+        "username": u.username,
+        "roles": list(u.roles),
+        "name": u.name,
+        "email": u.email,
+        "email_verified": u.email_verified,
+    }
+
+
+def client_json(c: Any) -> dict[str, Any]:
+    """Return the JSON form of a client (``ClientInfo``) that the client commands print."""
+    return {
+        "client_id": c.client_id,
+        "scopes": list(c.scopes),
+        "grants": list(c.grants),
+        "public": c.public,
+        "resource_server": c.resource_server,
+        "origins": list(c.origins),
+        "redirect_uris": list(c.redirect_uris),
+        "first_party": c.first_party,
+        "id_token_alg": c.id_token_alg or "RS256",
+    }
+
+
+def warn_password_grant(env: Env, grants: Any) -> None:
+    """Say on stderr that the password grant is deprecated when ``grants`` include it."""
+    if grants and "password" in grants:
+        note(
+            env,
+            "warning: the password grant is deprecated (RFC 9700 2.4: it hands the user's "
+            "password to the client); use it for first-party legacy apps only",
+        )
+
+
 def _edit(name: str) -> Callable[[], Command]:
     """Load a command that changes an existing account (``account_edits``) when it runs."""
 
@@ -92,15 +136,21 @@ def _user_add_arguments(parser: Parser) -> None:
         help="Role claim for the user's tokens.",
     )
     parser.flag("--password-stdin", help="Read the password from stdin.")
+    parser.option("--name", metavar="TEXT", help="Display name (the OpenID Connect name claim).")
+    parser.option("--email", metavar="ADDRESS", help="Email address (the email claim).")
+    parser.flag("--email-verified", help="The email address has been verified.")
     _overrides(parser)
 
 
 def _user_add(args: Namespace, env: Env) -> None:
     password = read_password(env, "password", from_stdin=args.password_stdin, confirm=True)
     with _accounts(args) as accounts:
-        info = accounts.add_user(args.username, password, tuple(args.roles))
+        info = accounts.add_user(
+            args.username, password, tuple(args.roles), name=args.name, email=args.email,
+            email_verified=args.email_verified,
+        )  # fmt: skip
     note(env, f"added user {info.username!r}")
-    emit_json(env, {"username": info.username, "roles": list(info.roles)})
+    emit_json(env, user_json(info))
 
 
 def _user_list(args: Namespace, env: Env) -> None:
@@ -111,10 +161,7 @@ def _user_list(args: Namespace, env: Env) -> None:
             env,
             [
                 {
-                    "username": u.username,
-                    "roles": list(u.roles),
-                    "name": u.name,
-                    "email": u.email,
+                    **user_json(u),
                     "disabled": u.disabled,
                     "created_at": u.created_at.isoformat(timespec="seconds"),
                 }
@@ -148,8 +195,9 @@ def _user_disable(args: Namespace, env: Env) -> None:
 
 USER = Group(
     "user",
-    help="Manage the users who log in to the token service (password grant).",
-    epilog="Examples:\n  jwtkit user add alice --role admin\n  jwtkit user list --json",
+    help="Manage the users who log in to the token service (login page, password grant).",
+    epilog="Examples:\n  jwtkit user add alice --role admin --name 'Alice Liddell'\n"
+    "  jwtkit user list --json",
     arguments=_group_options,
     commands={
         "add": Command(
@@ -203,7 +251,7 @@ def _client_add_arguments(parser: Parser) -> None:
         help="Scope the client may request.",
     )
     parser.option(
-        "--grant", dest="grants", action="append", default=[], choices=GRANTS, help="Grant type."
+        "--grant", dest="grants", action="append", default=[], choices=GRANTS, help=GRANT_HELP
     )
     parser.flag("--public", help="A client without a secret (browser/native app).")
     parser.flag(
@@ -211,7 +259,33 @@ def _client_add_arguments(parser: Parser) -> None:
     )
     parser.flag("--secret-stdin", help="Read the secret from stdin, not generated.")
     origin_option(parser, default=[])
+    redirect_uri_option(parser, default=[])
+    parser.flag("--first-party", help="An application of this deployment itself (trusted).")
+    id_token_alg_option(parser)
     _overrides(parser)
+
+
+def redirect_uri_option(parser: Parser, *, default: list[str] | None) -> None:
+    """Add ``--redirect-uri URI`` (repeatable): where the code flow may send the browser."""
+    parser.option(
+        "--redirect-uri",
+        dest="redirect_uris",
+        action="append",
+        default=default,
+        metavar="URI",
+        help="Redirect URI of the code flow, matched exactly; repeatable.",
+    )
+
+
+def id_token_alg_option(parser: Parser) -> None:
+    """Add ``--id-token-alg ALG``: the client's id_token_signed_response_alg."""
+    parser.option(
+        "--id-token-alg",
+        choices=ID_TOKEN_ALGS,
+        metavar="ALG",
+        help="Algorithm of the client's ID tokens (id_token_signed_response_alg): one of the "
+        "server's id_token_signing_algs.  [default: RS256]",
+    )
 
 
 def origin_option(parser: Parser, *, default: list[str] | None) -> None:
@@ -236,6 +310,7 @@ def _client_add(args: Namespace, env: Env) -> None:
         if args.secret_stdin
         else None
     )
+    warn_password_grant(env, grants)
     with _accounts(args) as accounts:
         issued = accounts.add_client(
             client_id,
@@ -245,15 +320,12 @@ def _client_add(args: Namespace, env: Env) -> None:
             public=public,
             resource_server=args.resource_server,
             origins=args.origins,
+            redirect_uris=args.redirect_uris,
+            first_party=args.first_party,
+            id_token_alg=args.id_token_alg,
         )
         added = accounts.get_client(client_id)
-    result: dict[str, Any] = {
-        "client_id": client_id,
-        "scopes": list(scopes),
-        "grants": list(grants),
-        "resource_server": args.resource_server,
-        "origins": list(added.origins if added is not None else ()),
-    }
+    result = client_json(added)
     if public:
         note(env, f"added public client {client_id!r} (no secret)")
     elif secret is None:
@@ -272,12 +344,7 @@ def _client_list(args: Namespace, env: Env) -> None:
             env,
             [
                 {
-                    "client_id": c.client_id,
-                    "scopes": list(c.scopes),
-                    "grants": list(c.grants),
-                    "public": c.public,
-                    "resource_server": c.resource_server,
-                    "origins": list(c.origins),
+                    **client_json(c),
                     "disabled": c.disabled,
                     "created_at": c.created_at.isoformat(timespec="seconds"),
                 }
@@ -289,7 +356,7 @@ def _client_list(args: Namespace, env: Env) -> None:
         [
             c.client_id,
             " ".join(c.scopes) or "-",
-            " ".join(c.grants) or "(default)",
+            " ".join(c.grants) or "-",
             "public" if c.public else ("resource server" if c.resource_server else "confidential"),
             "disabled" if c.disabled else "active",
             _when(c.created_at),
@@ -323,9 +390,10 @@ CLIENT = Group(
             "add",
             usage="[OPTIONS] CLIENT_ID",
             help="Register CLIENT_ID; its generated secret is printed once on stdout.",
-            epilog="Examples:\n  jwtkit client add web --grant password --grant refresh_token\n"
-            "  jwtkit client add billing --grant client_credentials --scope invoices:read\n"
-            "  jwtkit client add spa --public --grant password --origin https://app.example",
+            epilog="Examples:\n"
+            "  jwtkit client add web --redirect-uri https://app.example/callback --scope read\n"
+            "  jwtkit client add spa --public --redirect-uri https://spa.example/cb\n"
+            "  jwtkit client add billing --grant client_credentials --scope invoices:read",
             arguments=_client_add_arguments,
             run=_client_add,
         ),
@@ -350,8 +418,7 @@ CLIENT = Group(
     },
     summaries={
         "enable": "Re-enable a disabled CLIENT_ID; tokens issued before stay revoked.",
-        "set": "Change what CLIENT_ID may do: its scopes, grant types, resource-server flag, "
-        "origins.",
+        "set": "Change what CLIENT_ID may do: its scopes, grants, flags, origins, redirect URIs.",
         "rotate-secret": "Give CLIENT_ID a new secret, printed once; the old one works for "
         "--overlap more.",
     },

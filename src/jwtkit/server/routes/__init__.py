@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from jwtkit.server.routes.authorize import authorize, login, static
 from jwtkit.server.routes.discovery import healthz, jwks, metadata
 from jwtkit.server.routes.revocation import introspect, revocation_list, revoke
 from jwtkit.server.routes.token import token
+from jwtkit.server.routes.userinfo import userinfo
 
 __all__ = ["ROUTES"]
 
@@ -17,5 +19,10 @@ ROUTES = [
     Route("/revocations", revocation_list, methods=["GET", "HEAD"]),
     Route("/.well-known/jwks.json", jwks, methods=["GET", "HEAD"]),
     Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "HEAD"]),
+    Route("/.well-known/openid-configuration", metadata, methods=["GET", "HEAD"]),
+    Route("/authorize", authorize, methods=["GET", "HEAD"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/userinfo", userinfo, methods=["GET", "POST"]),
+    Route("/static/{name}", static, methods=["GET", "HEAD"]),
     Route("/healthz", healthz, methods=["GET", "HEAD"]),
 ]

@@ -1,9 +1,11 @@
-"""Discovery endpoints: JWKS (RFC 7517), server metadata (RFC 8414), health check."""
+"""Discovery endpoints: JWKS (RFC 7517), server metadata (RFC 8414, OpenID Connect Discovery),
+health check."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,10 +13,12 @@ from starlette.responses import JSONResponse, Response
 
 from jwtkit.errors import KeyStoreError
 from jwtkit.server.accounts import GRANT_TYPES
+from jwtkit.server.authorize import IDENTITY_SCOPES
 from jwtkit.server.errors import RETRY_AFTER
 from jwtkit.server.routes._common import service
+from jwtkit.server.service import TokenService
 
-__all__ = ["healthz", "jwks", "metadata"]
+__all__ = ["healthz", "jwks", "metadata", "provider_metadata"]
 
 
 async def jwks(request: Request) -> Response:
@@ -45,23 +49,59 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 
 
 async def metadata(request: Request) -> Response:
-    """Serve the RFC 8414 authorization server metadata."""
-    svc = service(request)
-    base = svc.settings.base_url
+    """Serve the RFC 8414 metadata, which is also the OpenID Provider metadata (OpenID
+    Connect Discovery 1.0 §3) at ``/.well-known/openid-configuration``."""
+    return JSONResponse(
+        provider_metadata(service(request)), headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+def provider_metadata(svc: TokenService) -> dict[str, Any]:
+    """Return the one metadata document of both discovery URLs."""
+    s = svc.settings
+    base = s.base_url
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
-    body = {
+    return {
         "issuer": base,
+        "authorization_endpoint": base + "/authorize",
         "token_endpoint": base + "/token",
+        "userinfo_endpoint": base + "/userinfo",
         "jwks_uri": base + "/.well-known/jwks.json",
         "revocation_endpoint": base + "/revoke",
         "introspection_endpoint": base + "/introspect",
+        "scopes_supported": list(IDENTITY_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),
-        "response_types_supported": [],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(s.id_token_algs),
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "azp",
+            "sid",
+            "name",
+            "preferred_username",
+            "email",
+            "email_verified",
+            "roles",
+        ],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
     }
-    return JSONResponse(body, headers={"Cache-Control": "public, max-age=3600"})
 
 
 async def healthz(request: Request) -> Response:
