@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keys_support import legacy_check
 
 from jwtkit._storage import SCHEMA_VERSION
 from jwtkit.errors import CorruptStoreError, KeyStoreError, SchemaVersionError
@@ -97,6 +98,7 @@ def test_version_1_store_is_upgraded_in_place(durable_url: str, master_key: str)
     token = make_store(durable_url, master_key)
     with KeyManager.open(durable_url, master_key) as km:
         records = km.records()
+        store_id = km._store.read()[0].store_id
     # Rewrite the store into the version 1 shape: no revoked_at column, no generation row,
     # none of the tables that later migrations create (3 brought the service tables).
     with raw_sql(durable_url) as sql:
@@ -106,8 +108,13 @@ def test_version_1_store_is_upgraded_in_place(durable_url: str, master_key: str)
         sql("ALTER TABLE jwtkit_keys DROP COLUMN revoked_at")
         sql("DELETE FROM jwtkit_meta WHERE name = 'generation'")
         sql("UPDATE jwtkit_meta SET value = '1' WHERE name = 'schema_version'")
+        # Nor the ring's MAC (issue 12), and a check value of the version before it.
+        sql("DELETE FROM jwtkit_meta WHERE name = 'ring_mac'")
+        check = legacy_check(master_key, store_id)  # base64url text: safe to interpolate
+        sql(f"UPDATE jwtkit_meta SET value = '{check}' WHERE name = 'check'")  # noqa: S608
     with KeyManager.open(durable_url, master_key) as km:
         assert km._store.load_meta() is not None
+        assert km._store.load_meta().mac is not None  # type: ignore[union-attr]
         assert km._store.schema_version() == SCHEMA_VERSION
         assert km.records() == records
         assert km.verifier().verify(token)["sub"] == "before"
@@ -121,16 +128,16 @@ def test_damaged_row_is_a_corrupt_store(durable_url: str, master_key: str) -> No
     make_store(durable_url, master_key)
     with raw_sql(durable_url) as sql:
         sql("UPDATE jwtkit_keys SET state = 'bogus' WHERE state = 'pending'")
-    with KeyManager.open(durable_url, master_key) as km, pytest.raises(CorruptStoreError):
-        km.records()
+    with pytest.raises(CorruptStoreError, match="unknown state"):
+        KeyManager.open(durable_url, master_key)
 
 
 def test_two_active_rows_are_a_corrupt_store(durable_url: str, master_key: str) -> None:
     make_store(durable_url, master_key)
     with raw_sql(durable_url) as sql:
         sql("UPDATE jwtkit_keys SET state = 'active'")
-    with KeyManager.open(durable_url, master_key) as km, pytest.raises(CorruptStoreError):
-        km.rotate(force=True)
+    with pytest.raises(CorruptStoreError, match="integrity"):
+        KeyManager.open(durable_url, master_key)
 
 
 def test_missing_table_is_a_corrupt_store(durable_url: str, master_key: str) -> None:

@@ -204,6 +204,29 @@ class Database:
         """Run one round trip (for health checks)."""
         self.read(lambda tx: tx.execute("SELECT 1"))
 
+    def checkpoint(self) -> bool:
+        """Leave nothing committed in SQLite's WAL file (``wal_checkpoint(TRUNCATE)``).
+
+        With ``secure_delete`` this wipes what a transaction deleted from the store's files,
+        unless a reader in another connection holds an older snapshot (then False). A no-op
+        that returns True on PostgreSQL, whose residue is its own (dead tuples, WAL).
+
+        Raises:
+            StoreUnavailableError: no connection within the store timeout.
+            KeyStoreError: the database failed.
+        """
+        conn = self._pool.acquire(time.monotonic() + self.timeout)
+        try:
+            done = self.dialect.checkpoint(conn)
+        except BaseException as exc:
+            driver = self.dialect.is_driver_error(exc)
+            self._give_back(conn, broken=driver and self.dialect.is_connection_error(exc))
+            if driver:
+                raise self.dialect.map_error(exc, timed_out=False) from None
+            raise
+        self._give_back(conn, broken=False)
+        return done
+
     def close(self) -> None:
         """Close the pool; later calls raise KeyStoreError."""
         with self._close_lock:

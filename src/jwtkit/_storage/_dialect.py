@@ -51,6 +51,11 @@ class Dialect(ABC):
     def lock_schema(self, execute: Any) -> None:  # noqa: B027 - optional hook
         """Serialize schema changes between processes inside the current transaction."""
 
+    def checkpoint(self, conn: Connection) -> bool:
+        """Flush the write-ahead log into the database files, outside a transaction; return
+        whether it completed. Only SQLite keeps one in the store's own files."""
+        return True
+
     @abstractmethod
     def tables(self, execute: Any) -> set[str]:
         """Return the names of the ``jwtkit_*`` tables in the store."""

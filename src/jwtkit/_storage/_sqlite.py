@@ -5,9 +5,11 @@ opened by jwtkit in any other way: POSIX locks belong to the process, and closin
 descriptor of the file would drop every lock the process's connections hold (issue 9: a
 service then wrote into a WAL file that another process had already deleted). Connections use
 WAL journaling, ``synchronous=FULL`` (each commit is fsynced to the WAL before it is
-acknowledged, so it survives a crash of the process and of the machine) and a busy timeout
-equal to the store timeout. Write transactions are ``BEGIN IMMEDIATE``: the write lock is taken
-before anything is read, so read-check-write sequences never interleave.
+acknowledged, so it survives a crash of the process and of the machine), ``secure_delete``
+(deleted and overwritten content is zeroed, so a revoked key's ciphertext does not stay in
+free space; issue 12) and a busy timeout equal to the store timeout. Write transactions are
+``BEGIN IMMEDIATE``: the write lock is taken before anything is read, so read-check-write
+sequences never interleave.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class SQLiteDialect(Dialect):
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
             self.close(conn)
             raise self.map_error(exc, timed_out=False) from None
@@ -101,6 +104,14 @@ class SQLiteDialect(Dialect):
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
+
+    def checkpoint(self, conn: Connection) -> bool:
+        """Copy the WAL into the file and truncate it, so no old page image stays behind.
+
+        Returns False when a reader in another connection kept it from completing.
+        """
+        row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return row is None or int(row[0]) == 0
 
     def begin(self, *, write: bool) -> str:
         """``BEGIN IMMEDIATE`` for writes (take the write lock first), else ``BEGIN``."""

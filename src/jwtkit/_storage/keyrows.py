@@ -2,7 +2,9 @@
 
 ``jwtkit_meta(name, value)`` holds the store id, the KDF parameters (JSON, opaque here), the
 master key check value (base64url text, opaque here), the signing algorithms (a JSON list,
-opaque here), the schema version and a generation counter bumped by every write;
+opaque here), the ring's MAC (``ring_mac``, base64url text computed by the key manager over
+what the transaction leaves), the schema version and a generation counter bumped by every
+write;
 ``jwtkit_keys`` holds one row per key with its sealed private key. Every change goes through
 :meth:`KeyRows.update`, which runs the caller's pure function inside one write transaction
 after locking the meta rows, so concurrent writers serialize and a crash leaves either the old
@@ -48,19 +50,27 @@ class KeyMeta:
     check: str = field(repr=False)
     generation: int = 0
     signing_algs: str | None = None  # JSON list; None until the ring records it
+    mac: str | None = field(default=None, repr=False)  # None until the ring is authenticated
+
+
+# Computes the ring's MAC over the meta and rows a change leaves, inside its transaction.
+Authenticator = Callable[[KeyMeta, list[KeyRow]], str]
 
 
 @dataclass(frozen=True)
 class KeyChange:
-    """What an update function wants written: all key rows, optionally new kdf/check/algs."""
+    """What an update function wants written: all key rows, optionally new kdf/check/algs,
+    and the function that authenticates the result (``ring_mac``)."""
 
     rows: list[KeyRow]
     check: str | None = None
     kdf: str | None = None
     signing_algs: str | None = None
+    authenticate: Authenticator | None = None
 
 
 Updater = Callable[[KeyMeta, list[KeyRow]], "KeyChange | None"]
+_READ_ATTEMPTS: Final = 5
 
 
 class KeyRows:
@@ -87,6 +97,8 @@ class KeyRows:
             values = [("store_id", meta.store_id), ("kdf", meta.kdf), ("check", meta.check)]
             if meta.signing_algs is not None:
                 values.append(("signing_algs", meta.signing_algs))
+            if meta.mac is not None:
+                values.append(("ring_mac", meta.mac))
             for name, value in values:
                 tx.execute(
                     "INSERT INTO jwtkit_meta (name, value) VALUES (?, ?)"
@@ -104,17 +116,29 @@ class KeyRows:
         return result
 
     def read(self) -> tuple[KeyMeta, list[KeyRow]]:
-        """Return the meta and every key row from one snapshot."""
-        return self.db.read(lambda tx: (_meta(tx, lock=False), _rows(tx)))
+        """Return the meta and every key row of one committed state.
+
+        PostgreSQL reads in READ COMMITTED, where each statement has its own snapshot, so the
+        rows could come from a later commit than the meta (and fail the ring's MAC): the
+        generation is read again after the rows, and the read repeats if it moved.
+        """
+
+        def read(tx: Tx) -> tuple[KeyMeta, list[KeyRow]] | None:
+            meta = _meta(tx, lock=False)
+            rows = _rows(tx)
+            return (meta, rows) if _meta(tx, lock=False).generation == meta.generation else None
+
+        for _ in range(_READ_ATTEMPTS):
+            result = self.db.read(read)
+            if result is not None:
+                return result
+        # Writers kept committing between the statements: read under their lock instead.
+        return self.db.write(lambda tx: (_meta(tx, lock=True), _rows(tx)))
 
     def generation(self) -> int:
         """Return the write counter (one cheap query: has anything changed?)."""
 
-        def read(tx: Tx) -> int:
-            row = tx.one("SELECT value FROM jwtkit_meta WHERE name = 'generation'")
-            return int(row[0]) if row is not None and str(row[0]).isdigit() else -1
-
-        return self.db.read(read)
+        return self.db.read(_generation)
 
     def update(self, fn: Updater) -> tuple[KeyMeta, list[KeyRow]]:
         """Run ``fn`` on the current rows under the ring's write lock; write its change.
@@ -138,14 +162,28 @@ class KeyRows:
             if change.signing_algs is not None:
                 updates.append(("signing_algs", change.signing_algs))
             for name, value in updates:
-                tx.execute(
-                    "INSERT INTO jwtkit_meta (name, value) VALUES (?, ?)"
-                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                    (name, value),
-                )
-            return _meta(tx, lock=False), _rows(tx)
+                _set_meta(tx, name, value)
+            meta, rows = _meta(tx, lock=False), _rows(tx)
+            if change.authenticate is not None:
+                mac = change.authenticate(meta, rows)
+                _set_meta(tx, "ring_mac", mac)
+                meta = _meta(tx, lock=False)
+            return meta, rows
 
         return self.db.write(run)
+
+
+def _set_meta(tx: Tx, name: str, value: str) -> None:
+    tx.execute(
+        "INSERT INTO jwtkit_meta (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (name, value),
+    )
+
+
+def _generation(tx: Tx) -> int:
+    row = tx.one("SELECT value FROM jwtkit_meta WHERE name = 'generation'")
+    return int(row[0]) if row is not None and str(row[0]).isdigit() else -1
 
 
 def _meta(tx: Tx, *, lock: bool) -> KeyMeta:
@@ -169,6 +207,7 @@ def _read_meta(tx: Tx, *, lock: bool, required: bool) -> KeyMeta | None:
             check=values["check"],
             generation=int(values.get("generation", "0")),
             signing_algs=values.get("signing_algs"),
+            mac=values.get("ring_mac"),
         )
     except (KeyError, ValueError) as exc:
         raise CorruptStoreError(f"{tx.dialect.label}: the store's meta rows are damaged") from exc

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -25,7 +27,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from jwtkit.errors import CorruptStoreError, MasterKeyError
@@ -50,7 +54,10 @@ _SEAL_VERSION: Final = 1
 _NONCE: Final = 12
 _WRAPPED: Final = 32 + 16
 _HEADER: Final = 1 + _NONCE + _WRAPPED + _NONCE
-_CHECK_PLAINTEXT: Final = b"jwtkit master key check v1"
+# Version 1: a store from before issue 12; version 2: the key ring carries its MAC.
+_CHECK_PLAINTEXTS: Final = {b"jwtkit master key check v1": 1, b"jwtkit master key check v2": 2}
+_CHECK_PLAINTEXT: Final = b"jwtkit master key check v2"
+_RING_MAC_INFO: Final = b"jwtkit key ring mac v1"
 # scrypt bounds (ScryptParams): 128*n*r bytes of memory at most 64 MiB, n*r*p at most 2^20.
 _SCRYPT_MAX_NR: Final = 2**19
 _SCRYPT_MAX_NRP: Final = 2**20
@@ -154,12 +161,14 @@ class ScryptParams:
 class MasterKey:
     """A 32-byte AES-256 key that wraps data keys; its repr never shows the bytes."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("_aead", "_ring_key")
 
     def __init__(self, raw: bytes) -> None:
         if len(raw) != 32:
             raise MasterKeyError("the master key must be exactly 32 bytes")
         self._aead = AESGCM(raw)
+        # A separate key for the ring's MAC (issue 12), never the AES key itself.
+        self._ring_key = HKDF(hashes.SHA256(), 32, salt=None, info=_RING_MAC_INFO).derive(raw)
 
     def __repr__(self) -> str:
         return "MasterKey(<hidden>)"
@@ -206,15 +215,24 @@ class MasterKey:
 
     def check(self, check_value: bytes, *, store_id: str) -> bool:
         """Return True when ``check_value`` was made by :func:`make_check` with this key."""
+        return self.check_version(check_value, store_id=store_id) is not None
+
+    def check_version(self, check_value: bytes, *, store_id: str) -> int | None:
+        """Return the version of a check value made with this key (2: the ring has a MAC),
+        or None when it was not made with this key."""
         if len(check_value) <= _NONCE:
-            return False
+            return None
         try:
             got = self._aead.decrypt(
                 check_value[:_NONCE], check_value[_NONCE:], _aad(b"check", store_id, "")
             )
         except InvalidTag:
-            return False
-        return got == _CHECK_PLAINTEXT
+            return None
+        return _CHECK_PLAINTEXTS.get(got)
+
+    def ring_mac(self, data: bytes) -> bytes:
+        """Return HMAC-SHA256 of ``data`` under the key derived for the ring's MAC."""
+        return hmac.new(self._ring_key, data, hashlib.sha256).digest()
 
 
 def make_check(key: MasterKey, *, store_id: str) -> bytes:

@@ -454,16 +454,17 @@ class KeyManager:
         spec = resolve_master_key(new_master_key, None, new_passphrase, required=True)
         if spec is None:  # pragma: no cover - required=True never returns None.
             raise MasterKeyError("no new master key given")
-        new_key: list[MasterKey] = []
+        salt = None
+        if spec.key is not None:
+            new = spec.key
+        else:
+            salt = secrets.token_bytes(16)
+            current, _ = self._store.read()
+            new = MasterKey(current.kdf.derive(spec.passphrase or b"", salt))
+        # The ring's MAC is keyed from the master key: the rewrap re-authenticates it.
+        auth = self._store.auth.rekeyed(new) if self._store.auth is not None else None
 
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change:
-            self._vault.check(meta)
-            salt = None
-            if spec.key is not None:
-                new = spec.key
-            else:
-                salt = secrets.token_bytes(16)
-                new = MasterKey(meta.kdf.derive(spec.passphrase or b"", salt))
             rows = [
                 StoredKey(
                     k.record,
@@ -475,11 +476,11 @@ class KeyManager:
                 )
                 for k in keys
             ]
-            new_key.append(new)
             return Change(rows, check=make_check(new, store_id=meta.store_id), kdf_salt=salt)
 
-        meta, keys = self._store.update(update)
-        self._vault.master = new_key[-1]
+        meta, keys = self._store.update(update, auth=auth)
+        self._vault.master = new
+        self._store.auth = auth
         self._install(meta, keys)
 
     # -- backups -------------------------------------------------------------------------------
@@ -494,8 +495,7 @@ class KeyManager:
             ValueError: the passphrase is shorter than 8 characters.
             KeyStoreError: the store cannot be read or the file cannot be written.
         """
-        meta, keys = self._store.read()
-        self._vault.check(meta)
+        _, keys = self._store.read()
         entries = [(k.record, json.loads(self._vault.open(k)) if k.sealed else None) for k in keys]
         write_backup(path, passphrase, entries, now=lc.normalize_now(now))
 
@@ -551,7 +551,6 @@ class KeyManager:
         self, entries: list[tuple[KeyRecord, dict[str, Any] | None]], materials: dict[str, Key]
     ) -> None:
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change:
-            self._vault.check(meta)
             if keys:
                 raise KeyStoreError(
                     f"the target store already holds {len(keys)} keys; restore into an empty store"
@@ -592,10 +591,11 @@ class KeyManager:
         self, step: Step, extra: Key | None = None, algs: tuple[str, ...] | None = None
     ) -> KeyView:
         changes: list[tuple[str, str, str]] = []
+        destroyed: list[str] = []
 
         def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
-            self._vault.check(meta)
             changes.clear()
+            destroyed.clear()
             sealed = {k.record.kid: k.sealed for k in keys}
             if extra is not None and extra.kid not in sealed:
                 sealed[extra.kid or ""] = self._vault.seal(extra)
@@ -605,6 +605,8 @@ class KeyManager:
             if after == before and wanted == meta.signing_algs:
                 return None
             changes.extend(_diff(before, after))
+            kept = {r.kid for r in after if r.state != lc.REVOKED}
+            destroyed.extend(k.record.kid for k in keys if k.sealed and k.record.kid not in kept)
             if wanted != meta.signing_algs:
                 old_algs = ",".join(meta.signing_algs) or "none"
                 changes.append(("signing algorithms", old_algs, ",".join(wanted)))
@@ -617,7 +619,30 @@ class KeyManager:
         for kid, old, new in changes:
             # An audit trail of the lifecycle: kids are public, nothing secret is logged.
             log.info("jwtkit.keys: key %s %s -> %s in %s", kid, old, new, self._store.label)
+        if destroyed:
+            self._wipe(destroyed)
         return self._install(meta, keys)
+
+    def _wipe(self, kids: list[str]) -> None:
+        """Leave no copy of destroyed private keys in SQLite's WAL (issue 12).
+
+        ``secure_delete`` zeroed them in the database file; the checkpoint moves every page
+        out of the WAL and truncates it. The change is committed already: a checkpoint that
+        cannot finish now (another connection is reading) is logged, and SQLite's automatic
+        checkpoints overwrite the WAL later.
+        """
+        try:
+            done = self._store.db.checkpoint()
+        except KeyStoreError as exc:
+            done = False
+            log.warning("jwtkit.keys: checkpoint after destroying keys failed: %s", exc)
+        if not done:
+            log.warning(
+                "jwtkit.keys: the destroyed keys %s may remain in %s's WAL until its next "
+                "checkpoint (another connection was reading)",
+                ", ".join(kids),
+                self._store.label,
+            )
 
     def _load(self, prev: KeyView | None) -> KeyView:
         meta, keys = self._store.read()

@@ -3,6 +3,10 @@
 :class:`KeyStore` turns the storage layer's text and rows into what the manager works with
 (:class:`StoreMeta` with the KDF parameters and check value decoded, :class:`StoredKey` with a
 :class:`KeyRecord`), so the codecs live here once and the SQL lives in ``jwtkit._storage``.
+
+Once the manager has attached its :class:`~jwtkit.keys._integrity.RingAuth` (``auth``), every
+read and every change verifies the ring's MAC before anything is returned or changed, and every
+change writes the MAC of what it leaves, in its own transaction (issue 12).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from jwtkit._storage import SCHEMA_VERSION, Database, KeyChange, KeyMeta, KeyRow
 from jwtkit.errors import CorruptStoreError
 
 from ._crypto import ScryptParams, b64d, b64e
+from ._integrity import RingAuth, RingState
 from ._lifecycle import SIGNING_ALGS, KeyRecord
 
 __all__ = ["SCHEMA_VERSION", "Change", "KeyStore", "StoreMeta", "StoredKey"]
@@ -39,6 +44,13 @@ class StoreMeta:
     generation: int = 0
     # The algorithms with an active key each, in order; empty until the ring records them.
     signing_algs: tuple[str, ...] = ()
+    # The ring's MAC (None in a store from before issue 12, until it is migrated).
+    mac: bytes | None = field(default=None, repr=False)
+
+    def ring(self, keys: list[StoredKey]) -> RingState:
+        """Return what the ring's MAC covers, with these keys."""
+        rows = [(k.record, k.sealed) for k in keys]
+        return RingState(self.store_id, self.generation, self.signing_algs, rows)
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class KeyStore:
         self.rows = KeyRows(db)
         self.label = db.label
         self._owns = owns
+        self.auth: RingAuth | None = None
 
     def schema_version(self) -> int:
         """Return the stored schema version (0 for an empty database)."""
@@ -85,36 +98,79 @@ class KeyStore:
                 meta.kdf.to_json(meta.kdf_salt),
                 b64e(meta.check),
                 signing_algs=_algs_out(meta.signing_algs) if meta.signing_algs else None,
+                mac=None if meta.mac is None else b64e(meta.mac),
             )
         )
         return _meta_in(stored, self.label)
 
     def read(self) -> tuple[StoreMeta, list[StoredKey]]:
-        """Return the meta and every key from one snapshot."""
-        meta, rows = self.rows.read()
-        return _meta_in(meta, self.label), [_key_in(r) for r in rows]
+        """Return the meta and every key of one committed state, authenticated.
+
+        Raises:
+            CorruptStoreError: the ring fails its MAC or is older than one already seen.
+        """
+        floor = -1 if self.auth is None else self.auth.seen
+        raw, rows = self.rows.read()
+        meta, keys = _meta_in(raw, self.label), [_key_in(r) for r in rows]
+        if self.auth is not None:
+            self.auth.check_master(meta.check, meta.store_id)
+            self.auth.verify(meta.ring(keys), meta.mac, floor=floor)
+        return meta, keys
 
     def generation(self) -> int:
         """Return the store's write counter."""
         return self.rows.generation()
 
-    def update(self, fn: Updater) -> tuple[StoreMeta, list[StoredKey]]:
-        """Run ``fn`` under the ring's write lock and write its change atomically."""
+    def update(
+        self, fn: Updater, *, auth: RingAuth | None = None, legacy: bool = False
+    ) -> tuple[StoreMeta, list[StoredKey]]:
+        """Run ``fn`` under the ring's write lock and write its change atomically.
+
+        The current ring is verified first (``legacy``: a store without a MAC yet is let
+        through, for its migration); the change is authenticated with ``auth`` (a rewrap's
+        new key) or the store's own authenticator.
+
+        Raises:
+            CorruptStoreError: the ring fails its MAC or is older than one already seen.
+        """
+        sign = auth or self.auth
+        floor = -1 if self.auth is None else self.auth.seen
+
+        def authenticate(raw: KeyMeta, rows: list[KeyRow]) -> str:
+            assert sign is not None  # noqa: S101 - only passed when there is one
+            meta = _meta_in(raw, self.label)
+            return b64e(sign.tag(meta.ring([_key_in(r) for r in rows])))
 
         def step(raw: KeyMeta, rows: list[KeyRow]) -> KeyChange | None:
-            meta = _meta_in(raw, self.label)
-            change = fn(meta, [_key_in(r) for r in rows])
+            meta, keys = _meta_in(raw, self.label), [_key_in(r) for r in rows]
+            if self.auth is not None:
+                self.auth.check_master(meta.check, meta.store_id)
+                unmigrated = legacy and meta.mac is None and self._unmigrated(meta)
+                if not unmigrated:
+                    self.auth.verify(meta.ring(keys), meta.mac, floor=floor)
+            change = fn(meta, keys)
             if change is None:
                 return None
             kdf = None if change.kdf_salt is None else meta.kdf.to_json(change.kdf_salt)
             check = None if change.check is None else b64e(change.check)
             algs = None if change.signing_algs is None else _algs_out(change.signing_algs)
             return KeyChange(
-                [_key_out(k) for k in change.keys], check=check, kdf=kdf, signing_algs=algs
+                [_key_out(k) for k in change.keys],
+                check=check,
+                kdf=kdf,
+                signing_algs=algs,
+                authenticate=None if sign is None else authenticate,
             )
 
-        meta, rows = self.rows.update(step)
-        return _meta_in(meta, self.label), [_key_in(r) for r in rows]
+        raw, rows = self.rows.update(step)
+        meta = _meta_in(raw, self.label)
+        if sign is not None:
+            sign.saw(meta.generation)
+        return meta, [_key_in(r) for r in rows]
+
+    def _unmigrated(self, meta: StoreMeta) -> bool:
+        """Say whether the store is from before the ring MAC (its check value is version 1)."""
+        return self.auth is not None and self.auth.is_legacy(meta.check, meta.store_id)
 
     def close(self) -> None:
         """Close the database if this store opened it."""
@@ -126,7 +182,9 @@ def _meta_in(meta: KeyMeta, label: str) -> StoreMeta:
     try:
         salt, params = ScryptParams.from_json(meta.kdf)
         algs = _algs_in(meta.signing_algs)
-        return StoreMeta(meta.store_id, salt, params, b64d(meta.check), meta.generation, algs)
+        mac = None if meta.mac is None else b64d(meta.mac)
+        check = b64d(meta.check)
+        return StoreMeta(meta.store_id, salt, params, check, meta.generation, algs, mac)
     except ValueError as exc:
         raise CorruptStoreError(f"{label}: the store's meta rows are damaged ({exc})") from exc
 

@@ -8,7 +8,9 @@ re-parse unchanged keys) and builds the :class:`KeyView` that signers and verifi
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import secrets
 import threading
 import uuid
@@ -26,10 +28,13 @@ from jwtkit.errors import (
 from . import _lifecycle as lc
 from ._cache import KeyView
 from ._crypto import MasterKey, MasterKeySpec, ScryptParams, make_check
+from ._integrity import RingAuth
 from ._lifecycle import KeyRecord, RotationPolicy
-from ._rows import SCHEMA_VERSION, KeyStore, StoredKey, StoreMeta
+from ._rows import SCHEMA_VERSION, Change, KeyStore, StoredKey, StoreMeta
 
 __all__ = ["Vault", "attach", "parse_private"]
+
+log = logging.getLogger("jwtkit.keys")
 
 
 class Vault:
@@ -41,17 +46,6 @@ class Vault:
         self._materials: dict[str, tuple[bytes, Key, Key]] = {}
         self._lock = threading.Lock()
 
-    def check(self, meta: StoreMeta) -> None:
-        """Refuse to read or write with a master key the store no longer uses.
-
-        Raises:
-            MasterKeyError: the store was rewrapped (by another process) since opening.
-        """
-        if not self.master.check(meta.check, store_id=meta.store_id):
-            raise MasterKeyError(
-                "the store's master key changed (rewrapped elsewhere?): reopen with the new one"
-            )
-
     def seal(self, key: Key) -> bytes:
         """Encrypt ``key``'s private JWK for this store."""
         plaintext = json.dumps(key.to_jwk(private=True), sort_keys=True).encode()
@@ -61,18 +55,14 @@ class Vault:
         """Decrypt a stored key's private JWK (JSON bytes)."""
         return self.master.open(stored.sealed, store_id=self.store_id, kid=stored.record.kid)
 
-    def material(self, stored: StoredKey, meta: StoreMeta) -> tuple[Key, Key]:
+    def material(self, stored: StoredKey) -> tuple[Key, Key]:
         """Return the (private, public) keys of a stored key, parsed once per ciphertext."""
         kid = stored.record.kid
         with self._lock:
             cached = self._materials.get(kid)
         if cached is not None and cached[0] == stored.sealed:
             return cached[1], cached[2]
-        try:
-            plaintext = self.open(stored)
-        except CorruptStoreError:
-            self.check(meta)
-            raise
+        plaintext = self.open(stored)
         key = parse_private(plaintext.decode(), kid, trusted=True)
         pair = (key, key.public())
         with self._lock:
@@ -115,7 +105,7 @@ class Vault:
         lc.validate(records)
         by_kid = {k.record.kid: k for k in keys}
         usable = lc.usable(records, policy, lc.normalize_now(None))
-        pairs = {r.kid: self.material(by_kid[r.kid], meta) for r in usable}
+        pairs = {r.kid: self.material(by_kid[r.kid]) for r in usable}
         publics = [pairs[r.kid][1] for r in usable]
         if prev is not None and _same_keys(prev.keyset, publics):
             keyset = prev.keyset
@@ -158,11 +148,14 @@ def attach(
     """Initialize or check the store against the master key; migrate older schemas.
 
     A new ring records ``algs`` as its signing algorithms. An existing ring's master key is
-    checked before anything is written, so a wrong key leaves an older store as it was.
+    checked before anything is written, so a wrong key leaves an older store as it was. From
+    here on the store verifies the ring's MAC on every read and change; a ring from before the
+    MAC (version 1 check value) is authenticated as it is, now (issue 12).
 
     Raises:
         MasterKeyError: the master key does not open this store.
         SchemaVersionError: the store is newer than this jwtkit.
+        CorruptStoreError: the ring fails its MAC.
     """
     version = store.schema_version()
     meta = store.load_meta() if version >= 1 else None
@@ -173,15 +166,16 @@ def attach(
         salt, params = secrets.token_bytes(16), ScryptParams()
         store_id = uuid.uuid4().hex
         master = _derive(spec, salt, params)
-        meta = store.initialize(
-            StoreMeta(
-                store_id=store_id,
-                kdf_salt=salt,
-                kdf=params,
-                check=make_check(master, store_id=store_id),
-                signing_algs=algs,
-            )
+        new = StoreMeta(
+            store_id=store_id,
+            kdf_salt=salt,
+            kdf=params,
+            check=make_check(master, store_id=store_id),
+            signing_algs=algs,
         )
+        # A new ring is authenticated from its first row on: generation 0, no keys.
+        mac = RingAuth(master, store.label).tag(new.ring([]))
+        meta = store.initialize(dataclasses.replace(new, mac=mac))
         if meta.kdf_salt != salt or meta.kdf != params:
             # Another process initialized the store first, with its own salt.
             master = _derive(spec, meta.kdf_salt, meta.kdf)
@@ -194,8 +188,25 @@ def attach(
         )
     if version < SCHEMA_VERSION:
         store.migrate()
-        meta, _ = store.read()
+    store.auth = RingAuth(master, store.label)
+    if store.auth.is_legacy(meta.check, meta.store_id):
+        _authenticate_legacy(store, master)
+    meta, _ = store.read()
     return master, meta
+
+
+def _authenticate_legacy(store: KeyStore, master: MasterKey) -> None:
+    """Give a ring from before issue 12 its MAC and a version 2 check value, atomically."""
+
+    def update(meta: StoreMeta, keys: list[StoredKey]) -> Change | None:
+        if store.auth is None or not store.auth.is_legacy(meta.check, meta.store_id):
+            return None  # another process migrated it meanwhile
+        return Change(keys, check=make_check(master, store_id=meta.store_id))
+
+    meta, _ = store.update(update, legacy=True)
+    log.info(
+        "jwtkit.keys: key ring in %s authenticated (generation %d)", store.label, meta.generation
+    )
 
 
 def _derive(spec: MasterKeySpec, salt: bytes, params: ScryptParams) -> MasterKey:
