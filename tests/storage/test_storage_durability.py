@@ -118,7 +118,7 @@ def test_cli_changes_reach_the_running_service(store_url: str) -> None:
 
         active = signing_kid(svc)
         assert all(signing_kid(other) == active for other in others)
-        jwtkit(env, "keys", "revoke", active, "--yes")
+        jwtkit(env, "keys", "revoke", "--yes", "--", active)  # a kid may start with "-"
         revoked_at = time.monotonic()
 
         def moved_on(instance: Service) -> bool:
