@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from oidc_support import REDIRECT, Browser, hidden, pkce, query, start
@@ -18,6 +19,7 @@ from starlette.applications import Starlette
 
 from jwtkit import KeySet, Verifier, decode_unverified
 from jwtkit.server.service import TokenService
+from jwtkit.server.settings import SettingsError
 
 APP_SECRET = "app-secret-0123456789abcdef"
 
@@ -493,3 +495,26 @@ def test_a_client_algorithm_the_service_does_not_sign_with(
     assert "PS384" in got["error_description"]
     # Without openid no ID token is signed, so the flow goes on.
     assert start(browser, scope="read")[0].status_code == 200
+
+
+def test_the_login_page_is_brandable(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    app = make_app(
+        brand_name="Acme", brand_title="Log in to Acme", brand_logo=str(logo),
+        brand_color="#aa0000", brand_background="#fff",
+    )  # fmt: skip
+    app.state.service.accounts.add_client("app", APP_SECRET, redirect_uris=(REDIRECT,))
+    browser = Browser(TestClient(app))
+    page, _ = start(browser)
+    assert "<title>Log in to Acme · Acme</title>" in page.text
+    assert 'src="/static/logo" alt="Acme"' in page.text
+    theme = browser.request("GET", "/static/theme.css")
+    assert "--brand: #aa0000;" in theme.text and "--page: #fff;" in theme.text
+    served = browser.request("GET", "/static/logo")
+    assert served.headers["content-type"] == "image/svg+xml" and served.content == logo.read_bytes()
+    assert browser.request("GET", "/static/other").status_code == 404
+    # Brand values go into a stylesheet and the page: only colours, short texts, real files.
+    for bad in ({"brand_color": "red;}body{"}, {"brand_name": ""}, {"brand_logo": "/nope.png"}):
+        with pytest.raises(SettingsError, match=next(iter(bad))):
+            make_app(**bad)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import http.server
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,10 +27,9 @@ import httpx
 import pytest
 from browser_support import browser
 from oidc_support import hidden, pkce, query
-from server_support import FAST_ARGON2, PASSWORD, USER, service_env
+from server_support import FAST_HASHER, PASSWORD, USER, ServiceProcess, service_env
 
 from jwtkit.server import Accounts
-from jwtkit.server.accounts import make_password_hasher
 
 __all__ = ["browser"]
 
@@ -47,49 +45,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Serve:
-    """``jwtkit serve`` in a child process on a free loopback port (the issuer names the port,
-    so it is chosen first; a lost race for it is retried)."""
-
-    def __init__(self, store: str, master_key: str, log: Path) -> None:
-        self.store, self.master_key = store, master_key
-        self.log = log.open("w")
-        self.proc: subprocess.Popen[str] | None = None
-        self.url = ""
-
-    def __enter__(self) -> Serve:
-        for _ in range(3):
-            port = _free_port()
-            self.url = f"http://127.0.0.1:{port}"
-            env = service_env(self.store, self.master_key, self.url)
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jwtkit", "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=self.log,
-                text=True,
-            )
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                        return self
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        raise RuntimeError("jwtkit serve did not start: " + Path(self.log.name).read_text())
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
+@contextmanager
+def jwtkit_serve(store: str, master_key: str) -> Iterator[str]:
+    """Run ``jwtkit serve`` on a free loopback port and yield its URL (the issuer names the
+    port, so it is chosen before the start; a port lost to another test is tried again)."""
+    for _ in range(3):
+        url = f"http://127.0.0.1:{_free_port()}"
+        argv = [sys.executable, "-m", "jwtkit", "serve", "--port", url.rsplit(":", 1)[1]]
+        child = ServiceProcess(service_env(store, master_key, url), argv)
         try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+            started = child.wait_ready() == url
+        except AssertionError:
+            started = False
+        if started:
+            try:
+                yield url
+            finally:
+                child.stop()
+            return
+        child.stop()
+    raise RuntimeError("jwtkit serve did not start")
 
 
 class RelyingParty:
@@ -123,18 +98,13 @@ class RelyingParty:
 
 
 @pytest.fixture
-def served(tmp_path: Path, master_key: str) -> Iterator[tuple[Serve, dict[str, Any]]]:
+def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """A store with alice (with a profile), a confidential RP and a public SPA; the service."""
     store = f"sqlite:///{tmp_path / 'peers.db'}"
     relying = RelyingParty()
     rp_redirect = relying.url + "/rp/callback"
     spa_redirect = relying.url + "/spa/callback"
-    with Accounts.open(
-        store,
-        hasher=make_password_hasher(
-            **{k.removeprefix("argon2_"): v for k, v in FAST_ARGON2.items()}
-        ),
-    ) as accounts:
+    with Accounts.open(store, hasher=FAST_HASHER) as accounts:
         accounts.add_user(
             USER,
             PASSWORD,
@@ -146,8 +116,8 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[Serve, dict[str, A
         accounts.add_client("rp", RP_SECRET, scopes=("read",), redirect_uris=(rp_redirect,))
         accounts.add_client("spa", public=True, redirect_uris=(spa_redirect,))
     try:
-        with Serve(store, master_key, tmp_path / "serve.log") as service:
-            yield service, {"rp": rp_redirect, "spa": spa_redirect, "landed": relying.landed}
+        with jwtkit_serve(store, master_key) as base:
+            yield base, {"rp": rp_redirect, "spa": spa_redirect, "landed": relying.landed}
     finally:
         relying.close()
 
@@ -171,15 +141,14 @@ class FormBrowser:
 # Authlib 1.9 announces its move to joserfc and httpx2 with DeprecationWarnings on import.
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_authlib_client_runs_the_whole_code_flow(
-    served: tuple[Serve, dict[str, Any]], request: pytest.FixtureRequest
+    served: tuple[str, dict[str, Any]], request: pytest.FixtureRequest
 ) -> None:
     from authlib.common.security import generate_token
     from authlib.integrations.httpx_client import OAuth2Client
     from authlib.jose import JsonWebKey, jwt
     from authlib.oidc.core import CodeIDToken
 
-    service, redirects = served
-    base = service.url
+    base, redirects = served
     meta = httpx.get(base + "/.well-known/openid-configuration").json()
     assert meta["issuer"] == base and meta["code_challenge_methods_supported"] == ["S256"]
     client = OAuth2Client(
@@ -253,10 +222,9 @@ def test_authlib_client_runs_the_whole_code_flow(
 
 
 def test_chromium_logs_in_through_the_real_page(
-    browser: Any, served: tuple[Serve, dict[str, Any]]
+    browser: Any, served: tuple[str, dict[str, Any]]
 ) -> None:
-    service, redirects = served
-    base = service.url
+    base, redirects = served
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     verifier, challenge = pkce()
     params = {
