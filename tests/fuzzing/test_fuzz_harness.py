@@ -158,6 +158,11 @@ def test_every_target_fuzzes_briefly_without_findings(tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "fuzz", "--seconds", str(SECONDS_PER_TARGET),
         "--out", str(tmp_path / "out"), "--findings", str(tmp_path / "findings"),
+        # No memory limit in this short run: once, on a loaded machine during a full suite,
+        # a worker reported its empty first input as a 2 GB out-of-memory finding, which no
+        # rerun or isolated run reproduced. A memory blow-up is what the long runs (with
+        # the 2 GB limit) are for; this test checks the harness end to end.
+        "--rss-limit-mb", "0",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     report = json.loads((tmp_path / "out" / "fuzz.json").read_text())
