@@ -318,3 +318,36 @@ def test_compressed_input_is_capped_on_its_raw_size_too() -> None:
             reader.feed(empty_block * 10)
     with pytest.raises(JWKSFetchError, match="ends inside"):
         CappedBody("gzip", 1000, what="JWKS response").finish()  # no data at all
+
+
+def test_the_revocation_checks_refuse_the_gzip_bomb_too(
+    server: HTTPTestServer, clock: FakeClock, gzip_bomb: bytes
+) -> None:
+    # The introspection and revocation-list fetchers read bodies the same way (one core).
+    from jwtkit.client import IntrospectionRevocationCheck, RevocationListCheck
+
+    server.reply = Reply(body=gzip_bomb, headers={"Content-Encoding": "gzip"})
+    listing = RevocationListCheck(
+        server.url(),
+        "rs",
+        "secret",
+        allow_http_loopback=True,
+        clock=clock,
+        autostart=False,
+        max_response_bytes=1 << 20,  # its default cap is 16 MiB: big lists are legitimate
+    )
+    introspection = IntrospectionRevocationCheck(
+        server.url(), "rs", "secret", allow_http_loopback=True, clock=clock
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(JWKSFetchError, match="larger than max_response_bytes"):
+            listing.refresh()
+        with pytest.raises(JWKSFetchError, match="larger than max_response_bytes"):
+            asyncio.run(introspection({"jti": "j"}, "a.b.c"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        listing.close()
+        asyncio.run(introspection.aclose())
+    assert peak < 8 * 1024 * 1024, peak

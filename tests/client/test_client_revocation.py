@@ -99,7 +99,7 @@ def test_cache_is_bounded(server: HTTPTestServer, clock: FakeClock) -> None:
         (Reply(status=500), "HTTP 500"),
         (Reply(body=b"not json"), "not valid JSON"),
         (Reply(body=b'{"active": "yes"}'), "boolean"),
-        (Reply(stream_bytes=1024 * 1024), "too large"),
+        (Reply(stream_bytes=1024 * 1024), "larger than"),
     ],
     ids=["500", "not-json", "active-not-bool", "oversized"],
 )

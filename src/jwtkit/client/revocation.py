@@ -12,6 +12,7 @@ one of two ways:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -27,6 +28,8 @@ from urllib.parse import quote
 import httpx
 
 from jwtkit._revocation import Revocations
+from jwtkit.client._body import CappedBody
+from jwtkit.client._deadline import SocketDeadline
 from jwtkit.client._urls import check_url
 from jwtkit.errors import JWKSFetchError
 
@@ -121,28 +124,37 @@ class IntrospectionRevocationCheck:
 
     async def _introspect(self, token: str) -> bool:
         try:
-            async with self._http.stream(
-                "POST",
-                self._url,
-                data={"token": token, "token_type_hint": "access_token"},
-                auth=self._auth,
-                headers={"Accept": "application/json"},
-                follow_redirects=False,
-                timeout=self._timeout,
-            ) as response:
+            # One deadline for the exchange; the body read raw, inflated within the cap.
+            async with (
+                asyncio.timeout(self._timeout),
+                self._http.stream(
+                    "POST",
+                    self._url,
+                    data={"token": token, "token_type_hint": "access_token"},
+                    auth=self._auth,
+                    headers={"Accept": "application/json", "Accept-Encoding": "identity"},
+                    follow_redirects=False,
+                    timeout=self._timeout,
+                ) as response,
+            ):
                 if response.status_code != 200:
                     raise JWKSFetchError(
                         f"the introspection endpoint answered HTTP {response.status_code}"
                     )
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > _MAX_RESPONSE_BYTES:
-                        raise JWKSFetchError("the introspection response is too large")
+                reader = CappedBody(
+                    response.headers.get("content-encoding"),
+                    _MAX_RESPONSE_BYTES,
+                    what="introspection response",
+                )
+                async for chunk in response.aiter_raw():
+                    reader.feed(chunk)
+                body = reader.finish()
+        except TimeoutError as exc:
+            raise JWKSFetchError("token introspection timed out") from exc
         except httpx.HTTPError as exc:
             raise JWKSFetchError(f"token introspection failed ({type(exc).__name__})") from exc
         try:
-            answer = json.loads(bytes(body))
+            answer = json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise JWKSFetchError("the introspection response is not valid JSON") from exc
         if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
@@ -298,35 +310,40 @@ class RevocationListCheck:
             return previous is None or previous.revocations != revocations
 
     def _fetch(self, etag: str | None) -> tuple[int, bytes, str | None, float]:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
         if etag is not None:
             headers["If-None-Match"] = etag
-        try:
-            with self._http.stream(
-                "GET",
-                self._url,
-                auth=self._auth,
-                headers=headers,
-                follow_redirects=False,
-                timeout=self._timeout,
-            ) as response:
-                status = response.status_code
-                if status not in (200, 304):
-                    raise JWKSFetchError(f"the revocation list endpoint answered HTTP {status}")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > self._max_bytes:
-                        raise JWKSFetchError(
-                            "the revocation list is larger than max_response_bytes"
-                        )
-                age = response.headers.get("age", "0").strip()
-                seconds = float(age) if age.isascii() and age.isdigit() else math.inf
-                return status, bytes(body), response.headers.get("etag"), seconds
-        except httpx.HTTPError as exc:
-            raise JWKSFetchError(
-                f"fetching the revocation list failed ({type(exc).__name__})"
-            ) from exc
+        # The same total deadline and capped reading as the JWKS client (issue 12).
+        with SocketDeadline(self._timeout) as deadline:
+            try:
+                with self._http.stream(
+                    "GET",
+                    self._url,
+                    auth=self._auth,
+                    headers={**headers, "Connection": "close"},
+                    follow_redirects=False,
+                    timeout=deadline.remaining(),
+                    extensions={"trace": deadline.trace},
+                ) as response:
+                    status = response.status_code
+                    if status not in (200, 304):
+                        raise JWKSFetchError(f"the revocation list endpoint answered HTTP {status}")
+                    reader = CappedBody(
+                        response.headers.get("content-encoding"),
+                        self._max_bytes,
+                        what="revocation list",
+                    )
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                    age = response.headers.get("age", "0").strip()
+                    seconds = float(age) if age.isascii() and age.isdigit() else math.inf
+                    return status, reader.finish(), response.headers.get("etag"), seconds
+            except httpx.HTTPError as exc:
+                if deadline.expired:
+                    raise JWKSFetchError("fetching the revocation list timed out") from exc
+                raise JWKSFetchError(
+                    f"fetching the revocation list failed ({type(exc).__name__})"
+                ) from exc
 
     # The poller.
 
