@@ -142,7 +142,13 @@ def test_cli_changes_reach_the_running_service(store_url: str) -> None:
 
 def test_parallel_refreshes_have_one_winner(store_url: str) -> None:
     instances = 2 if store_url.startswith("postgresql") else 1
-    result = refresh_race.run(store_url, trials=6, parallel=6, instances=instances)
+    # A loser waits for the winner's row lock; the store timeout is raised so that a load spike
+    # on the shared machine cannot turn a loser into a 503 (the likeliest cause of one failure
+    # seen under a load of 6-8 that 530 reruns did not reproduce).
+    # The default 2 s bound is tested with the outage tests; the race is what this one checks.
+    result = refresh_race.run(
+        store_url, trials=6, parallel=6, instances=instances, store_timeout="10"
+    )
     assert result["failed_trials"] == 0, result
     assert result["responses"] == {"200": 6, "400 invalid_grant": 30}
 

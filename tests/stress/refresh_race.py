@@ -53,12 +53,17 @@ def trial(urls: list[str], clients: list[httpx.Client], refresh: str) -> list[tu
     return out
 
 
-def run(store: str, *, trials: int, parallel: int, instances: int) -> dict[str, Any]:
-    """Run the trials; return the tally. A trial fails unless exactly one request won."""
+def run(
+    store: str, *, trials: int, parallel: int, instances: int, **settings: str
+) -> dict[str, Any]:
+    """Run the trials; return the tally. A trial fails unless exactly one request won.
+
+    ``settings`` are service settings (``store_timeout="10"`` becomes JWTKIT_STORE_TIMEOUT).
+    """
     master_key = generate_master_key()
     init_keys(store, master_key)
     seed_accounts(store)
-    services = [Service(store, master_key) for _ in range(instances)]
+    services = [Service(store, master_key, **settings) for _ in range(instances)]
     clients = [httpx.Client(timeout=30) for _ in range(parallel)]
     tally: collections.Counter[str] = collections.Counter()
     bad: list[list[tuple[int, str]]] = []
