@@ -118,6 +118,7 @@ def test_client_set_and_enable(env: dict[str, str]) -> None:
         "redirect_uris": [],
         "first_party": False,
         "id_token_alg": "RS256",
+        "post_logout_redirect_uris": [],
     }
     res = run_cli("client", "set", "web", "--no-scopes", "--default-grants",
                   "--no-resource-server", env=env)  # fmt: skip
@@ -131,6 +132,7 @@ def test_client_set_and_enable(env: dict[str, str]) -> None:
         "redirect_uris": [],
         "first_party": False,
         "id_token_alg": "RS256",
+        "post_logout_redirect_uris": [],
     }
     clash = run_cli("client", "set", "web", "--scope", "a", "--no-scopes", env=env)
     assert clash.code == 2

@@ -58,12 +58,15 @@ class Browser:
                 self.cookies[name] = value
         return response
 
-    def authorize(self, client_id: str = "app", **params: str) -> httpx.Response:
-        """GET /authorize with the given parameters (client_id and redirect_uri default)."""
-        values = {"client_id": client_id, "redirect_uri": REDIRECT, "response_type": "code"}
+    def authorize(self, client_id: str = "app", **params: str | list[str]) -> httpx.Response:
+        """GET /authorize with the given parameters (client_id and redirect_uri default; a
+        list repeats its parameter, as ``resource`` may)."""
+        values: dict[str, str | list[str]] = {
+            "client_id": client_id, "redirect_uri": REDIRECT, "response_type": "code"
+        }  # fmt: skip
         values.update(params)
         values = {k: v for k, v in values.items() if v is not None}
-        return self.request("GET", "/authorize?" + urlencode(values))
+        return self.request("GET", "/authorize?" + urlencode(values, doseq=True))
 
     def login(
         self, page: httpx.Response, username: str, password: str, **extra: str
@@ -79,10 +82,12 @@ class Browser:
         return self.request("POST", "/login", data=data)
 
 
-def start(browser: Browser, client_id: str = "app", **params: str) -> tuple[httpx.Response, str]:
+def start(
+    browser: Browser, client_id: str = "app", **params: str | list[str]
+) -> tuple[httpx.Response, str]:
     """Begin a code flow with PKCE S256 and scope openid; return the response and verifier."""
     verifier, challenge = pkce()
-    values = {
+    values: dict[str, str | list[str]] = {
         "scope": "openid profile email roles",
         "state": "st-" + secrets.token_hex(4),
         "nonce": "n-" + secrets.token_hex(4),

@@ -30,10 +30,14 @@ def oidc(app: Starlette) -> TokenService:
     svc.accounts.update_user(
         USER, name="Alice Liddell", email="alice@example.org", email_verified=True
     )
-    svc.accounts.add_client("app", APP_SECRET, scopes=("read",), redirect_uris=(REDIRECT,))
+    # First-party: the consent page (issue 14) has its own tests.
     svc.accounts.add_client(
-        "spa", public=True, redirect_uris=("http://127.0.0.1:9000/cb",), id_token_alg="ES256"
+        "app", APP_SECRET, scopes=("read",), redirect_uris=(REDIRECT,), first_party=True
     )
+    svc.accounts.add_client(
+        "spa", public=True, redirect_uris=("http://127.0.0.1:9000/cb",), id_token_alg="ES256",
+        first_party=True,
+    )  # fmt: skip
     return svc
 
 
@@ -377,7 +381,7 @@ def test_session_cookie_attributes_and_host_prefix_over_https(
 ) -> None:
     app = make_app(issuer="https://id.example")
     svc: TokenService = app.state.service
-    svc.accounts.add_client("app", APP_SECRET, redirect_uris=(REDIRECT,))
+    svc.accounts.add_client("app", APP_SECRET, redirect_uris=(REDIRECT,), first_party=True)
     browser = Browser(TestClient(app))
     page, _ = start(browser)
     assert browser.raw[-1].startswith("__Host-jwtkit_session=")
@@ -504,7 +508,9 @@ def test_the_login_page_is_brandable(make_app: Callable[..., Starlette], tmp_pat
         brand_name="Acme", brand_title="Log in to Acme", brand_logo=str(logo),
         brand_color="#aa0000", brand_background="#fff",
     )  # fmt: skip
-    app.state.service.accounts.add_client("app", APP_SECRET, redirect_uris=(REDIRECT,))
+    app.state.service.accounts.add_client(
+        "app", APP_SECRET, redirect_uris=(REDIRECT,), first_party=True
+    )
     browser = Browser(TestClient(app))
     page, _ = start(browser)
     assert "<title>Log in to Acme · Acme</title>" in page.text

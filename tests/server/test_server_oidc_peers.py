@@ -113,8 +113,11 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, dict[str, Any
             email="alice@example.org",
             email_verified=True,
         )
-        accounts.add_client("rp", RP_SECRET, scopes=("read",), redirect_uris=(rp_redirect,))
-        accounts.add_client("spa", public=True, redirect_uris=(spa_redirect,))
+        # First-party: the consent page has its own browser test (test_server_spa.py).
+        accounts.add_client(
+            "rp", RP_SECRET, scopes=("read",), redirect_uris=(rp_redirect,), first_party=True
+        )
+        accounts.add_client("spa", public=True, redirect_uris=(spa_redirect,), first_party=True)
     try:
         with jwtkit_serve(store, master_key) as base:
             yield base, {"rp": rp_redirect, "spa": spa_redirect, "landed": relying.landed}

@@ -244,7 +244,9 @@ def test_code_flow_across_two_instances(
     with KeyManager.open(pg_store, master_key=master_key) as km:
         km.active_key()
     one, two = (make_app(store=pg_store) for _ in range(2))
-    one.state.service.accounts.add_client("app", SECRET, redirect_uris=(REDIRECT,))
+    one.state.service.accounts.add_client(
+        "app", SECRET, redirect_uris=(REDIRECT,), first_party=True
+    )
     at_one = Browser(TestClient(one))
     page, verifier = start(at_one)
     done = at_one.login(page, USER, PASSWORD)
@@ -265,3 +267,47 @@ def test_code_flow_across_two_instances(
     at_two = Browser(TestClient(two))
     at_two.cookies = dict(at_one.cookies)
     assert start(at_two)[0].status_code == 303
+
+
+def test_consent_resource_cors_and_logout_across_two_instances(
+    pg_store: str, make_app: Callable[..., Starlette], master_key: str
+) -> None:
+    """Issue 14 on PostgreSQL: a consent given at one instance, a resource and an origin
+    registered there, and a logout at the other; the SQL of each runs on this dialect."""
+    from oidc_support import REDIRECT, Browser, hidden, query, start
+
+    with KeyManager.open(pg_store, master_key=master_key) as km:
+        km.active_key()
+    one, two = (make_app(store=pg_store, cors_cache_ttl=0) for _ in range(2))
+    svc = one.state.service
+    svc.accounts.add_client(
+        "app", SECRET, scopes=("read",), redirect_uris=(REDIRECT,), origins=("https://a_b.x",)
+    )
+    svc.resources.add("https://api.example", ("read",), descriptions={"read": "Read it"})
+    at_one = Browser(TestClient(one))
+    page, verifier = start(at_one, scope="openid read", resource="https://api.example")
+    consent = at_one.login(page, USER, PASSWORD)
+    assert "Read it" in consent.text, consent.text
+    done = at_one.request(
+        "POST",
+        "/consent",
+        data={"csrf_token": hidden(consent.text, "csrf_token"),
+              "request": hidden(consent.text, "request"), "decision": "allow"},
+    )  # fmt: skip
+    redeem = {"grant_type": "authorization_code", "code": query(done.headers["location"])["code"],
+              "redirect_uri": REDIRECT, "code_verifier": verifier}  # fmt: skip
+    tokens = TestClient(two).post("/token", data=redeem, headers=basic("app", SECRET)).json()
+    assert decode_unverified(tokens["access_token"])[1]["aud"] == "https://api.example"
+    at_two = Browser(TestClient(two))
+    at_two.cookies = dict(at_one.cookies)
+    assert start(at_two, scope="openid read", resource="https://api.example")[0].status_code == 303
+    cors = {"Origin": "https://a_b.x", "Access-Control-Request-Method": "POST"}
+    assert TestClient(two).request("OPTIONS", "/token", headers=cors).status_code == 204
+    near = {**cors, "Origin": "https://axb.x"}
+    assert TestClient(two).request("OPTIONS", "/token", headers=near).status_code == 403
+    bye = at_two.request("GET", "/logout", params={"id_token_hint": tokens["id_token"]})
+    assert "You are signed out" in bye.text
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refused = TestClient(one).post("/token", data=refresh, headers=basic("app", SECRET))
+    assert refused.json()["error"] == "invalid_grant"
+    assert svc.accounts.revoke_consent(USER, "app") == (1, 0)

@@ -189,3 +189,45 @@ def test_migration_writes_each_old_clients_effective_grants(tmp_path: Path) -> N
             "authorization_code",
             "refresh_token",
         )
+
+
+def test_a_schema_8_store_gains_consents_resources_and_logout_uris(tmp_path: Path) -> None:
+    """Issue 14 (schema 9): clients get no post-logout redirect URI, sessions no resource,
+    and the consent and resource tables start empty; everything else comes through."""
+    from jwtkit._storage import MIGRATIONS, ConsentRows, ResourceRows
+
+    url = f"sqlite:///{tmp_path / 'v8.db'}"
+    db = Database.open(url, migrate=False)
+
+    def to_eight(tx: Any) -> None:
+        for step in MIGRATIONS[:8]:
+            step.apply(tx)
+        tx.execute("INSERT INTO jwtkit_meta (name, value) VALUES ('schema_version', '8')")
+        tx.execute(
+            "INSERT INTO jwtkit_clients (client_id, secret_hash, scopes, grants, disabled,"
+            " created_at, redirect_uris) VALUES ('spa', NULL, '[]',"
+            " '[\"authorization_code\"]', 0, 1, '[\"https://spa.example/cb\"]')"
+        )
+        tx.execute(
+            "INSERT INTO jwtkit_refresh_families (family_id, client_id, username, scope,"
+            " created_at, sid) VALUES ('f1', 'spa', 'alice', 'openid', 1, 'sid-1')"
+        )
+
+    try:
+        db.write(to_eight)
+    finally:
+        db.close()
+    with Accounts.open(url, hasher=FAST) as accounts:
+        spa = accounts.get_client("spa")
+        assert spa is not None and spa.redirect_uris == ("https://spa.example/cb",)
+        assert spa.post_logout_redirect_uris == ()
+    db = Database.open(url)
+    try:
+        assert db.read(lambda tx: tx.one("SELECT resources, sid FROM jwtkit_refresh_families")) == (
+            "[]",
+            "sid-1",
+        )
+        assert ConsentRows(db).of_user("alice") == [] and ResourceRows(db).all() == []
+    finally:
+        db.close()
+    assert SCHEMA_VERSION == 9

@@ -11,7 +11,8 @@ History: 1 and 2 are the key tables as ``jwtkit.keys`` created them before issue
 service kept its own tables then, versioned apart in ``jwtkit_server_meta``. 3 brings those
 under this version. 4 records the ring's signing algorithms (issue 13); 5 adds what
 revocation needs (issue 11); 6 the clients' browser origins (issue 12); 7 the shared
-failed-authentication counters (issue 10); 8 what OpenID Connect needs (issue 13).
+failed-authentication counters (issue 10); 8 what OpenID Connect needs (issue 13); 9 its
+second part: consents, resource indicators, post-logout redirect URIs (issue 14).
 """
 
 from __future__ import annotations
@@ -222,6 +223,29 @@ def _v8_openid_connect(tx: Tx) -> None:
             )
 
 
+_V9_STATEMENTS: Final = (
+    # RP-Initiated Logout 1.0: where a client may send the browser after logout (JSON list).
+    "ALTER TABLE jwtkit_clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]'",
+    # RFC 8707: the resources (access token audiences) a login session was granted.
+    "ALTER TABLE jwtkit_refresh_families ADD COLUMN resources TEXT NOT NULL DEFAULT '[]'",
+    # A user's consent to a client: the scopes and resources granted (space-separated, JSON).
+    "CREATE TABLE IF NOT EXISTS jwtkit_consents ("
+    " username TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL,"
+    " resources TEXT NOT NULL, granted_at DOUBLE PRECISION NOT NULL,"
+    " PRIMARY KEY (username, client_id))",
+    # The registered resources: an absolute URI, its scopes with their descriptions (JSON).
+    "CREATE TABLE IF NOT EXISTS jwtkit_resources ("
+    " uri TEXT PRIMARY KEY, scopes TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
+)
+
+
+def _v9_openid_connect_part_2(tx: Tx) -> None:
+    """OpenID Connect part 2 (issue 14): post-logout redirect URIs, the families' resources,
+    consents and registered resources. Existing clients and sessions get none of either."""
+    for statement in _V9_STATEMENTS:
+        tx.ddl(statement)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "key ring: meta and key tables", _v1_key_ring),
     Migration(2, "keys: revoked_at and the generation counter", _v2_revocation_time_and_generation),
@@ -231,6 +255,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(6, "clients: registered browser origins", _v6_client_origins),
     Migration(7, "shared failed-authentication counters", _v7_limit_counters),
     Migration(8, "OpenID Connect: client and user fields, codes, sessions", _v8_openid_connect),
+    Migration(9, "OpenID Connect: consents, resources, logout URIs", _v9_openid_connect_part_2),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 assert all(m.version == i for i, m in enumerate(MIGRATIONS, 1))  # noqa: S101 - table shape

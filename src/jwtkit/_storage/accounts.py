@@ -25,7 +25,7 @@ _PROFILE: Final = frozenset({"name", "email", "email_verified"})
 _CLIENT_COLUMNS: Final = (
     "client_id, secret_hash, scopes, grants, disabled, created_at, resource_server,"
     " old_secret_hash, old_secret_until, revoked_at, origins, redirect_uris, first_party,"
-    " id_token_alg"
+    " id_token_alg, post_logout_redirect_uris"
 )
 
 
@@ -49,8 +49,8 @@ class ClientRow:
     """A stored client; ``secret_hash`` is None for a public client.
 
     ``old_secret_hash`` is the secret replaced by the last rotation, valid until
-    ``old_secret_until``. ``redirect_uris``, ``first_party`` and ``id_token_alg`` (None: the
-    default) are its OpenID Connect registration.
+    ``old_secret_until``. ``redirect_uris``, ``first_party``, ``id_token_alg`` (None: the
+    default) and ``post_logout_redirect_uris`` are its OpenID Connect registration.
     """
 
     client_id: str
@@ -67,6 +67,7 @@ class ClientRow:
     redirect_uris: tuple[str, ...] = ()
     first_party: bool = False
     id_token_alg: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
 
 def _opt(value: Any, kind: type) -> Any:
@@ -85,7 +86,7 @@ def _client(r: tuple[Any, ...]) -> ClientRow:
         str(r[0]), _opt(r[1], str), tuple(json.loads(r[2])), tuple(json.loads(r[3])),
         bool(r[4]), float(r[5]), bool(r[6]), _opt(r[7], str), _opt(r[8], float),
         _opt(r[9], float), tuple(json.loads(r[10])), tuple(json.loads(r[11])), bool(r[12]),
-        _opt(r[13], str),
+        _opt(r[13], str), tuple(json.loads(r[14])),
     )  # fmt: skip
 
 
@@ -206,7 +207,8 @@ class AccountRows:
             tx.execute(
                 "INSERT INTO jwtkit_clients (client_id, secret_hash, scopes, grants, disabled,"
                 " created_at, resource_server, origins, redirect_uris, first_party,"
-                " id_token_alg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " id_token_alg, post_logout_redirect_uris)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.client_id,
                     row.secret_hash,
@@ -219,6 +221,7 @@ class AccountRows:
                     json.dumps(list(row.redirect_uris)),
                     int(row.first_party),
                     row.id_token_alg,
+                    json.dumps(list(row.post_logout_redirect_uris)),
                 ),
             )
             return True
@@ -244,6 +247,22 @@ class AccountRows:
         )
         return [_client(r) for r in rows]
 
+    def origin_registered(self, origin: str) -> bool:
+        """Say whether an enabled client registered the browser ``origin`` (normalized).
+
+        The JSON lists are searched with LIKE for the quoted origin, then parsed, so a
+        near-miss never matches (CORS, issue 14).
+        """
+        escaped = origin.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.read(
+            lambda tx: tx.execute(
+                "SELECT origins FROM jwtkit_clients WHERE disabled = 0"
+                " AND origins LIKE ? ESCAPE '\\'",
+                (f'%"{escaped}"%',),
+            )
+        )
+        return any(origin in json.loads(r[0]) for r in rows)
+
     def set_client_disabled(self, client_id: str, disabled: bool, *, now: float) -> bool:
         """Disable (revoking its families) or enable a client; False without the client."""
         return self._set_disabled("jwtkit_clients", "client_id", client_id, disabled, now)
@@ -259,10 +278,13 @@ class AccountRows:
         redirect_uris: tuple[str, ...] | None = None,
         first_party: bool | None = None,
         id_token_alg: str | None = None,
+        post_logout_redirect_uris: tuple[str, ...] | None = None,
     ) -> bool:
         """Change what a client may do (None leaves a field, ``id_token_alg`` "" clears it);
         False without the client."""
         values: dict[str, Any] = {}
+        if post_logout_redirect_uris is not None:
+            values["post_logout_redirect_uris"] = json.dumps(list(post_logout_redirect_uris))
         if origins is not None:
             values["origins"] = json.dumps(list(origins))
         if redirect_uris is not None:

@@ -29,7 +29,7 @@ __all__ = [
 _SELECT_ROW: Final = (
     "SELECT t.family_id, t.expires_at, t.used_at, t.replaced_by, f.client_id, f.username,"
     " f.scope, f.revoked_at, t.issued_at, f.created_at, t.successor_sealed, t.retried_at,"
-    " t.parent_hash"
+    " t.parent_hash, f.resources"
     " FROM jwtkit_refresh_tokens t JOIN jwtkit_refresh_families f"
     " ON f.family_id = t.family_id WHERE t.token_hash = ?"
 )
@@ -75,6 +75,7 @@ class Rotated:
     expires_at: float
     roles: tuple[str, ...]
     retry_sealed: str | None = None
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Refused:
 
 def _split(scope: Any) -> tuple[str, ...]:
     return tuple(str(scope).split()) if scope else ()
+
+
+def _resources(value: Any) -> tuple[str, ...]:
+    return tuple(json.loads(value)) if value else ()
 
 
 class Families:
@@ -108,16 +113,18 @@ class Families:
         expires_at: float,
         access_until: float,
         sid: str | None = None,
+        resources: tuple[str, ...] = (),
     ) -> None:
         """Create a family, with its first refresh token unless ``token_hash`` is None.
 
-        ``sid`` is the browser session (OpenID Connect) the family was issued under.
+        ``sid`` is the browser session (OpenID Connect) the family was issued under;
+        ``resources`` the RFC 8707 resources (access token audiences) it was granted.
         """
         self.db.write(
             lambda tx: start_family(
                 tx, family_id=family_id, token_hash=token_hash, client_id=client_id,
                 username=username, scope=scope, now=now, expires_at=expires_at,
-                access_until=access_until, sid=sid,
+                access_until=access_until, sid=sid, resources=resources,
             )
         )  # fmt: skip
 
@@ -134,17 +141,19 @@ class Families:
         requested: tuple[str, ...] | None,
         grace: float,
         sealed: str | None,
+        resources: tuple[str, ...] = (),
     ) -> Rotated | Refused:
         """Use the token ``presented`` once and store ``successor`` in its place.
 
         The successor expires at ``expires_at`` or when the family's absolute lifetime
         (``family_lifetime`` seconds from its login) ends, whichever is first. ``sealed`` is
         kept with the presented token so that one retry within ``grace`` seconds can be
-        given the same successor; any other use of a used token is reuse.
+        given the same successor; any other use of a used token is reuse. ``resources``
+        (RFC 8707) must be among the family's, else nothing changes.
 
         Returns the rotation, or why not (:class:`Refused`): ``unknown``, ``client``,
-        ``revoked``, ``scope``, ``user`` (disabled or gone: family revoked), ``reused``
-        (family revoked), ``expired``.
+        ``revoked``, ``scope``, ``target`` (a resource the family was not granted), ``user``
+        (disabled or gone: family revoked), ``reused`` (family revoked), ``expired``.
         """
 
         def run(tx: Tx) -> Rotated | Refused:
@@ -154,6 +163,8 @@ class Families:
             family_id, token_expiry, used_at, _, owner, username, scope = row[:7]
             family_end = float(row[9]) + family_lifetime
             refused = _refusal(tx, row, client_id, requested, now)
+            if refused is None and not set(resources) <= set(_resources(row[13])):
+                refused = Refused("target", str(family_id), str(username))
             if refused is not None:
                 return refused
             user = tx.one(
@@ -175,7 +186,7 @@ class Families:
                 _extend_access(tx, family_id, access_until)
                 return Rotated(
                     str(family_id), str(owner), str(username), _split(scope), retry, roles,
-                    str(row[10]),
+                    str(row[10]), _resources(row[13]),
                 )  # fmt: skip
             if token_expiry <= now or family_end <= now:
                 return Refused("expired", str(family_id), str(username))
@@ -188,8 +199,9 @@ class Families:
             )
             _extend_access(tx, family_id, access_until)
             return Rotated(
-                str(family_id), str(owner), str(username), _split(scope), successor_expiry, roles
-            )
+                str(family_id), str(owner), str(username), _split(scope), successor_expiry, roles,
+                None, _resources(row[13]),
+            )  # fmt: skip
 
         return self.db.write(run)
 
@@ -269,27 +281,40 @@ def start_family(
     expires_at: float,
     access_until: float,
     sid: str | None,
+    resources: tuple[str, ...] = (),
 ) -> None:
     """Insert a family and its first token (runs inside the caller's write transaction, so
     that redeeming an authorization code and starting its family are one commit)."""
     tx.execute(
         "INSERT INTO jwtkit_refresh_families (family_id, client_id, username, scope,"
-        " created_at, access_until, sid) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (family_id, client_id, username, " ".join(scope), now, access_until, sid),
-    )
+        " created_at, access_until, sid, resources) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (family_id, client_id, username, " ".join(scope), now, access_until, sid,
+         json.dumps(list(resources))),
+    )  # fmt: skip
     if token_hash is not None:
         _insert(tx, token_hash, family_id, None, now, expires_at)
 
 
 def revoke_families(
-    tx: Tx, column: str, value: str, *, now: float, reason: str, keep: str | None = None
+    tx: Tx,
+    column: str,
+    value: str,
+    *,
+    now: float,
+    reason: str,
+    keep: str | None = None,
+    client_id: str | None = None,
 ) -> int:
-    """Revoke every live family whose ``column`` (username or client_id) is ``value``,
-    except ``keep``; return how many (runs inside the caller's write transaction)."""
-    if column not in ("username", "client_id"):
+    """Revoke every live family whose ``column`` (username, client_id or the browser
+    session's sid) is ``value``, except ``keep`` and only of ``client_id`` when given;
+    return how many (runs inside the caller's write transaction)."""
+    if column not in ("username", "client_id", "sid"):
         raise ValueError(f"families are not revoked by {column!r}")
     where = f"{column} = ? AND revoked_at IS NULL"
     params: tuple[Any, ...] = (value,)
+    if client_id is not None:
+        where += " AND client_id = ?"
+        params += (client_id,)
     if keep is not None:
         where += " AND family_id <> ?"
         params += (keep,)

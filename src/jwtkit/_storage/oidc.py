@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._database import Database, Tx
-from .families import FamilyStart, _revoke_family, start_family
+from .families import FamilyStart, _revoke_family, revoke_families, start_family
 
 __all__ = ["CodeGrant", "CodeRow", "Codes", "SessionRow", "Sessions"]
 
@@ -42,14 +42,21 @@ class CodeRow:
     sid: str
     auth_time: float
     expires_at: float
-    claims: str = "{}"  # JSON object of further request details (room for issue 14: resource)
+    claims: str = "{}"  # JSON object of further request details: {"resources": [...]}
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """Return the RFC 8707 resources the code was granted for (issue 14)."""
+        value = json.loads(self.claims).get("resources", [])
+        return tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True)
 class CodeGrant:
     """The outcome of redeeming a code: the grant, or ``refused`` with the reason.
 
-    Reasons: ``unknown``, ``expired``, ``client``, ``redirect_uri``, ``pkce``, ``reused``
+    Reasons: ``unknown``, ``expired``, ``client``, ``redirect_uri``, ``pkce``, ``target``
+    (the token request named a resource the code was not granted), ``reused``
     (the family started by the first use is revoked), ``user`` (disabled, gone, or cut off
     since the login).
     """
@@ -103,10 +110,12 @@ class Codes:
         challenge_ok: Callable[[str], bool],
         now: float,
         family: FamilyStart,
+        resources: tuple[str, ...] = (),
     ) -> CodeGrant:
         """Use a code once and start its refresh family, in one transaction.
 
-        ``challenge_ok`` checks the PKCE verifier against the stored challenge. The family
+        ``challenge_ok`` checks the PKCE verifier against the stored challenge; the token
+        request's ``resources`` must be among the code's (RFC 8707 §2.2). The family
         (with the code's client, user, scope and browser session ``sid``) is recorded with
         the code, so that a later second use revokes it.
         """
@@ -136,6 +145,8 @@ class Codes:
                 return CodeGrant("redirect_uri", row)
             if not challenge_ok(row.code_challenge):
                 return CodeGrant("pkce", row)
+            if not set(resources) <= set(row.resources):
+                return CodeGrant("target", row)
             user = _user_alive(tx, row.username, created_at)
             if user is None:
                 return CodeGrant("user", row)
@@ -147,6 +158,7 @@ class Codes:
                 tx, family_id=family.family_id, token_hash=family.token_hash,
                 client_id=row.client_id, username=row.username, scope=row.scope, now=now,
                 expires_at=family.expires_at, access_until=family.access_until, sid=row.sid,
+                resources=row.resources,
             )  # fmt: skip
             return CodeGrant(None, row, tuple(json.loads(user[0])))
 
@@ -237,6 +249,21 @@ class Sessions:
             )
 
         result: SessionRow | None = self.db.write(run)
+        return result
+
+    def end(self, sid: str, *, now: float) -> int:
+        """End the browser session ``sid`` (RP-Initiated Logout): delete it and revoke every
+        refresh family issued under it, with their access tokens, in one transaction.
+
+        Returns the number of families revoked (the session may already be gone: its
+        families are revoked all the same).
+        """
+
+        def run(tx: Tx) -> int:
+            tx.execute("DELETE FROM jwtkit_sessions WHERE sid = ?", (sid,))
+            return revoke_families(tx, "sid", sid, now=now, reason="logout")
+
+        result: int = self.db.write(run)
         return result
 
     def purge(self, *, now: float, idle: float) -> None:

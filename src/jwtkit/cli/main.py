@@ -62,6 +62,10 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
         "jwtkit.cli.commands.accounts:CLIENT",
         "Manage OAuth clients (applications and service accounts) of the token service.",
     ),
+    "resource": (
+        "jwtkit.cli.commands.resources",
+        "Register the APIs access tokens may be issued for (RFC 8707 resource indicators).",
+    ),
 }
 
 

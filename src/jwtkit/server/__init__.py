@@ -1,7 +1,8 @@
 """The jwtkit token service: an OAuth 2.0 authorization server issuing RFC 9068 JWTs.
 
 Install with ``pip install 'jwtkit[server]'``. ``create_app(settings)`` builds the ASGI app;
-``serve(settings, host, port)`` runs it with uvicorn; ``Accounts`` manages users and clients.
+``serve(settings, host, port)`` runs it with uvicorn; ``Accounts`` manages users and clients,
+``Resources`` the RFC 8707 resources (APIs) tokens may be issued for.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from jwtkit.server.accounts import AccountError, Accounts, ClientInfo, UserInfo
 from jwtkit.server.app import create_app
+from jwtkit.server.records import ConsentInfo
+from jwtkit.server.resources import ResourceInfo, Resources
 from jwtkit.server.serve import serve
 from jwtkit.server.service import Clock
 from jwtkit.server.settings import Settings, SettingsError
@@ -23,6 +26,9 @@ __all__ = [
     "Accounts",
     "ClientInfo",
     "Clock",
+    "ConsentInfo",
+    "ResourceInfo",
+    "Resources",
     "Settings",
     "SettingsError",
     "UserInfo",

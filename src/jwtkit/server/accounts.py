@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable
 
 from argon2 import PasswordHasher
 
-from jwtkit._storage import DEFAULT_TIMEOUT, AccountRows, ClientRow, Database, UserRow
+from jwtkit._storage import (
+    DEFAULT_TIMEOUT,
+    AccountRows,
+    ClientRow,
+    ConsentRows,
+    Database,
+    UserRow,
+)
 from jwtkit.server.origins import check_origins
 from jwtkit.server.passwords import SecretChecker, make_password_hasher
 from jwtkit.server.records import (
@@ -23,6 +30,7 @@ from jwtkit.server.records import (
     PUBLIC_GRANTS,
     AccountError,
     ClientInfo,
+    ConsentInfo,
     UserInfo,
     check_email,
     check_name,
@@ -31,6 +39,7 @@ from jwtkit.server.records import (
     check_secret,
     check_words,
     client_info,
+    consent_info,
     user_info,
 )
 
@@ -65,6 +74,7 @@ class Accounts:
     ) -> None:
         self._db = db
         self._rows = AccountRows(db)
+        self._consents = ConsentRows(db)
         self._secrets = SecretChecker(hasher if hasher is not None else make_password_hasher())
         self._owns_db = owns_db
         self._clock = clock
@@ -190,6 +200,34 @@ class Accounts:
         _found(revoked is not None, "user", username)
         return revoked or 0
 
+    def list_consents(self, username: str) -> list[ConsentInfo]:
+        """Return what the user allowed which clients (the consent page's remembered choices).
+
+        Raises:
+            AccountError: ``account_not_found``.
+        """
+        _found(self._rows.user(username) is not None, "user", username)
+        return [consent_info(r) for r in self._consents.of_user(username)]
+
+    def revoke_consent(self, username: str, client_id: str | None = None) -> tuple[int, int]:
+        """Withdraw the user's consent to ``client_id`` (None: every client): the next login
+        through that client asks again, and the client's sessions of the user end now.
+
+        Returns (consents withdrawn, sessions revoked).
+
+        Raises:
+            AccountError: ``account_not_found`` for an unknown user, or a client the user
+                gave no consent to.
+        """
+        _found(self._rows.user(username) is not None, "user", username)
+        counts = self._consents.revoke(username, client_id, now=self._clock())
+        if client_id is not None and counts[0] == 0:
+            raise AccountError(
+                f"user {username!r} gave no consent to client {client_id!r}",
+                code="account_not_found",
+            )
+        return counts
+
     def list_users(self) -> list[UserInfo]:
         """Return every user, sorted by name."""
         return [user_info(r) for r in self._rows.users()]
@@ -227,6 +265,7 @@ class Accounts:
         redirect_uris: Iterable[str] = (),
         first_party: bool = False,
         id_token_alg: str | None = None,
+        post_logout_redirect_uris: Iterable[str] = (),
     ) -> str:
         """Register a client and return its secret (generated when ``secret`` is None).
 
@@ -239,7 +278,8 @@ class Accounts:
         (``https://app.example``) that may set and use the client's refresh cookie; without
         any, cookie mode is refused. ``redirect_uris`` are matched exactly at ``/authorize``;
         ``first_party`` marks an application of the deployment itself; ``id_token_alg`` is
-        the client's ``id_token_signed_response_alg`` (None: RS256).
+        the client's ``id_token_signed_response_alg`` (None: RS256);
+        ``post_logout_redirect_uris`` are where logout may send the browser (exact match).
 
         Raises:
             AccountError: ``account_exists`` or ``invalid_account``.
@@ -265,6 +305,7 @@ class Accounts:
             client_id, secret_hash, tuple(scope_list), tuple(grant_list), False, self._clock(),
             resource_server, origins=origin_list, redirect_uris=_redirect_uris(redirect_uris),
             first_party=bool(first_party), id_token_alg=_id_token_alg(id_token_alg or "") or None,
+            post_logout_redirect_uris=_redirect_uris(post_logout_redirect_uris),
         )  # fmt: skip
         if not self._rows.insert_client(row):
             raise AccountError(f"client {client_id!r} already exists", code="account_exists")
@@ -281,10 +322,12 @@ class Accounts:
         redirect_uris: Iterable[str] | None = None,
         first_party: bool | None = None,
         id_token_alg: str | None = None,
+        post_logout_redirect_uris: Iterable[str] | None = None,
     ) -> ClientInfo:
         """Change what a client may do; None leaves a field as it is.
 
-        ``scopes``, ``grants``, ``origins`` and ``redirect_uris`` replace the lists (empty
+        ``scopes``, ``grants``, ``origins``, ``redirect_uris`` and
+        ``post_logout_redirect_uris`` replace the lists (empty
         grants: the default, ``authorization_code`` and ``refresh_token``). Narrowed scopes
         apply to the next refresh of existing sessions too; changed origins to the next
         request that sets or uses the refresh cookie. ``id_token_alg`` "" goes back to the
@@ -300,6 +343,9 @@ class Accounts:
         grant_list = None if grants is None else tuple(_check_grants(grants, public=current.public))
         origin_list = None if origins is None else _origins(origins)
         uri_list = None if redirect_uris is None else _redirect_uris(redirect_uris)
+        logout_uris = (
+            None if post_logout_redirect_uris is None else _redirect_uris(post_logout_redirect_uris)
+        )
         alg = None if id_token_alg is None else _id_token_alg(id_token_alg)
         if resource_server and current.public:
             raise AccountError(
@@ -315,6 +361,7 @@ class Accounts:
             redirect_uris=uri_list,
             first_party=first_party,
             id_token_alg=alg,
+            post_logout_redirect_uris=logout_uris,
         )
         _found(found, "client", client_id)
         info = self.get_client(client_id)
@@ -360,6 +407,11 @@ class Accounts:
     def list_clients(self) -> list[ClientInfo]:
         """Return every client, sorted by id."""
         return [client_info(r) for r in self._rows.clients()]
+
+    def origin_registered(self, origin: str) -> bool:
+        """Say whether an enabled client registered the browser ``origin`` (normalized,
+        ``https://app.example``): the origins CORS allows."""
+        return self._rows.origin_registered(origin)
 
     def disable_client(self, client_id: str) -> None:
         """Disable a client: it can no longer authenticate, its sessions are revoked, and

@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 
 from jwtkit.errors import KeyStoreError
 from jwtkit.server import accesslog
+from jwtkit.server.cors import CORSMiddleware
 from jwtkit.server.errors import OAuthError, oauth_error_handler, store_error_handler
+from jwtkit.server.origins import RegisteredOrigins
 from jwtkit.server.routes import ROUTES
 from jwtkit.server.service import Clock, TokenService
 from jwtkit.server.settings import Settings
@@ -30,7 +33,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     (ASGI lifespan), a background task calls ``KeyManager.maintain()`` every
     ``maintain_interval`` seconds and purges expired tokens. ``clock`` (seconds since the
     epoch) is for tests. ``app.state.service`` is the :class:`TokenService`. It also attaches
-    :class:`~jwtkit.server.accesslog.RedactQuery` to uvicorn's access logger.
+    :class:`~jwtkit.server.accesslog.RedactQuery` to uvicorn's access logger. The CORS
+    endpoints answer the origins registered for clients (:mod:`jwtkit.server.cors`).
 
     Raises:
         KeyStoreError: the store cannot be opened, or the master key is missing or wrong.
@@ -55,9 +59,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await task
             svc.close()
 
+    origins = RegisteredOrigins(svc.accounts.origin_registered, ttl=settings.cors_cache_ttl)
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,
+        middleware=[Middleware(CORSMiddleware, allowed=origins.allows)],
         exception_handlers={
             OAuthError: oauth_error_handler,
             KeyStoreError: store_error_handler,

@@ -1,8 +1,11 @@
 """Strict parsing of form-encoded OAuth requests and of client authentication.
 
 RFC 6749 §3.1/§3.2: parameters are ``application/x-www-form-urlencoded`` UTF-8, must not be
-repeated, and a parameter without a value counts as omitted. Bodies are capped before they are
-read in full, so a huge or endless upload costs at most ``max_size`` bytes of memory.
+repeated, and a parameter without a value counts as omitted. The one exception is RFC 8707's
+``resource``, which may repeat: its values are joined by spaces (which no resource URI
+contains; :func:`jwtkit.server.resources.split_resources` splits them). Bodies are capped
+before they are read in full, so a huge or endless upload costs at most ``max_size`` bytes of
+memory.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from jwtkit.server.errors import OAuthError, invalid_client
 __all__ = ["ClientCredentials", "client_credentials", "read_form"]
 
 _MAX_FIELDS = 64
+_REPEATABLE = frozenset({"resource"})
 
 
 async def read_form(request: Request, *, max_size: int) -> dict[str, str]:
@@ -71,12 +75,14 @@ def parse_form(body: bytes) -> dict[str, str]:
     form: dict[str, str] = {}
     seen: set[str] = set()
     for name, value in pairs:
-        if name in seen:
+        if name in seen and name not in _REPEATABLE:
             raise OAuthError("invalid_request", f"parameter {name!r} is repeated")
         seen.add(name)
         if any(ord(c) < 0x20 and c not in "\t" for c in name + value):
             raise OAuthError("invalid_request", "control characters are not allowed")
-        if value:
+        if value and name in form:
+            form[name] += " " + value
+        elif value:
             form[name] = value
     return form
 

@@ -12,17 +12,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from jwtkit import decode_unverified
 from jwtkit._storage import CodeRow, Codes, SessionRow, Sessions
+from jwtkit.errors import InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
-from jwtkit.server.authorize import AuthorizationRequest, redirect_to
+from jwtkit.server.authorize import AuthorizationRequest
+from jwtkit.server.consent import Consent
 from jwtkit.server.errors import OAuthError
 from jwtkit.server.records import ClientInfo, UserInfo
+from jwtkit.server.resources import split_resources
 from jwtkit.server.revocations import username_of
 from jwtkit.server.tokens import RefreshGrant, hash_token
 
@@ -93,6 +98,7 @@ class OIDCProvider:
         self.settings = svc.settings
         self.codes = Codes(svc.db)
         self.sessions = Sessions(svc.db)
+        self.consent = Consent(svc)
         s = self.settings
         self.id_signers = {
             alg: svc.keys.signer(
@@ -113,20 +119,22 @@ class OIDCProvider:
         return BrowserSession(secrets.token_urlsafe(32), None)
 
     @staticmethod
-    def csrf_token(cookie: str) -> str:
-        """Return the login form's CSRF token: a MAC of the session cookie (never stored).
+    def csrf_token(cookie: str, form: str = "login") -> str:
+        """Return the CSRF token of a page's form: a MAC of the session cookie (never stored).
 
         Only a page that can read the HttpOnly cookie's value, that is no other site, can
-        compute it, so a cross-site form post cannot carry a valid one.
+        compute it, so a cross-site form post cannot carry a valid one. ``form`` (``login``,
+        ``consent``, ``logout``) separates the tokens, so one form's token is not another's.
         """
-        mac = hmac.new(cookie.encode(), _CSRF_LABEL, hashlib.sha256).digest()
+        label = _CSRF_LABEL if form == "login" else f"jwtkit {form} form v1".encode()
+        mac = hmac.new(cookie.encode(), label, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
-    def check_csrf(self, cookie: str | None, token: str | None) -> bool:
-        """Say whether ``token`` is the CSRF token of ``cookie``."""
+    def check_csrf(self, cookie: str | None, token: str | None, form: str = "login") -> bool:
+        """Say whether ``token`` is the CSRF token of ``cookie`` for ``form``."""
         if not cookie or not token:
             return False
-        return hmac.compare_digest(self.csrf_token(cookie).encode(), token.encode())
+        return hmac.compare_digest(self.csrf_token(cookie, form).encode(), token.encode())
 
     def needs_login(self, req: AuthorizationRequest, session: SessionRow | None) -> bool:
         """Say whether the user must enter their password (OpenID Connect Core §3.1.2.1)."""
@@ -152,10 +160,38 @@ class OIDCProvider:
         )
         return cookie, row
 
+    def verify_id_token_hint(self, token: str) -> dict[str, Any] | None:
+        """Return the claims of an ID token this service signed (the ``id_token_hint`` of
+        RP-Initiated Logout), or None.
+
+        The signature, issuer and ``typ`` are checked. Expired tokens are accepted within a
+        session lifetime (RP-Initiated Logout §2: the hint is usually expired by the time
+        the user logs out); the audience is the token's own, any client of this service.
+        """
+        if token.count(".") != 2 or len(token) > 16 * 1024:
+            return None
+        try:
+            audience = decode_unverified(token)[1].get("aud")
+            verifier = self.svc.keys.verifier(
+                algorithms=self.settings.id_token_algs, issuer=self.settings.base_url,
+                audience=audience, typ="JWT", leeway=self.settings.session_lifetime,
+            )  # fmt: skip
+            claims = dict(verifier.verify(token, now=self.svc.clock()))
+        except (InvalidTokenError, ValueError, TypeError):
+            return None
+        return claims if isinstance(claims.get("sid"), str) else None
+
+    def end_sessions(self, sids: list[str]) -> int:
+        """End browser sessions (logout): delete them and revoke every refresh family issued
+        under them, with their access tokens; return the number of families revoked."""
+        now = self.svc.clock()
+        return sum(self.sessions.end(sid, now=now) for sid in sids)
+
     # Codes.
 
-    def authorize(self, req: AuthorizationRequest, session: SessionRow) -> str:
-        """Issue a code for ``req`` under ``session`` and return the redirect URL."""
+    def authorize(self, req: AuthorizationRequest, session: SessionRow) -> dict[str, str | None]:
+        """Issue a code for ``req`` under ``session`` and return the response parameters
+        (``code``, ``state``; the routes add ``iss`` and answer in the response mode)."""
         now = self.svc.clock()
         code = secrets.token_urlsafe(32)
         row = CodeRow(
@@ -168,25 +204,10 @@ class OIDCProvider:
             sid=session.sid,
             auth_time=session.auth_time,
             expires_at=now + self.settings.authorization_code_lifetime,
+            claims=json.dumps({"resources": list(req.resources)}) if req.resources else "{}",
         )
         self.codes.issue(hash_token(code), row, now=now)
-        return redirect_to(
-            req.redirect_uri, {"code": code, "state": req.state, "iss": self.settings.base_url}
-        )
-
-    def error_redirect(
-        self, redirect_uri: str, error: str, description: str, state: str | None
-    ) -> str:
-        """Return the redirect URL of an RFC 6749 §4.1.2.1 error (with the RFC 9207 ``iss``)."""
-        return redirect_to(
-            redirect_uri,
-            {
-                "error": error,
-                "error_description": description,
-                "state": state,
-                "iss": self.settings.base_url,
-            },
-        )
+        return {"code": code, "state": req.state}
 
     def redeem(self, form: Mapping[str, str], client: ClientInfo) -> IssuedTokens:
         """Run the authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.5).
@@ -214,6 +235,7 @@ class OIDCProvider:
             access_until=now + self.settings.access_token_lifetime,
             refresh=client.allows_grant("refresh_token"),
         )
+        resources = split_resources(form.get("resource"))
         outcome = self.codes.redeem(
             hash_token(code),
             client_id=client.client_id,
@@ -221,7 +243,10 @@ class OIDCProvider:
             challenge_ok=lambda stored: hmac.compare_digest(stored.encode(), challenge),
             now=now,
             family=family,
+            resources=resources,
         )
+        if outcome.refused == "target":
+            raise OAuthError("invalid_target", "the resource was not part of the grant")
         if outcome.refused is not None or outcome.row is None:
             if outcome.refused == "reused":
                 logger.warning(
@@ -234,9 +259,13 @@ class OIDCProvider:
         row = outcome.row
         session = RefreshGrant(
             refresh, family.family_id, client.client_id, row.username, row.scope,
-            family.expires_at, outcome.roles,
+            family.expires_at, outcome.roles, row.resources,
         )  # fmt: skip
-        issued = svc.issue(row.username, client, row.scope, outcome.roles, session, now=now)
+        target = svc.resources.target(resources, row.scope, granted=row.resources)
+        issued = svc.issue(
+            row.username, client, target.scope, outcome.roles, session, now=now,
+            audience=target.audience,
+        )  # fmt: skip
         if "openid" not in row.scope:
             return issued
         user = svc.accounts.get_user(row.username)
@@ -289,7 +318,8 @@ class OIDCProvider:
                 disabled user; insufficient_scope (403) without ``openid``.
         """
         svc = self.svc
-        claims = svc.verify_access(token, svc.clock())
+        # Tokens for another resource (RFC 8707) are not for this endpoint.
+        claims = svc.verify_access(token, svc.clock(), any_audience=False)
         if claims is None or svc.revocations.is_revoked(claims):
             raise BearerError("invalid_token", "the access token is invalid", 401)
         scope = tuple(str(claims.get("scope", "")).split())

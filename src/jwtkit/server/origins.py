@@ -7,17 +7,23 @@ the cookie must name, in its ``Origin`` header, one of the origins registered fo
 (``jwtkit client add|set --origin URL``), and must not be marked ``Sec-Fetch-Site: cross-site``
 (a ``SameSite=Strict`` cookie never works cross-site, so such a request is never legitimate).
 Browsers send ``Origin`` on every POST made by a form or by ``fetch``; a request without it is
-refused, so cookie mode is for browsers only. The same origins are what CORS will allow.
+refused, so cookie mode is for browsers only. The same origins, of enabled clients, are what
+CORS allows (:class:`RegisteredOrigins`, used by :mod:`jwtkit.server.cors`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
+
+from jwtkit.errors import KeyStoreError
 from jwtkit.server.errors import OAuthError
 
-__all__ = ["check_cookie_origin", "check_origins", "normalize_origin"]
+__all__ = ["RegisteredOrigins", "check_cookie_origin", "check_origins", "normalize_origin"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_ORIGIN = 512
@@ -107,3 +113,48 @@ def _refused() -> OAuthError:
     return OAuthError(
         "invalid_request", "this origin may not use the refresh cookie of this client"
     )
+
+
+class RegisteredOrigins:
+    """Say whether a browser origin is registered for an enabled client (for CORS).
+
+    ``registered(origin)`` asks the store (``AccountRows.origin_registered``); answers are
+    kept ``ttl`` seconds (at most ``max_entries`` origins), so a newly registered or removed
+    origin takes effect within that time. A store that does not answer counts as "no" and is
+    asked again next time: CORS fails closed, and the endpoint itself answers 503.
+    """
+
+    def __init__(
+        self,
+        registered: Callable[[str], bool],
+        *,
+        ttl: float,
+        max_entries: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._registered = registered
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[bool, float]] = OrderedDict()
+
+    async def allows(self, origin: str) -> bool:
+        """Say whether ``origin`` (an ``Origin`` header) may call the CORS endpoints."""
+        try:
+            value = normalize_origin(origin)
+        except ValueError:
+            return False
+        now = self._clock()
+        hit = self._cache.get(value)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        try:
+            answer = await run_in_threadpool(self._registered, value)
+        except KeyStoreError:
+            return False
+        if self._ttl > 0:
+            self._cache[value] = (answer, now + self._ttl)
+            self._cache.move_to_end(value)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return answer

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from jwtkit._storage import ClientRow, UserRow
+from jwtkit._storage import ClientRow, ConsentRow, UserRow
 from jwtkit.errors import JWTError
 from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 
@@ -20,6 +20,7 @@ __all__ = [
     "PUBLIC_GRANTS",
     "AccountError",
     "ClientInfo",
+    "ConsentInfo",
     "UserInfo",
     "check_email",
     "check_name",
@@ -28,6 +29,7 @@ __all__ = [
     "check_secret",
     "check_words",
     "client_info",
+    "consent_info",
     "from_timestamp",
     "user_info",
 ]
@@ -87,8 +89,9 @@ class ClientInfo:
     ``resource_server`` clients may introspect any token and read the revocation list.
     ``origins`` are the browser origins allowed to set and use its refresh cookie. The OpenID
     Connect fields: ``redirect_uris`` (matched exactly), ``first_party`` (an application of
-    the deployment itself; issue 14 skips consent for it) and ``id_token_alg``
-    (``id_token_signed_response_alg``; None: RS256).
+    the deployment itself: no consent page), ``id_token_alg``
+    (``id_token_signed_response_alg``; None: RS256) and ``post_logout_redirect_uris`` (where
+    RP-Initiated Logout may send the browser, matched exactly).
     """
 
     client_id: str
@@ -102,12 +105,30 @@ class ClientInfo:
     redirect_uris: tuple[str, ...] = ()
     first_party: bool = False
     id_token_alg: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     def allows_grant(self, grant_type: str) -> bool:
         """Say whether this client may use ``grant_type`` (one of its listed grants)."""
         if self.public and grant_type not in PUBLIC_GRANTS:
             return False
         return grant_type in self.grants
+
+
+@dataclass(frozen=True)
+class ConsentInfo:
+    """What a user allowed a client on the consent page: the scopes and RFC 8707 resources,
+    and when the user last allowed more (the page is not shown again for these)."""
+
+    username: str
+    client_id: str
+    scope: tuple[str, ...]
+    resources: tuple[str, ...]
+    granted_at: datetime
+
+
+def consent_info(r: ConsentRow) -> ConsentInfo:
+    """Build the public ConsentInfo of a stored consent."""
+    return ConsentInfo(r.username, r.client_id, r.scope, r.resources, from_timestamp(r.granted_at))
 
 
 def check_name(name: object, what: str) -> str:
@@ -153,6 +174,7 @@ def client_info(r: ClientRow) -> ClientInfo:
         redirect_uris=r.redirect_uris,
         first_party=r.first_party,
         id_token_alg=r.id_token_alg,
+        post_logout_redirect_uris=r.post_logout_redirect_uris,
     )
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from jwtkit import Signer, Verifier
+from jwtkit import Signer, Verifier, decode_unverified
 from jwtkit._revocation import FAMILY_CLAIM, client_subject
 from jwtkit._storage import Database, limits_salt, open_limit_store
-from jwtkit.errors import InvalidTokenError
+from jwtkit.errors import InvalidAudienceError, InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
 from jwtkit.keys import KeyManager, RotationPolicy
 from jwtkit.server.accounts import GRANT_TYPES, Accounts, ClientInfo, UserInfo, make_password_hasher
@@ -29,6 +29,7 @@ from jwtkit.server.errors import OAuthError, invalid_client, too_many_requests
 from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.passwords import HashingExecutor, default_hash_workers
 from jwtkit.server.ratelimit import Limiter, TooManyAttemptsError, policies
+from jwtkit.server.resources import Resources, split_resources
 from jwtkit.server.revocations import RevocationState, username_of
 from jwtkit.server.settings import Settings
 from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
@@ -114,6 +115,7 @@ class TokenService:
             parallelism=settings.argon2_parallelism,
         )
         self.accounts = Accounts(self.db, hasher=hasher, clock=self.clock)
+        self.resources = Resources(self.db, clock=self.clock)
         self.tokens = TokenStore(
             self.db,
             lifetime=settings.refresh_token_lifetime,
@@ -270,9 +272,15 @@ class TokenService:
         if grant_type == "password":
             return self._password(form, client, address)
         if grant_type == "client_credentials":
-            scope = self._scope(form, client.scopes)
+            target = self.resources.target(
+                split_resources(form.get("resource")), self._scope(form, client.scopes),
+                granted=None,
+            )  # fmt: skip
             # Namespaced, so a client's tokens never share a subject with a user's (issue 11).
-            return self.issue(client_subject(client.client_id), client, scope, (), None)
+            return self.issue(
+                client_subject(client.client_id), client, target.scope, (), None,
+                audience=target.audience,
+            )  # fmt: skip
         return self._refresh(form, client, refresh_token)
 
     def _password(
@@ -282,6 +290,7 @@ class TokenService:
         if username is None or password is None:
             raise OAuthError("invalid_request", "username and password are required")
         scope = self._scope(form, client.scopes)
+        target = self.resources.target(split_resources(form.get("resource")), scope, granted=None)
         user = self.login(username, password, address=address, client_id=client.client_id)
         # Every login is a session (a family), with a refresh token if the client may
         # refresh; its access tokens carry the family, so revoking the session reaches them.
@@ -293,8 +302,11 @@ class TokenService:
             now=now,
             access_until=now + self.settings.access_token_lifetime,
             refresh=client.allows_grant("refresh_token"),
+            resources=target.resources,
         )
-        return self.issue(username, client, scope, user.roles, session, now=now)
+        return self.issue(
+            username, client, target.scope, user.roles, session, now=now, audience=target.audience
+        )
 
     def _refresh(
         self, form: Mapping[str, str], client: ClientInfo, cookie_token: str | None
@@ -303,6 +315,7 @@ class TokenService:
         if token is None:
             raise OAuthError("invalid_request", "refresh_token is required")
         requested = self._parse_scope(form["scope"]) if "scope" in form else None
+        resources = split_resources(form.get("resource"))
         now = self.clock()
         try:
             grant = self.tokens.rotate(
@@ -311,10 +324,15 @@ class TokenService:
                 now=now,
                 scope=requested,
                 access_until=now + self.settings.access_token_lifetime,
+                resources=resources,
             )
         except RefreshError as exc:
             if exc.reason == "scope":
                 raise OAuthError("invalid_scope", "the scope exceeds the granted scope") from None
+            if exc.reason == "target":
+                raise OAuthError(
+                    "invalid_target", "the resource was not part of the grant"
+                ) from None
             raise OAuthError(
                 "invalid_grant", "the refresh token is invalid, expired or revoked"
             ) from None
@@ -322,7 +340,11 @@ class TokenService:
         # Scopes taken from the client since the login (`jwtkit client set`) are not renewed;
         # the code flow's identity scopes (openid, profile, ...) are not the client's to lose.
         scope = tuple(s for s in scope if s in client.scopes or s in IDENTITY_SCOPES)
-        return self.issue(grant.username, client, scope, grant.roles, grant, now=now)
+        target = self.resources.target(resources, scope, granted=grant.resources)
+        return self.issue(
+            grant.username, client, target.scope, grant.roles, grant, now=now,
+            audience=target.audience,
+        )  # fmt: skip
 
     def issue(
         self,
@@ -333,14 +355,18 @@ class TokenService:
         refresh: RefreshGrant | None,
         *,
         now: float | None = None,
+        audience: str | list[str] | None = None,
     ) -> IssuedTokens:
         """Sign an RFC 9068 access token and pair it with the refresh token, if any.
 
         Tokens issued under a session carry its family id (``jwtkit_fid``), so that the
-        session's revocation reaches them.
+        session's revocation reaches them. ``audience`` (RFC 8707 resources) replaces the
+        default audience.
         """
         now = self.clock() if now is None else now
         claims: dict[str, Any] = {"sub": subject, "client_id": client.client_id}
+        if audience is not None:
+            claims["aud"] = audience
         if scope:
             claims["scope"] = " ".join(scope)
         if roles:
@@ -460,13 +486,33 @@ class TokenService:
         (``GET /revocations``)."""
         return self.revocations.document(now=self.clock())
 
-    def verify_access(self, token: str, now: float) -> dict[str, Any] | None:
-        """Return the claims of a valid access token issued here, else None."""
+    def verify_access(
+        self, token: str, now: float, *, any_audience: bool = True
+    ) -> dict[str, Any] | None:
+        """Return the claims of a valid access token issued here, else None.
+
+        With ``any_audience`` a token for a resource (RFC 8707) is accepted too: only this
+        service signs with its keys, so a valid signature means it issued the token, for
+        whatever audience (introspection and revocation describe every token issued here;
+        the resource server checks the ``aud``). Without it, only the default audience.
+        """
         if token.count(".") != 2 or len(token) > 16 * 1024:
             return None
         try:
             return dict(self.verifier.verify(token, now=now))
+        except InvalidAudienceError:
+            if not any_audience:
+                return None
         except (InvalidTokenError, ValueError):
+            return None
+        try:
+            audience = decode_unverified(token)[1].get("aud")
+            verifier = self.keys.verifier(
+                algorithms=VERIFY_ALGORITHMS, issuer=self.settings.base_url,
+                audience=audience, typ=ACCESS_TOKEN_TYPE,
+            )  # fmt: skip
+            return dict(verifier.verify(token, now=now))
+        except (InvalidTokenError, ValueError, TypeError):
             return None
 
     def maintain(self) -> None:

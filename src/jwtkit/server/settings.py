@@ -58,7 +58,8 @@ class Settings:
     a logo file, colours). ``signing_alg`` signs access tokens; ``id_token_signing_algs``
     (space-separated; RS256 must be among them, since OpenID Connect makes it the default of
     clients that do not choose) are the algorithms clients may choose for ID tokens. The key
-    ring holds an active key for each.
+    ring holds an active key for each. ``cors_cache_ttl`` is how long an instance reuses its
+    answer to whether a browser origin is registered for a client (CORS).
     """
 
     store: str = "sqlite:///jwtkit.db"
@@ -113,6 +114,9 @@ class Settings:
     brand_color: str = "#1a56db"
     brand_text_color: str = "#ffffff"
     brand_background: str = "#f4f6f8"
+    # OpenID Connect part 2 (issue 14): how long an instance trusts its answer to "is this
+    # browser origin registered?" (CORS).
+    cors_cache_ttl: float = 5.0
 
     def __post_init__(self) -> None:
         """Check every field so that a bad configuration fails at start, not at first use."""
@@ -145,7 +149,12 @@ class Settings:
         _check_numbers(
             self,
             minimums,
-            {"store_timeout": 0.05, "store_startup_timeout": 0.0, "revocation_list_cache": 0.0},
+            {
+                "store_timeout": 0.05,
+                "store_startup_timeout": 0.0,
+                "revocation_list_cache": 0.0,
+                "cors_cache_ttl": 0.0,
+            },
         )
         if self.signing_alg not in _SIGNING_ALGS:
             raise SettingsError("signing_alg", "must be an asymmetric JWS algorithm, e.g. ES256")

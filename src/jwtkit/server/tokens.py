@@ -64,7 +64,7 @@ def open_successor(presented: str, sealed: str) -> str | None:
 
 class RefreshError(Exception):
     """A refresh token cannot be used; ``reason`` is unknown, expired, revoked, reused, client,
-    scope or user."""
+    scope, target (a resource the session was not granted) or user."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -82,6 +82,7 @@ class RefreshGrant:
     scope: tuple[str, ...] = ()
     expires_at: float = 0.0
     roles: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"RefreshGrant(family_id={self.family_id!r}, client_id={self.client_id!r})"
@@ -126,13 +127,14 @@ class TokenStore:
         access_until: float = 0.0,
         refresh: bool = True,
         sid: str | None = None,
+        resources: tuple[str, ...] = (),
     ) -> RefreshGrant:
         """Start a new family (a login session) and return it with its first refresh token.
 
         ``refresh=False`` starts a session without a refresh token (the client may not
         refresh): its access tokens still carry the family, so logout reaches them.
         ``access_until`` is the ``exp`` of the access token issued with it; ``sid`` the
-        browser session it was issued under.
+        browser session it was issued under; ``resources`` the RFC 8707 resources granted.
         """
         token, start = self.plan(now=now, access_until=access_until, refresh=refresh)
         self._families.start(
@@ -145,8 +147,11 @@ class TokenStore:
             expires_at=start.expires_at,
             access_until=access_until,
             sid=sid,
+            resources=resources,
         )
-        return RefreshGrant(token, start.family_id, client_id, username, scope, start.expires_at)
+        return RefreshGrant(
+            token, start.family_id, client_id, username, scope, start.expires_at, (), resources
+        )
 
     def plan(self, *, now: float, access_until: float, refresh: bool) -> tuple[str, FamilyStart]:
         """Choose a new family and its first refresh token ("" without one), not yet stored.
@@ -171,6 +176,7 @@ class TokenStore:
         now: float,
         scope: tuple[str, ...] | None = None,
         access_until: float = 0.0,
+        resources: tuple[str, ...] = (),
     ) -> RefreshGrant:
         """Use ``token`` once: mark it used and return its successor.
 
@@ -180,12 +186,14 @@ class TokenStore:
         window allows (then it gets the same successor).
 
         ``scope`` (RFC 6749 §6) narrows the access token; it must be within the family's
-        scope, else nothing changes. The user's current roles are returned, and a family
+        scope, else nothing changes; so must ``resources`` (RFC 8707) be within the
+        family's resources. The user's current roles are returned, and a family
         whose user was disabled or deleted is revoked.
 
         Raises:
             RefreshError: unknown, expired, revoked (family), reused (family now revoked),
-                client (issued to another client), scope (wider than granted), user
+                client (issued to another client), scope (wider than granted), target
+                (a resource not granted), user
                 (disabled; family now revoked).
         """
         successor = secrets.token_urlsafe(32)
@@ -200,6 +208,7 @@ class TokenStore:
             requested=scope,
             grace=self._grace,
             sealed=seal_successor(token, successor) if self._grace > 0 else None,
+            resources=resources,
         )
         if isinstance(outcome, Refused):
             if outcome.reason == "reused":
@@ -253,4 +262,6 @@ class TokenStore:
 
 
 def _grant(token: str, r: Rotated) -> RefreshGrant:
-    return RefreshGrant(token, r.family_id, r.client_id, r.username, r.scope, r.expires_at, r.roles)
+    return RefreshGrant(
+        token, r.family_id, r.client_id, r.username, r.scope, r.expires_at, r.roles, r.resources
+    )

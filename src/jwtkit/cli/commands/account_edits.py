@@ -19,6 +19,7 @@ from jwtkit.cli.commands.accounts import (
     client_json,
     id_token_alg_option,
     origin_option,
+    post_logout_option,
     redirect_uri_option,
     user_json,
     warn_password_grant,
@@ -191,19 +192,23 @@ def _client_set_arguments(parser: Parser) -> None:
     parser.flag("--no-origins", help="No browser origin: the client has no cookie mode.")
     redirect_uri_option(parser, default=None)
     parser.flag("--no-redirect-uris", help="No redirect URI: the client cannot use the code flow.")
+    post_logout_option(parser, default=None)
+    parser.flag(
+        "--no-post-logout-redirect-uris", help="Logout never sends the browser to the client."
+    )
     parser.flag(
         "--first-party",
         dest="first_party",
         action="store_const",
         const=True,
-        help="An application of this deployment itself (trusted).",
+        help="An application of this deployment itself (trusted: no consent page).",
     )
     parser.flag(
         "--no-first-party",
         dest="first_party",
         action="store_const",
         const=False,
-        help="A third-party application.",
+        help="A third-party application (its users see the consent page).",
     )
     id_token_alg_option(parser)
     _overrides(parser)
@@ -219,11 +224,19 @@ def _client_set(args: Namespace, env: Env) -> None:
         raise UsageError("--origin and --no-origins contradict each other", here)
     if args.redirect_uris and args.no_redirect_uris:
         raise UsageError("--redirect-uri and --no-redirect-uris contradict each other", here)
+    if args.post_logout_redirect_uris and args.no_post_logout_redirect_uris:
+        raise UsageError(
+            "--post-logout-redirect-uri and --no-post-logout-redirect-uris contradict each other",
+            here,
+        )
     changes: dict[str, Any] = {
         "scopes": () if args.no_scopes else args.scopes,
         "grants": () if args.default_grants else args.grants,
         "origins": () if args.no_origins else args.origins,
         "redirect_uris": () if args.no_redirect_uris else args.redirect_uris,
+        "post_logout_redirect_uris": (
+            () if args.no_post_logout_redirect_uris else args.post_logout_redirect_uris
+        ),
         "resource_server": getattr(args, "resource_server", None),
         "first_party": getattr(args, "first_party", None),
         "id_token_alg": args.id_token_alg,
@@ -232,7 +245,8 @@ def _client_set(args: Namespace, env: Env) -> None:
         raise UsageError(
             "nothing to change: give --scope, --no-scopes, --grant, --default-grants, "
             "--[no-]resource-server, --origin, --no-origins, --redirect-uri, "
-            "--no-redirect-uris, --[no-]first-party or --id-token-alg",
+            "--no-redirect-uris, --post-logout-redirect-uri, --no-post-logout-redirect-uris, "
+            "--[no-]first-party or --id-token-alg",
             here,
         )
     warn_password_grant(env, args.grants)
@@ -288,6 +302,7 @@ CLIENT_SET = Command(
     help="Change what CLIENT_ID may do: its scopes, grants, flags, origins, redirect URIs.",
     epilog="Examples:\n  jwtkit client set web --scope read --scope write\n"
     "  jwtkit client set web --redirect-uri https://app.example/cb --id-token-alg ES256\n"
+    "  jwtkit client set web --post-logout-redirect-uri https://app.example/bye\n"
     "  jwtkit client set spa --origin https://app.example --origin http://localhost:5173\n"
     "  jwtkit client set api --resource-server\n"
     "  jwtkit client set legacy --no-resource-server --grant client_credentials",

@@ -97,6 +97,7 @@ def client_json(c: Any) -> dict[str, Any]:
         "redirect_uris": list(c.redirect_uris),
         "first_party": c.first_party,
         "id_token_alg": c.id_token_alg or "RS256",
+        "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
     }
 
 
@@ -110,13 +111,14 @@ def warn_password_grant(env: Env, grants: Any) -> None:
         )
 
 
-def _edit(name: str) -> Callable[[], Command]:
-    """Load a command that changes an existing account (``account_edits``) when it runs."""
+def _edit(name: str, module: str = "account_edits") -> Callable[[], Command]:
+    """Load a command that changes an existing account (``account_edits``, ``consents``)
+    when it runs."""
 
     def load() -> Command:
-        from jwtkit.cli.commands import account_edits
+        from importlib import import_module
 
-        command: Command = getattr(account_edits, name)
+        command: Command = getattr(import_module(f"jwtkit.cli.commands.{module}"), name)
         return command
 
     return load
@@ -227,12 +229,14 @@ USER = Group(
         "enable": _edit("USER_ENABLE"),
         "set": _edit("USER_SET"),
         "logout": _edit("USER_LOGOUT"),
+        "consents": _edit("USER_CONSENTS", "consents"),
     },
     summaries={
         "enable": "Re-enable a disabled USERNAME; tokens issued before stay revoked.",
         "set": "Change USERNAME's password or profile. A new password ends every session of "
         "the user.",
         "logout": "End every session of USERNAME: refresh tokens and access tokens are revoked.",
+        "consents": "List what USERNAME allowed which applications; --revoke withdraws it.",
     },
 )
 
@@ -260,7 +264,10 @@ def _client_add_arguments(parser: Parser) -> None:
     parser.flag("--secret-stdin", help="Read the secret from stdin, not generated.")
     origin_option(parser, default=[])
     redirect_uri_option(parser, default=[])
-    parser.flag("--first-party", help="An application of this deployment itself (trusted).")
+    post_logout_option(parser, default=[])
+    parser.flag(
+        "--first-party", help="An application of this deployment itself (trusted: no consent page)."
+    )
     id_token_alg_option(parser)
     _overrides(parser)
 
@@ -274,6 +281,19 @@ def redirect_uri_option(parser: Parser, *, default: list[str] | None) -> None:
         default=default,
         metavar="URI",
         help="Redirect URI of the code flow, matched exactly; repeatable.",
+    )
+
+
+def post_logout_option(parser: Parser, *, default: list[str] | None) -> None:
+    """Add ``--post-logout-redirect-uri URI`` (repeatable): where logout may send the browser."""
+    parser.option(
+        "--post-logout-redirect-uri",
+        dest="post_logout_redirect_uris",
+        action="append",
+        default=default,
+        metavar="URI",
+        help="Where RP-Initiated Logout may send the browser afterwards, matched exactly; "
+        "repeatable.",
     )
 
 
@@ -323,6 +343,7 @@ def _client_add(args: Namespace, env: Env) -> None:
             redirect_uris=args.redirect_uris,
             first_party=args.first_party,
             id_token_alg=args.id_token_alg,
+            post_logout_redirect_uris=args.post_logout_redirect_uris,
         )
         added = accounts.get_client(client_id)
     result = client_json(added)

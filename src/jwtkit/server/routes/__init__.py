@@ -5,7 +5,9 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from jwtkit.server.routes.authorize import authorize, login, static
+from jwtkit.server.routes.consent import consent
 from jwtkit.server.routes.discovery import healthz, jwks, metadata
+from jwtkit.server.routes.logout import logout, logout_confirm
 from jwtkit.server.routes.revocation import introspect, revocation_list, revoke
 from jwtkit.server.routes.token import token
 from jwtkit.server.routes.userinfo import userinfo
@@ -22,6 +24,9 @@ ROUTES = [
     Route("/.well-known/openid-configuration", metadata, methods=["GET", "HEAD"]),
     Route("/authorize", authorize, methods=["GET", "HEAD"]),
     Route("/login", login, methods=["POST"]),
+    Route("/consent", consent, methods=["POST"]),
+    Route("/logout", logout, methods=["GET", "POST"]),
+    Route("/logout/confirm", logout_confirm, methods=["POST"]),
     Route("/userinfo", userinfo, methods=["GET", "POST"]),
     Route("/static/{name}", static, methods=["GET", "HEAD"]),
     Route("/healthz", healthz, methods=["GET", "HEAD"]),

@@ -44,7 +44,9 @@ def cookie_token(request: Request, svc: TokenService) -> str | None:
 
     The cookie is ``SameSite=Strict``; in addition a request that relies on it must carry an
     ``X-Requested-With`` header. A cross-site HTML form cannot set a custom header, and a
-    cross-site script can only do so after a CORS preflight that this service never grants.
+    script of another origin can only do so after a CORS preflight, which this service grants
+    only to registered origins (:mod:`jwtkit.server.cors`; the cookie is further bound to the
+    client's own origins by :func:`check_cookie_client`).
     """
     value = request.cookies.get(svc.settings.cookie_name)
     if not value:

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from jwtkit.errors import KeyStoreError
 from jwtkit.server.accounts import GRANT_TYPES
-from jwtkit.server.authorize import IDENTITY_SCOPES
+from jwtkit.server.authorize import IDENTITY_SCOPES, RESPONSE_MODES
 from jwtkit.server.errors import RETRY_AFTER
 from jwtkit.server.routes._common import service
 from jwtkit.server.service import TokenService
@@ -66,12 +66,13 @@ def provider_metadata(svc: TokenService) -> dict[str, Any]:
         "authorization_endpoint": base + "/authorize",
         "token_endpoint": base + "/token",
         "userinfo_endpoint": base + "/userinfo",
+        "end_session_endpoint": base + "/logout",
         "jwks_uri": base + "/.well-known/jwks.json",
         "revocation_endpoint": base + "/revoke",
         "introspection_endpoint": base + "/introspect",
         "scopes_supported": list(IDENTITY_SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(s.id_token_algs),
@@ -79,7 +80,7 @@ def provider_metadata(svc: TokenService) -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods[:2],
         "code_challenge_methods_supported": ["S256"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": [
             "sub",
             "iss",
