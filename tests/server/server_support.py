@@ -190,15 +190,22 @@ def login(
 class LiveServer:
     """An ASGI app served by a real uvicorn on a free 127.0.0.1 port, in a thread.
 
-    Binding port 0 and reading the bound port back avoids racing other tests for a port.
+    ``options`` go to ``uvicorn.Config`` (``http=`` a guarded protocol, for instance). Binding
+    port 0 and reading the bound port back avoids racing other tests for a port.
     The app's lifespan runs (so the maintenance timer runs too).
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         import uvicorn
 
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            **options,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -71,16 +72,18 @@ def too_many_requests(error: str, description: str, retry_after: int) -> OAuthEr
 async def oauth_error_handler(request: Request, exc: Exception) -> Response:
     """Render an OAuthError raised by a handler.
 
-    A 429 is sent after ``refusal_delay`` seconds: a client that ignores ``Retry-After``
-    then waits on an idle connection instead of turning cheap refusals into a flood. The
-    wait holds no thread and no CPU (issue 10).
+    A 429 is sent after about ``refusal_delay`` seconds: a client that ignores
+    ``Retry-After`` then waits on an idle connection instead of turning cheap refusals into a
+    flood. The wait holds no thread and no CPU (issue 10). It is jittered (0.5 to 1.5 times
+    the delay) so that many refused connections do not come back in step: in step, 150 of
+    them made bursts that held every other request up.
     """
     assert isinstance(exc, OAuthError)  # noqa: S101 - registered for this class only
     if exc.status == 429:
         settings = getattr(getattr(request.app.state, "service", None), "settings", None)
         delay = getattr(settings, "refusal_delay", 0.0)
         if delay > 0:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
     return exc.response()
 
 

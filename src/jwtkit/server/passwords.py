@@ -42,7 +42,7 @@ __all__ = [
 
 T = TypeVar("T")
 _MEMO_SIZE: Final = 1024
-_HASH_NICE: Final = 10
+PRIORITIES: Final = ("idle", "low", "normal")
 
 
 def make_password_hasher(
@@ -68,9 +68,14 @@ def make_password_hasher(
     )
 
 
-def default_hash_workers() -> int:
-    """Return how many Argon2 computations run at once by default: one per CPU, at least 2."""
-    return max(2, os.cpu_count() or 2)
+def default_hash_workers(parallelism: int = 1) -> int:
+    """Return how many Argon2 computations run at once by default: enough to fill the CPUs.
+
+    One computation already runs ``parallelism`` lanes in threads of its own, so the CPUs
+    divided by it (at least 1): more would add no throughput, only memory (``memory_cost``
+    each) and contention with everything else (issue 10, measured in benchmarks/limits.py).
+    """
+    return max(1, (os.cpu_count() or 1) // max(1, parallelism))
 
 
 class SecretChecker:
@@ -83,12 +88,14 @@ class SecretChecker:
         self._lock = threading.Lock()
         # Each Argon2 run holds memory_cost KiB (64 MiB by default): bound how many run at
         # once, so a burst of logins queues instead of exhausting memory.
-        self._slots = threading.BoundedSemaphore(max_concurrency or default_hash_workers())
+        self._slots = threading.BoundedSemaphore(
+            max_concurrency or max(2, default_hash_workers(hasher.parallelism))
+        )
 
     def hash(self, secret: str) -> str:
         """Return the Argon2id hash of ``secret`` with the configured costs."""
         with self._slots:
-            return self.hasher.hash(secret)
+            return _argon2(self.hasher.hash, secret)
 
     def verify(self, hashed: str | None, secret: str) -> bool:
         """Check ``secret`` against ``hashed``; with None, do the same work and say False.
@@ -141,7 +148,7 @@ class SecretChecker:
     def _check(self, hashed: str, secret: str) -> bool:
         try:
             with self._slots:
-                return self.hasher.verify(hashed, secret)
+                return _argon2(self.hasher.verify, hashed, secret)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
@@ -175,22 +182,45 @@ class HashingBusyError(Exception):
     retry_after = 1
 
 
+# In the executor's request threads: where Argon2 computations go (see HashingExecutor).
+_local = threading.local()
+
+
+def _argon2(fn: Callable[..., T], /, *args: Any) -> T:
+    """Run one Argon2 computation: in the low-priority threads when called from a request
+    thread of a :class:`HashingExecutor`, else right here."""
+    offload: Callable[..., T] | None = getattr(_local, "offload", None)
+    return fn(*args) if offload is None else offload(fn, *args)
+
+
 class HashingExecutor:
-    """``workers`` threads for work that hashes, and at most ``queue`` more jobs waiting.
+    """``workers`` threads for requests that may hash, and at most ``queue`` more waiting.
 
     :meth:`run` refuses at once (:class:`HashingBusyError`) when ``workers + queue`` jobs are
-    in the executor. The threads run at a lower CPU priority (nice +10, Linux), so that on
-    a saturated machine the event loop and the other request threads run first. A job whose
-    caller went away before it started is dropped.
+    in the executor. A job's Python code (store, limits) runs in its request thread at normal
+    priority; its Argon2 computations run in ``workers`` threads of their own at the CPU
+    ``priority`` (Linux; Argon2's lane threads inherit it): ``"idle"`` (``SCHED_IDLE``: only
+    CPU time nothing else wants), ``"low"`` (nice +10) or ``"normal"``. So on a saturated
+    machine the event loop and every other request run first. Only C code, which releases
+    the GIL, runs at the low priority, so no thread ever waits for a starved holder of the
+    GIL. A job whose caller went away before it started is dropped.
     """
 
-    def __init__(self, workers: int, queue: int, *, nice: int = _HASH_NICE) -> None:
+    def __init__(self, workers: int, queue: int, *, priority: str = "idle") -> None:
         if workers < 1 or queue < 0:
             raise ValueError("need at least one worker and a queue of zero or more")
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
         self.workers = workers
         self.capacity = workers + queue
+        self._argon2 = ThreadPoolExecutor(
+            workers,
+            thread_name_prefix="jwtkit-argon2",
+            initializer=_lower_priority,
+            initargs=(priority,),
+        )
         self._pool = ThreadPoolExecutor(
-            workers, thread_name_prefix="jwtkit-hash", initializer=_lower_priority, initargs=(nice,)
+            workers, thread_name_prefix="jwtkit-auth", initializer=self._mark_thread
         )
         self._lock = threading.Lock()
         self._jobs = 0
@@ -201,7 +231,7 @@ class HashingExecutor:
         return self._jobs
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(*args, **kwargs)`` in a hashing thread and return its result.
+        """Run ``fn(*args, **kwargs)`` in a request thread of the executor; return its result.
 
         Raises:
             HashingBusyError: the queue is full (nothing was started).
@@ -222,17 +252,27 @@ class HashingExecutor:
     def shutdown(self) -> None:
         """Stop the threads after the running jobs; queued jobs are cancelled."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._argon2.shutdown(wait=False, cancel_futures=True)
+
+    def _mark_thread(self) -> None:
+        _local.offload = self._offload
+
+    def _offload(self, fn: Callable[..., T], /, *args: Any) -> T:
+        return self._argon2.submit(fn, *args).result()
 
     def _done(self, _future: object) -> None:
         with self._lock:
             self._jobs -= 1
 
 
-def _lower_priority(nice: int) -> None:
-    """Raise this thread's nice value (Linux: per thread; Argon2's own threads inherit it)."""
-    if not nice or not sys.platform.startswith("linux"):
+def _lower_priority(priority: str) -> None:
+    """Lower this thread's CPU priority (Linux: per thread; threads it starts inherit it)."""
+    if priority == "normal" or not sys.platform.startswith("linux"):
         return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError, AttributeError):
+        if priority == "idle":
+            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+            return
     with contextlib.suppress(OSError):
-        tid = threading.get_native_id()
-        current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + 10))

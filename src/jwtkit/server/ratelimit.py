@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -40,6 +42,7 @@ __all__ = ["Attempt", "Limiter", "Policy", "TooManyAttemptsError", "address_key"
 
 KNOWN_ADDRESS_LIFETIME: Final = 30 * 86400.0
 FORGET_AFTER: Final = 86400.0
+_REFUSALS_KEPT: Final = 10_000
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ class Limiter:
         self.store = store
         self._salt = salt
         self._policies = dict(policies)
+        # Refusals the store gave, per pair or address key, until they end: checked on the
+        # event loop before a request is queued for hashing (see :meth:`refused`).
+        self._refusals: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
 
     def acquire(self, kind: str, name: str, address: str | None, *, now: float) -> Attempt:
         """Allow and count an attempt, or refuse it.
@@ -118,33 +125,24 @@ class Limiter:
             StoreUnavailableError: the counters could not be reached in time.
         """
         policy = self._policies[kind]
-        addr = address_key(address)
-        keys = Attempt(
-            kind=kind,
-            pair=self._key(kind, "pair", name, addr),
-            address=self._key(kind, "addr", addr),
-            account=self._key(kind, "account", name) if policy.account_burst else "",
-            known=self._key(kind, "known", name, addr) if policy.remember_addresses else "",
-            charged_account=False,
-        )
+        keys = self._keys(kind, name, address)
 
         def decide(
             cur: Mapping[str, Counter | None],
-        ) -> tuple[dict[str, Counter | None], tuple[float, bool]]:
+        ) -> tuple[dict[str, Counter | None], tuple[dict[str, float], bool]]:
             use_account = bool(keys.account) and not (keys.known and cur[keys.known])
-            waits = [
-                _pair_wait(cur[keys.pair], now),
-                _bucket_wait(cur[keys.address], now, policy.address_burst, policy.address_period),
-            ]
+            waits = {
+                keys.pair: _pair_wait(cur[keys.pair], now),
+                keys.address: _bucket_wait(
+                    cur[keys.address], now, policy.address_burst, policy.address_period
+                ),
+            }
             if use_account:
-                waits.append(
-                    _bucket_wait(
-                        cur[keys.account], now, policy.account_burst, policy.account_period
-                    )
+                waits[keys.account] = _bucket_wait(
+                    cur[keys.account], now, policy.account_burst, policy.account_period
                 )
-            wait = max(waits)
-            if wait > 0:
-                return {}, (wait, False)
+            if max(waits.values()) > 0:
+                return {}, (waits, False)
             changes: dict[str, Counter | None] = {
                 keys.pair: _pair_charge(cur[keys.pair], now, policy),
                 keys.address: _bucket_charge(
@@ -155,14 +153,61 @@ class Limiter:
                 changes[keys.account] = _bucket_charge(
                     cur[keys.account], now, policy.account_burst, policy.account_period
                 )
-            return changes, (0.0, use_account)
+            return changes, ({}, use_account)
 
         reads = [keys.known] if keys.known else []
         writes = [k for k in (keys.pair, keys.address, keys.account) if k]
-        wait, charged = self.store.update(writes, decide, now=now, reads=reads)
-        if wait > 0:
-            raise TooManyAttemptsError(max(1, math.ceil(wait)))
+        waits, charged = self.store.update(writes, decide, now=now, reads=reads)
+        if waits:
+            # The (name, address) pair and the address are refused for everyone who asks
+            # from there: remember that locally. The per-name ceiling is not remembered, as
+            # the owner's known addresses are exempt from it.
+            for key in (keys.pair, keys.address):
+                if waits[key] > 0:
+                    self._remember(key, now + waits[key])
+            raise TooManyAttemptsError(max(1, math.ceil(max(waits.values()))))
         return Attempt(kind, keys.pair, keys.address, keys.account, keys.known, charged)
+
+    def refused(self, kind: str, name: str, address: str | None, *, now: float) -> int:
+        """Return the Retry-After of a refusal the store gave this pair or address and that
+        still holds, else 0; no store access (the event loop asks before queueing).
+
+        It only repeats the store's answer until the wait it gave ends, so it never refuses
+        what the store would allow (but for a refund another instance made meanwhile).
+        """
+        keys = self._keys(kind, name, address)
+        with self._lock:
+            wait = 0.0
+            for key in (keys.pair, keys.address):
+                until = self._refusals.get(key)
+                if until is None:
+                    continue
+                if until <= now:
+                    del self._refusals[key]
+                else:
+                    wait = max(wait, until - now)
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def _remember(self, key: str, until: float) -> None:
+        with self._lock:
+            if until <= self._refusals.get(key, 0.0):
+                return
+            self._refusals[key] = until
+            self._refusals.move_to_end(key)
+            while len(self._refusals) > _REFUSALS_KEPT:
+                self._refusals.popitem(last=False)
+
+    def _keys(self, kind: str, name: str, address: str | None) -> Attempt:
+        policy = self._policies[kind]
+        addr = address_key(address)
+        return Attempt(
+            kind=kind,
+            pair=self._key(kind, "pair", name, addr),
+            address=self._key(kind, "addr", addr),
+            account=self._key(kind, "account", name) if policy.account_burst else "",
+            known=self._key(kind, "known", name, addr) if policy.remember_addresses else "",
+            charged_account=False,
+        )
 
     def succeeded(self, attempt: Attempt, *, now: float) -> None:
         """Take back an attempt that succeeded: reset its backoff, refund the buckets, and

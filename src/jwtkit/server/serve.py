@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from jwtkit.errors import StoreUnavailableError
 from jwtkit.server.app import create_app
+from jwtkit.server.guard import ensure_file_limit, guarded_protocol
 from jwtkit.server.settings import Settings
 
 __all__ = ["open_with_retry", "serve", "startup_banner"]
@@ -73,7 +74,9 @@ def serve(
     """Open the store, log how to get a first token, and serve until interrupted.
 
     Extra keyword options go to ``uvicorn.Config`` (for example ``log_level``). A store that
-    is unavailable at start is retried for ``settings.store_startup_timeout`` seconds.
+    is unavailable at start is retried for ``settings.store_startup_timeout`` seconds. The
+    header and body timeouts and the connection limit of ``settings`` are enforced by
+    :func:`jwtkit.server.guard.guarded_protocol`.
 
     Raises:
         KeyStoreError: the store or master key is unusable (before anything listens).
@@ -95,4 +98,10 @@ def serve(
         "proxy_headers": settings.forwarded_allow_ips is not None,
     }
     options.update(uvicorn_options)
+    options["http"] = guarded_protocol(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_connections=ensure_file_limit(settings.max_connections),
+        http=options.get("http", "auto"),
+    )
     uvicorn.Server(uvicorn.Config(app, **options)).run()

@@ -139,8 +139,16 @@ class TokenService:
             raise
         self.limiter = Limiter(self.limits, salt=salt, policies=policies(settings))
         self.hashing = HashingExecutor(
-            settings.hash_workers or default_hash_workers(), settings.hash_queue
+            settings.hash_workers or default_hash_workers(settings.argon2_parallelism),
+            settings.hash_queue,
+            priority=settings.hash_priority,
         )
+        # Load the key cache now: JWKS is then served from memory on the event loop.
+        try:
+            self.keys.jwks()
+        except BaseException:
+            self.close()
+            raise
         self.signer: Signer = self.keys.signer(
             issuer=settings.base_url,
             audience=settings.token_audience,
@@ -168,17 +176,38 @@ class TokenService:
 
     # Client and user authentication (limits and equal work: issue 10).
 
-    def needs_hashing(self, creds: ClientCredentials | None, grant_type: str | None = None) -> bool:
+    def needs_hashing(
+        self,
+        creds: ClientCredentials | None,
+        form: Mapping[str, str] | None = None,
+        *,
+        address: str | None = None,
+    ) -> bool:
         """Say whether serving the request may run Argon2 (then it goes to ``self.hashing``).
 
         Only password grants and secrets not verified before do: a remembered valid secret,
-        a public client and a request without a secret never wait behind hashing.
+        a public client and a request without a secret never wait behind hashing. Runs on
+        the event loop, without store access.
+
+        Raises:
+            OAuthError: the 429 the request would get, when the store refused the same
+                (name, address) or address a moment ago and that refusal still holds.
         """
-        if grant_type == "password":
-            return True
-        if creds is None or creds.secret is None:
-            return False
-        return not self.accounts.maybe_remembered(creds.client_id, creds.secret)
+        now = self.clock()
+        hashing = False
+        if creds is not None and creds.secret is not None:
+            if not self.accounts.maybe_remembered(creds.client_id, creds.secret):
+                hashing = True
+                if wait := self.limiter.refused("client", creds.client_id, address, now=now):
+                    raise _client_limited(wait)
+        if form is not None and form.get("grant_type") == "password":
+            hashing = True
+            username = form.get("username")
+            if username is not None and (
+                wait := self.limiter.refused("user", username, address, now=now)
+            ):
+                raise _login_limited(wait)
+        return hashing
 
     def authenticate(
         self, creds: ClientCredentials | None, *, address: str | None = None
@@ -202,11 +231,7 @@ class TokenService:
             try:
                 attempt = self.limiter.acquire("client", creds.client_id, address, now=self.clock())
             except TooManyAttemptsError as exc:
-                raise too_many_requests(
-                    "invalid_client",
-                    "too many failed client authentications; retry later",
-                    exc.retry_after,
-                ) from None
+                raise _client_limited(exc.retry_after) from None
 
         client = self.accounts.authenticate_client(
             creds.client_id, creds.secret, before_check=limit
@@ -233,9 +258,7 @@ class TokenService:
         try:
             attempt = self.limiter.acquire("user", username, address, now=self.clock())
         except TooManyAttemptsError as exc:
-            raise too_many_requests(
-                "invalid_grant", "too many failed logins; retry later", exc.retry_after
-            ) from None
+            raise _login_limited(exc.retry_after) from None
         user = self.accounts.authenticate_user(username, password)
         if user is None:
             # Neither the username (users mistype passwords into it) nor the password.
@@ -525,3 +548,13 @@ class TokenService:
     def ping(self) -> None:
         """Touch the store (for /healthz); raises KeyStoreError when it is unreachable."""
         self.db.ping()
+
+
+def _client_limited(retry_after: int) -> OAuthError:
+    return too_many_requests(
+        "invalid_client", "too many failed client authentications; retry later", retry_after
+    )
+
+
+def _login_limited(retry_after: int) -> OAuthError:
+    return too_many_requests("invalid_grant", "too many failed logins; retry later", retry_after)

@@ -99,7 +99,11 @@ class Settings:
     client_max_failures_per_address: int = 20
     hash_workers: int = 0
     hash_queue: int = 16
+    hash_priority: str = "idle"
     refusal_delay: float = 1.0
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    max_connections: int = 1000
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = "jwtkit:"
     # OpenID Connect (issue 13; docs/oidc.md).
@@ -250,10 +254,14 @@ def _check_limits(s: Settings) -> None:
         "client_max_failures_per_address": 1,
         "hash_workers": 0,
         "hash_queue": 0,
+        "max_connections": 1,
     }
-    _check_numbers(s, minimums, {"refusal_delay": 0.0})
+    seconds = {"refusal_delay": 0.0, "header_timeout": 0.01, "body_timeout": 0.01}
+    _check_numbers(s, minimums, seconds)
     if s.redis_url is not None and s.redis_url.split(":", 1)[0].lower() not in _REDIS_SCHEMES:
         raise SettingsError("redis_url", "must be a redis://, rediss:// or unix:// URL")
+    if s.hash_priority not in ("idle", "low", "normal"):
+        raise SettingsError("hash_priority", "must be idle, low or normal")
     if not s.redis_prefix or any(c.isspace() for c in s.redis_prefix):
         raise SettingsError("redis_prefix", "must be a non-empty key prefix without spaces")
 

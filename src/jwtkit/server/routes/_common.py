@@ -125,10 +125,6 @@ async def authenticate(
     request: Request, svc: TokenService, creds: ClientCredentials | None
 ) -> ClientInfo:
     """Authenticate the client of ``request`` (limited per client id and address)."""
-    return await run_service(
-        svc,
-        svc.authenticate,
-        creds,
-        address=client_address(request),
-        hashing=svc.needs_hashing(creds),
-    )
+    address = client_address(request)
+    hashing = svc.needs_hashing(creds, address=address)
+    return await run_service(svc, svc.authenticate, creds, address=address, hashing=hashing)

@@ -28,7 +28,10 @@ async def jwks(request: Request) -> Response:
     learns a new key before the first token signed with it appears.
     """
     svc = service(request)
-    keys = await run_in_threadpool(svc.keys.jwks)
+    # On the event loop: the key cache never waits for the store once loaded (the service
+    # loads it at start), and no thread handoff means no wait for the GIL behind threads
+    # doing other requests' work, hashing included (issue 10).
+    keys = svc.keys.jwks()
     body = json.dumps(keys, sort_keys=True, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {
