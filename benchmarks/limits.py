@@ -455,7 +455,7 @@ def measure_slow(observe: float = 20.0, plain_observe: float = 60.0) -> dict[str
 # -- timing: every failed authentication costs the same ------------------------------------
 
 
-def measure_timing(rounds: int = 12) -> dict[str, Any]:
+def measure_timing(rounds: int = 20) -> dict[str, Any]:
     """Median time of each kind of failed authentication, interleaved, default Argon2 cost."""
     with tempfile.TemporaryDirectory() as tmp, _service(Path(tmp), NO_LIMITS) as (port, made):
         secret, password = made["secret"], made["user_password"]
