@@ -48,7 +48,7 @@ from typing import Any
 if __package__ in (None, ""):  # Run as a script: make ``benchmarks`` importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.service import _free_port, _get, _request
+from benchmarks.service import _free_port, _get, _once, _request, _wait_ready
 
 __all__ = ["main"]
 
@@ -126,27 +126,6 @@ def _service(
             proc.kill()
             proc.wait()
         log.close()
-
-
-def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the service exited with status {proc.returncode} at start")
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError, ValueError):
-            status, _ = asyncio.run(_once(port, _get("/healthz", port)))
-            if status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError("the service did not answer /healthz within 60 s")
-
-
-async def _once(port: int, raw: bytes) -> tuple[int, bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        return await _request(reader, writer, raw)
-    finally:
-        writer.close()
 
 
 def _post(port: int, path: str, form: str, *, auth: tuple[str, str], extra: str = "") -> bytes:
