@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import Parameters, PasswordHasher, extract_parameters
+from oidc_support import REDIRECT, Browser, start
 from server_support import (
     CLIENT,
     PASSWORD,
@@ -339,3 +340,21 @@ def test_a_refusal_the_store_gave_is_repeated_without_queueing_for_hashing(
     # ...for that address only, and never for a remembered valid secret.
     assert svc.needs_hashing(creds, address="10.0.0.67") is True
     assert attacker.post("/token", data=CC, headers=basic()).status_code == 200
+
+
+def test_the_login_page_refuses_late_and_from_memory(make_app: Callable[..., Starlette]) -> None:
+    app = make_app(refusal_delay=0.3)
+    svc = app.state.service
+    svc.accounts.add_client("app", SECRET, redirect_uris=(REDIRECT,), first_party=True)
+    browser = Browser(TestClient(app, address="10.0.0.66"))
+    page, _ = start(browser)
+    for _ in range(5):
+        assert browser.login(page, USER, "wrong").status_code == 401
+    started = time.monotonic()
+    assert browser.login(page, USER, PASSWORD).status_code == 429
+    assert time.monotonic() - started >= 0.15  # at least half the delay (jitter)
+    # The store's refusal is remembered: the next attempts are refused before any hashing.
+    assert svc.limiter.refused("user", USER, "10.0.0.66", now=svc.clock()) >= 1
+    started = time.monotonic()
+    assert browser.login(page, USER, PASSWORD).status_code == 429
+    assert time.monotonic() - started >= 0.15

@@ -20,6 +20,7 @@ __all__ = [
     "OAuthError",
     "invalid_client",
     "oauth_error_handler",
+    "pause_before_refusal",
     "store_error_handler",
     "too_many_requests",
     "unavailable",
@@ -81,10 +82,14 @@ async def oauth_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)  # noqa: S101 - registered for this class only
     if exc.status == 429:
         settings = getattr(getattr(request.app.state, "service", None), "settings", None)
-        delay = getattr(settings, "refusal_delay", 0.0)
-        if delay > 0:
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+        await pause_before_refusal(getattr(settings, "refusal_delay", 0.0))
     return exc.response()
+
+
+async def pause_before_refusal(delay: float) -> None:
+    """Wait about ``delay`` seconds (0.5 to 1.5 times it) before a 429 goes out."""
+    if delay > 0:
+        await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
 
 
 RETRY_AFTER = "1"

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jwtkit.server.accounts import ClientInfo
-from jwtkit.server.errors import OAuthError, too_many_requests
+from jwtkit.server.accounts import ClientInfo, UserInfo
+from jwtkit.server.errors import OAuthError, pause_before_refusal, too_many_requests
 from jwtkit.server.forms import ClientCredentials
 from jwtkit.server.origins import check_cookie_origin
 from jwtkit.server.passwords import HashingBusyError
@@ -20,6 +20,7 @@ __all__ = [
     "CSRF_HEADER",
     "authenticate",
     "check_cookie_client",
+    "check_password",
     "clear_cookie",
     "client_address",
     "cookie_token",
@@ -128,3 +129,24 @@ async def authenticate(
     address = client_address(request)
     hashing = svc.needs_hashing(creds, address=address)
     return await run_service(svc, svc.authenticate, creds, address=address, hashing=hashing)
+
+
+async def check_password(
+    request: Request, svc: TokenService, username: str, password: str, *, client_id: str
+) -> UserInfo:
+    """Check a user's password for a page (the login form): ``svc.login`` in the hashing
+    executor, with the token endpoint's early refusal and refusal delay (issue 10).
+
+    Raises:
+        OAuthError: as ``svc.login``, or 429 when the hashing queue is full.
+    """
+    address = client_address(request)
+    try:
+        svc.needs_hashing(None, {"grant_type": "password", "username": username}, address=address)
+        return await run_service(
+            svc, svc.login, username, password, address=address, client_id=client_id, hashing=True
+        )
+    except OAuthError as exc:
+        if exc.status == 429:
+            await pause_before_refusal(svc.settings.refusal_delay)
+        raise

@@ -28,7 +28,7 @@ from jwtkit.server.routes._browser import (
     set_session_cookie,
     to_client,
 )
-from jwtkit.server.routes._common import client_address, run_service, service
+from jwtkit.server.routes._common import check_password, service
 from jwtkit.server.routes.consent import finish
 from jwtkit.server.service import TokenService
 
@@ -113,10 +113,9 @@ async def login(request: Request) -> Response:
         )  # fmt: skip
     try:
         # The password grant's own call, in the hashing executor (issue 10's limits).
-        user = await run_service(
-            svc, svc.login, username, password, address=client_address(request),
-            client_id=req.client.client_id, hashing=True,
-        )  # fmt: skip
+        user = await check_password(
+            request, svc, username, password, client_id=req.client.client_id
+        )
     except OAuthError as exc:
         # The same words for an unknown user and a wrong password.
         message = _LOGIN_MESSAGES.get(exc.error if exc.status == 429 else "", _WRONG)
