@@ -79,7 +79,7 @@ def _service(
     from argon2 import PasswordHasher
 
     from jwtkit.keys import KeyManager, generate_master_key
-    from jwtkit.server.accounts import Accounts, make_password_hasher
+    from jwtkit.server._accounts import Accounts, make_password_hasher
 
     store = f"sqlite:///{workdir / f'limits-{secrets.token_hex(4)}.db'}"
     port = _free_port()
@@ -492,7 +492,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from jwtkit.server.guard import guarded_protocol
+from jwtkit.server._guard import guarded_protocol
 
 async def token(request):
     form = dict(parse_qsl((await request.body()).decode()))

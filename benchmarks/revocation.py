@@ -94,7 +94,7 @@ def service(tmp: Path) -> Iterator[tuple[str, str]]:
     """Run the token service over a new store; yield its URL and the store URL."""
     from jwtkit.keys import generate_master_key
     from jwtkit.server import Accounts
-    from jwtkit.server.accounts import make_password_hasher
+    from jwtkit.server._accounts import make_password_hasher
 
     store = f"sqlite:///{tmp / 'jwtkit.db'}"
     hasher = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)

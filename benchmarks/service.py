@@ -66,7 +66,7 @@ class Phase:
 
 
 def _missing() -> str:
-    for module in ("jwtkit.server", "jwtkit.server.accounts", "uvicorn", "argon2"):
+    for module in ("jwtkit.server", "jwtkit.server._accounts", "uvicorn", "argon2"):
         try:
             __import__(module)
         except ImportError as exc:
@@ -153,7 +153,7 @@ def _token_request(port: int, secret: str) -> bytes:
 def _server(workdir: Path) -> Iterator[tuple[int, int, str]]:
     """Start the service on a fresh store; yield (port, pid, client secret)."""
     from jwtkit.keys import generate_master_key
-    from jwtkit.server.accounts import Accounts, make_password_hasher
+    from jwtkit.server._accounts import Accounts, make_password_hasher
 
     store = f"sqlite:///{workdir / f'bench-{secrets.token_hex(4)}.db'}"
     port = _free_port()

@@ -48,8 +48,8 @@ from jwtkit.errors import (
     MalformedTokenError,
     UnsupportedAlgorithmError,
 )
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.forms import client_credentials, parse_form, read_form
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._forms import client_credentials, parse_form, read_form
 
 __all__ = ["NAMES", "Target", "make_target"]
 

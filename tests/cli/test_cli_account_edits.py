@@ -12,8 +12,8 @@ from jwtkit._storage import Database
 from jwtkit.cli.commands import account_edits
 from jwtkit.cli.commands.accounts import CLIENT, USER
 from jwtkit.server import Accounts
-from jwtkit.server.accounts import make_password_hasher
-from jwtkit.server.tokens import TokenStore
+from jwtkit.server._accounts import make_password_hasher
+from jwtkit.server._tokens import TokenStore
 
 FAST_HASH = {
     "JWTKIT_ARGON2_TIME_COST": "1",

@@ -13,8 +13,8 @@ from jwtkit._storage import ConsentRows, Database
 from jwtkit.cli.commands import consents
 from jwtkit.cli.commands.accounts import USER
 from jwtkit.server import Accounts
-from jwtkit.server.accounts import make_password_hasher
-from jwtkit.server.tokens import TokenStore
+from jwtkit.server._accounts import make_password_hasher
+from jwtkit.server._tokens import TokenStore
 
 FAST = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
 

@@ -333,8 +333,8 @@ def test_openid_connect_options_of_the_set_commands(env: dict[str, str]) -> None
 
 def test_the_cli_lists_match_the_service() -> None:
     from jwtkit.cli.commands.accounts import GRANTS, ID_TOKEN_ALGS
-    from jwtkit.server.records import GRANT_TYPES
-    from jwtkit.server.records import ID_TOKEN_ALGS as SERVICE_ID_TOKEN_ALGS
+    from jwtkit.server._records import GRANT_TYPES
+    from jwtkit.server._records import ID_TOKEN_ALGS as SERVICE_ID_TOKEN_ALGS
 
     assert tuple(GRANTS) == GRANT_TYPES
     assert tuple(ID_TOKEN_ALGS) == SERVICE_ID_TOKEN_ALGS

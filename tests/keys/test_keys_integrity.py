@@ -177,7 +177,7 @@ def test_a_store_of_the_previous_release_is_authenticated_by_the_first_process_w
 ) -> None:
     import json
 
-    from jwtkit.server.accounts import make_password_hasher
+    from jwtkit.server._accounts import make_password_hasher
 
     expected = json.loads((FIXTURES / "v2.json").read_text())
     path = tmp_path / "old.db"

@@ -25,8 +25,8 @@ from starlette.applications import Starlette
 
 from jwtkit.keys import generate_master_key
 from jwtkit.server import Settings, create_app
-from jwtkit.server.accounts import make_password_hasher
-from jwtkit.server.service import TokenService
+from jwtkit.server._accounts import make_password_hasher
+from jwtkit.server._service import TokenService
 
 USER = "alice"
 PASSWORD = "wonderland-rabbit-hole"

@@ -20,7 +20,7 @@ from server_support import (
 )
 
 from jwtkit.server import Accounts
-from jwtkit.server.accesslog import RedactQuery, install, redact_query
+from jwtkit.server._accesslog import RedactQuery, install, redact_query
 
 
 def test_secrets_in_urls_never_reach_a_real_uvicorn_access_log(

@@ -168,7 +168,7 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_hasher_costs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from jwtkit.server.accounts import make_password_hasher
+    from jwtkit.server._accounts import make_password_hasher
 
     monkeypatch.setenv("JWTKIT_ARGON2_TIME_COST", "2")
     monkeypatch.setenv("JWTKIT_ARGON2_MEMORY_COST", "16")

@@ -11,7 +11,7 @@ from oidc_support import REDIRECT, Browser, hidden, query, start
 from server_support import PASSWORD, USER, TestClient, basic
 from starlette.applications import Starlette
 
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 APP_SECRET = "app-secret-0123456789abcdef"
 

@@ -8,9 +8,9 @@ import pytest
 from server_support import CLIENT, FROM_WEB, PASSWORD, USER, TestClient, basic, login
 from starlette.applications import Starlette
 
-from jwtkit.server.accounts import AccountError
-from jwtkit.server.origins import check_origins, normalize_origin
-from jwtkit.server.service import TokenService
+from jwtkit.server._accounts import AccountError
+from jwtkit.server._origins import check_origins, normalize_origin
+from jwtkit.server._service import TokenService
 
 # What the cross-site form of issue 12 sent: a plain HTML form POST from the attacker's page.
 CROSS_SITE = {

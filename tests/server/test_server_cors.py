@@ -12,7 +12,7 @@ import pytest
 from server_support import CLIENT, WEB_ORIGIN, TestClient, login
 from starlette.applications import Starlette
 
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 SPA = "http://localhost:5173"
 CORS_ENDPOINTS = [

@@ -9,7 +9,7 @@ from server_support import TestClient
 from starlette.applications import Starlette
 
 from jwtkit import KeySet
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 
 def test_jwks_has_active_and_pending_public_keys(client: TestClient, svc: TokenService) -> None:

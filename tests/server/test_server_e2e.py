@@ -36,7 +36,7 @@ from starlette.routing import Route
 from jwtkit import KeySet, Verifier, decode_unverified
 from jwtkit.errors import InvalidTokenError
 from jwtkit.server import Accounts, Settings, create_app
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 AUTH = (CLIENT, SECRET)
 

@@ -12,7 +12,7 @@ from oidc_support import REDIRECT, Browser, start
 from server_support import PASSWORD, USER, TestClient
 from starlette.applications import Starlette
 
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.forms import read_form
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._forms import read_form
 
 
 def form_request(headers: list[tuple[bytes, bytes]], body: bytes) -> Request:

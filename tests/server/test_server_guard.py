@@ -1,4 +1,4 @@
-"""The slow-client guard (jwtkit.server.guard) on real uvicorn servers, with both of
+"""The slow-client guard (jwtkit.server._guard) on real uvicorn servers, with both of
 uvicorn's HTTP implementations: header and body timeouts, and the connection limit.
 
 Issue 10: partial-header connections were never timed out (300 of 300 open after 60 s).
@@ -16,7 +16,7 @@ from server_support import LiveServer, ServiceProcess, service_env
 from starlette.applications import Starlette
 
 from jwtkit.keys import KeyManager, generate_master_key
-from jwtkit.server.guard import guarded_protocol
+from jwtkit.server._guard import guarded_protocol
 
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: testserver\r\n"
 TIMEOUT = 0.4

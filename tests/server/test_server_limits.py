@@ -31,9 +31,9 @@ from starlette.applications import Starlette
 
 from jwtkit._storage import Database
 from jwtkit.server import Accounts, Settings, SettingsError
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.forms import ClientCredentials
-from jwtkit.server.passwords import HashingBusyError, HashingExecutor, _argon2
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._forms import ClientCredentials
+from jwtkit.server._passwords import HashingBusyError, HashingExecutor, _argon2
 
 CC = {"grant_type": "client_credentials"}
 WRONG = "wrong-secret-0123456789abcdef"

@@ -13,7 +13,7 @@ from oidc_support import REDIRECT, Browser, hidden, query, start
 from server_support import PASSWORD, USER, Clock, TestClient, basic
 from starlette.applications import Starlette
 
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 APP_SECRET = "app-secret-0123456789abcdef"
 BYE = "https://app.example/signed-out"

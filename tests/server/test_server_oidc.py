@@ -18,8 +18,8 @@ from server_support import CLIENT, PASSWORD, SECRET, USER, Clock, TestClient, ba
 from starlette.applications import Starlette
 
 from jwtkit import KeySet, Verifier, decode_unverified
-from jwtkit.server.service import TokenService
-from jwtkit.server.settings import SettingsError
+from jwtkit.server._service import TokenService
+from jwtkit.server._settings import SettingsError
 
 APP_SECRET = "app-secret-0123456789abcdef"
 

@@ -32,7 +32,7 @@ from jwtkit import decode_unverified
 from jwtkit._storage import Database
 from jwtkit.keys import KeyManager, generate_master_key
 from jwtkit.server import Accounts
-from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
+from jwtkit.server._tokens import RefreshError, RefreshGrant, TokenStore
 
 pytestmark = pytest.mark.postgres
 

@@ -1,4 +1,4 @@
-"""The limiter's policy (jwtkit.server.ratelimit) over a real store: backoff per (name,
+"""The limiter's policy (jwtkit.server._ratelimit) over a real store: backoff per (name,
 address), buckets per address and per name, known addresses, bounded keys."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from jwtkit._storage import Database, LimitRows
-from jwtkit.server.ratelimit import (
+from jwtkit.server._ratelimit import (
     Limiter,
     Policy,
     TooManyAttemptsError,

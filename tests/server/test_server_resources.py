@@ -13,9 +13,9 @@ from server_support import CLIENT, PASSWORD, SECRET, USER, TestClient, basic, lo
 from starlette.applications import Starlette
 
 from jwtkit import decode_unverified
-from jwtkit.server.accounts import AccountError
-from jwtkit.server.resources import Resources, check_resource_uri
-from jwtkit.server.service import TokenService
+from jwtkit.server._accounts import AccountError
+from jwtkit.server._resources import Resources, check_resource_uri
+from jwtkit.server._service import TokenService
 
 APP_SECRET = "app-secret-0123456789abcdef"
 INVOICES = "https://invoices.example/api"

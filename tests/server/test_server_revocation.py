@@ -9,7 +9,7 @@ from urllib.parse import quote_plus
 from server_support import ALL_GRANTS, CLIENT, FROM_WEB, USER, Clock, TestClient, basic, login
 from starlette.applications import Starlette
 
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 
 def introspect(client: TestClient, token: str, **auth: str) -> dict[str, object]:

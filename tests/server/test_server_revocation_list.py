@@ -11,7 +11,7 @@ from server_support import CLIENT, PASSWORD, SECRET, USER, Clock, TestClient, ba
 from starlette.applications import Starlette
 
 from jwtkit._revocation import Revocations
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 RS = ("api", "api-secret-0123456789")
 

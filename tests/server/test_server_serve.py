@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jwtkit.server import Settings
-from jwtkit.server.serve import startup_banner
+from jwtkit.server._serve import startup_banner
 
 
 def test_banner_names_issuer_jwks_and_curl() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from server_support import CLIENT, PASSWORD, SECRET, USER, Clock, TestClient, basic, login
 from starlette.applications import Starlette
 
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 DAY = 24 * 3600
 

@@ -21,7 +21,7 @@ from server_support import (
 from starlette.applications import Starlette
 
 from jwtkit import KeySet, Verifier, decode_unverified
-from jwtkit.server.service import TokenService
+from jwtkit.server._service import TokenService
 
 
 def test_password_grant_issues_rfc9068_access_token(client: TestClient, svc: TokenService) -> None:

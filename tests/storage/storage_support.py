@@ -214,7 +214,7 @@ class Service:
 def seed_accounts(store: str) -> None:
     """Create alice and the confidential client web (fast Argon2) in ``store``."""
     from jwtkit.server import Accounts
-    from jwtkit.server.accounts import make_password_hasher
+    from jwtkit.server._accounts import make_password_hasher
 
     hasher = make_password_hasher(
         time_cost=FAST_ARGON2["argon2_time_cost"],

@@ -21,7 +21,7 @@ from storage_support import CLIENT, SECRET, Service, init_keys, seed_accounts, w
 from jwtkit import decode_unverified
 from jwtkit._storage import Database, Families
 from jwtkit.keys import generate_master_key
-from jwtkit.server.tokens import hash_token
+from jwtkit.server._tokens import hash_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stress"))
 

@@ -19,8 +19,8 @@ from jwtkit._storage import SCHEMA_VERSION, Database, Families, RevocationRows
 from jwtkit.errors import MasterKeyError
 from jwtkit.keys import KeyManager, generate_master_key
 from jwtkit.server import Accounts
-from jwtkit.server.accounts import make_password_hasher
-from jwtkit.server.tokens import RefreshError, TokenStore, hash_token
+from jwtkit.server._accounts import make_password_hasher
+from jwtkit.server._tokens import RefreshError, TokenStore, hash_token
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / "v2.json").read_text())
@@ -151,7 +151,7 @@ def test_the_service_adds_its_id_token_algorithms_to_an_old_store(tmp_path: Path
     """Issue 13: a store of the previous release gains an RS256 key (ID tokens) on upgrade,
     every old key keeping its state, and the service publishes all of them."""
     from jwtkit.server import Settings
-    from jwtkit.server.service import TokenService
+    from jwtkit.server._service import TokenService
 
     url = sqlite_copy(tmp_path)
     settings = Settings(store=url, master_key=EXPECTED["master_key"], argon2_memory_cost=8,

@@ -14,9 +14,9 @@ import pytest
 
 from jwtkit._storage import Database, RevocationRows
 from jwtkit.server import Accounts
-from jwtkit.server.accounts import make_password_hasher
-from jwtkit.server.revocations import RevocationState
-from jwtkit.server.tokens import RefreshError, TokenStore
+from jwtkit.server._accounts import make_password_hasher
+from jwtkit.server._revocations import RevocationState
+from jwtkit.server._tokens import RefreshError, TokenStore
 
 FAST = make_password_hasher(time_cost=1, memory_cost=8, parallelism=1)
 NOW = 1_900_000_000.0

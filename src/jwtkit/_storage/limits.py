@@ -5,7 +5,7 @@ A counter is three numbers under a fixed-length key (the caller hashes names and
 which the counter is gone. The one operation is :meth:`LimitStore.update`: read some counters,
 let a pure function decide, write its changes, atomically, so that parallel attempts on any
 number of instances are counted one by one. The policy lives with the caller
-(``jwtkit.server.ratelimit``); this module only stores, so the SQL tables and Redis behave the
+(``jwtkit.server._ratelimit``); this module only stores, so the SQL tables and Redis behave the
 same. The function may run more than once (a retried transaction), so it must not have side
 effects.
 """

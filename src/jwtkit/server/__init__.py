@@ -13,13 +13,13 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError("jwtkit.server needs the server extra: pip install 'jwtkit[server]'") from exc
 
-from jwtkit.server.accounts import AccountError, Accounts, ClientInfo, UserInfo
-from jwtkit.server.app import create_app
-from jwtkit.server.records import ConsentInfo
-from jwtkit.server.resources import ResourceInfo, Resources
-from jwtkit.server.serve import serve
-from jwtkit.server.service import Clock
-from jwtkit.server.settings import Settings, SettingsError
+from jwtkit.server._accounts import AccountError, Accounts, ClientInfo, UserInfo
+from jwtkit.server._app import create_app
+from jwtkit.server._records import ConsentInfo
+from jwtkit.server._resources import ResourceInfo, Resources
+from jwtkit.server._serve import serve
+from jwtkit.server._service import Clock
+from jwtkit.server._settings import Settings, SettingsError
 
 __all__ = [
     "AccountError",

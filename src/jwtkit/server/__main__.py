@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from jwtkit.errors import JWTError, KeyStoreError
-from jwtkit.server.serve import serve
-from jwtkit.server.settings import Settings
+from jwtkit.server._serve import serve
+from jwtkit.server._settings import Settings
 
 
 def main(argv: list[str]) -> int:

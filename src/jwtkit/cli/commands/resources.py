@@ -1,6 +1,6 @@
 """``jwtkit resource``: register the APIs access tokens may be issued for (RFC 8707).
 
-Each command is a thin adapter over :class:`jwtkit.server.resources.Resources`. A client asks
+Each command is a thin adapter over :class:`jwtkit.server.Resources`. A client asks
 for a token for a resource with the ``resource`` parameter at ``/authorize`` and ``/token``;
 the token's ``aud`` is then the resource's URI.
 """
@@ -22,7 +22,7 @@ from jwtkit.cli.env import Env
 from jwtkit.cli.status import ExitStatus
 
 if TYPE_CHECKING:
-    from jwtkit.server.resources import Resources
+    from jwtkit.server import Resources
 
 __all__ = ["COMMAND"]
 
@@ -30,7 +30,7 @@ __all__ = ["COMMAND"]
 @contextmanager
 def _resources(args: Namespace) -> Iterator[Resources]:
     server = load_server()
-    from jwtkit.server.resources import Resources
+    from jwtkit.server import Resources
 
     resources = Resources.open(store_params(args)[0])
     try:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from jwtkit.server.settings import Settings
+from jwtkit.server._settings import Settings
 
 __all__ = ["PAGE_HEADERS", "STATIC", "form_post_policy", "render", "theme_css"]
 

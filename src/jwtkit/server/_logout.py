@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jwtkit._storage import SessionRow
-from jwtkit.server.records import ClientInfo
+from jwtkit.server._records import ClientInfo
 
 __all__ = ["LogoutError", "LogoutRequest", "parse_logout"]
 

@@ -1,6 +1,6 @@
 """The OpenID Connect provider's logic: browser sessions, codes, ID tokens, userinfo claims.
 
-HTTP-free like :class:`~jwtkit.server.service.TokenService`, whose access tokens, refresh
+HTTP-free like :class:`~jwtkit.server._service.TokenService`, whose access tokens, refresh
 families and user login it reuses: the login page authenticates through the same
 ``TokenService.login`` as the password grant, so the failed-login limits and equal timing hold
 for both. Everything an instance needs to finish a flow another instance started (codes,
@@ -23,16 +23,16 @@ from jwtkit import decode_unverified
 from jwtkit._storage import CodeRow, Codes, SessionRow, Sessions
 from jwtkit.errors import InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
-from jwtkit.server.authorize import AuthorizationRequest
-from jwtkit.server.consent import Consent
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.records import ClientInfo, UserInfo
-from jwtkit.server.resources import split_resources
-from jwtkit.server.revocations import username_of
-from jwtkit.server.tokens import RefreshGrant, hash_token
+from jwtkit.server._authorize import AuthorizationRequest
+from jwtkit.server._consent import Consent
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._records import ClientInfo, UserInfo
+from jwtkit.server._resources import split_resources
+from jwtkit.server._revocations import username_of
+from jwtkit.server._tokens import RefreshGrant, hash_token
 
 if TYPE_CHECKING:
-    from jwtkit.server.service import IssuedTokens, TokenService
+    from jwtkit.server._service import IssuedTokens, TokenService
 
 __all__ = ["BearerError", "OIDCProvider", "at_hash", "scope_claims"]
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from jwtkit._storage import ConsentRows
-from jwtkit.server.authorize import AuthorizationRequest
+from jwtkit.server._authorize import AuthorizationRequest
 
 if TYPE_CHECKING:
-    from jwtkit.server.service import TokenService
+    from jwtkit.server._service import TokenService
 
 __all__ = ["BUILTIN_SCOPES", "Consent", "ScopeLine"]
 

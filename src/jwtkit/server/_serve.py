@@ -12,9 +12,9 @@ from typing import Any
 from starlette.applications import Starlette
 
 from jwtkit.errors import StoreUnavailableError
-from jwtkit.server.app import create_app
-from jwtkit.server.guard import ensure_file_limit, guarded_protocol
-from jwtkit.server.settings import Settings
+from jwtkit.server._app import create_app
+from jwtkit.server._guard import ensure_file_limit, guarded_protocol
+from jwtkit.server._settings import Settings
 
 __all__ = ["open_with_retry", "serve", "startup_banner"]
 
@@ -76,7 +76,7 @@ def serve(
     Extra keyword options go to ``uvicorn.Config`` (for example ``log_level``). A store that
     is unavailable at start is retried for ``settings.store_startup_timeout`` seconds. The
     header and body timeouts and the connection limit of ``settings`` are enforced by
-    :func:`jwtkit.server.guard.guarded_protocol`.
+    :func:`jwtkit.server._guard.guarded_protocol`.
 
     Raises:
         KeyStoreError: the store or master key is unusable (before anything listens).

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from jwtkit.server.errors import NO_STORE, OAuthError
-from jwtkit.server.forms import client_credentials, read_form
-from jwtkit.server.routes._common import (
+from jwtkit.server._errors import NO_STORE, OAuthError
+from jwtkit.server._forms import client_credentials, read_form
+from jwtkit.server._routes._common import (
     check_cookie_client,
     client_address,
     cookie_token,
@@ -27,7 +27,7 @@ async def token(request: Request) -> Response:
     With ``refresh_token_cookie=true`` the refresh token is set as a cookie instead of being
     returned in the body; a refresh grant without a ``refresh_token`` parameter reads it
     from that cookie (and then answers with a cookie again). Both need an ``Origin``
-    registered for the client (:mod:`jwtkit.server.origins`).
+    registered for the client (:mod:`jwtkit.server._origins`).
     """
     svc = service(request)
     form = await read_form(request, max_size=svc.settings.max_body_size)

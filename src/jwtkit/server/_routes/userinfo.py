@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from jwtkit.server.errors import NO_STORE, OAuthError
-from jwtkit.server.forms import read_form
-from jwtkit.server.oidc import BearerError
-from jwtkit.server.routes._common import service
+from jwtkit.server._errors import NO_STORE, OAuthError
+from jwtkit.server._forms import read_form
+from jwtkit.server._oidc import BearerError
+from jwtkit.server._routes._common import service
 
 __all__ = ["userinfo"]
 

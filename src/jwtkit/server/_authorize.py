@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlencode, urlsplit
 
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.records import ClientInfo
-from jwtkit.server.resources import MAX_RESOURCES, ResourceInfo
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._records import ClientInfo
+from jwtkit.server._resources import MAX_RESOURCES, ResourceInfo
 
 __all__ = [
     "IDENTITY_SCOPES",

@@ -12,13 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
 from jwtkit.errors import KeyStoreError
-from jwtkit.server import accesslog
-from jwtkit.server.cors import CORSMiddleware
-from jwtkit.server.errors import OAuthError, oauth_error_handler, store_error_handler
-from jwtkit.server.origins import RegisteredOrigins
-from jwtkit.server.routes import ROUTES
-from jwtkit.server.service import Clock, TokenService
-from jwtkit.server.settings import Settings
+from jwtkit.server import _accesslog as accesslog
+from jwtkit.server._cors import CORSMiddleware
+from jwtkit.server._errors import OAuthError, oauth_error_handler, store_error_handler
+from jwtkit.server._origins import RegisteredOrigins
+from jwtkit.server._routes import ROUTES
+from jwtkit.server._service import Clock, TokenService
+from jwtkit.server._settings import Settings
 
 __all__ = ["create_app"]
 
@@ -33,8 +33,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     (ASGI lifespan), a background task calls ``KeyManager.maintain()`` every
     ``maintain_interval`` seconds and purges expired tokens. ``clock`` (seconds since the
     epoch) is for tests. ``app.state.service`` is the :class:`TokenService`. It also attaches
-    :class:`~jwtkit.server.accesslog.RedactQuery` to uvicorn's access logger. The CORS
-    endpoints answer the origins registered for clients (:mod:`jwtkit.server.cors`).
+    :class:`~jwtkit.server._accesslog.RedactQuery` to uvicorn's access logger. The CORS
+    endpoints answer the origins registered for clients (:mod:`jwtkit.server._cors`).
 
     Raises:
         KeyStoreError: the store cannot be opened, or the master key is missing or wrong.

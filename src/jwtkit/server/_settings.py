@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from jwtkit._storage import parse_store_url
 from jwtkit.errors import KeyStoreError
 from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
-from jwtkit.server.records import ID_TOKEN_ALGS
+from jwtkit.server._records import ID_TOKEN_ALGS
 
 __all__ = ["Settings", "SettingsError"]
 

@@ -8,7 +8,7 @@ the cookie must name, in its ``Origin`` header, one of the origins registered fo
 (a ``SameSite=Strict`` cookie never works cross-site, so such a request is never legitimate).
 Browsers send ``Origin`` on every POST made by a form or by ``fetch``; a request without it is
 refused, so cookie mode is for browsers only. The same origins, of enabled clients, are what
-CORS allows (:class:`RegisteredOrigins`, used by :mod:`jwtkit.server.cors`).
+CORS allows (:class:`RegisteredOrigins`, used by :mod:`jwtkit.server._cors`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from starlette.concurrency import run_in_threadpool
 
 from jwtkit.errors import KeyStoreError
-from jwtkit.server.errors import OAuthError
+from jwtkit.server._errors import OAuthError
 
 __all__ = ["RegisteredOrigins", "check_cookie_origin", "check_origins", "normalize_origin"]
 

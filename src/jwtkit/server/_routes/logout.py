@@ -1,6 +1,6 @@
 """``GET|POST /logout`` (the ``end_session_endpoint``) and ``POST /logout/confirm``.
 
-RP-Initiated Logout 1.0; the rules are in :mod:`jwtkit.server.logout`. After logout the
+RP-Initiated Logout 1.0; the rules are in :mod:`jwtkit.server._logout`. After logout the
 browser goes to the client's registered ``post_logout_redirect_uri`` (with ``state``), or sees
 a page saying it is signed out.
 """
@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jwtkit._storage import SessionRow
-from jwtkit.server.authorize import redirect_to
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.forms import parse_form, read_form
-from jwtkit.server.logout import LogoutError, LogoutRequest, parse_logout
-from jwtkit.server.oidc import BrowserSession
-from jwtkit.server.routes._browser import (
+from jwtkit.server._authorize import redirect_to
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._forms import parse_form, read_form
+from jwtkit.server._logout import LogoutError, LogoutRequest, parse_logout
+from jwtkit.server._oidc import BrowserSession
+from jwtkit.server._routes._browser import (
     checked_form,
     clear_session_cookie,
     cookie_name,
@@ -27,8 +27,8 @@ from jwtkit.server.routes._browser import (
     page,
     redirect,
 )
-from jwtkit.server.routes._common import service
-from jwtkit.server.service import TokenService
+from jwtkit.server._routes._common import service
+from jwtkit.server._service import TokenService
 
 __all__ = ["logout", "logout_confirm"]
 

@@ -8,11 +8,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from jwtkit.server.errors import NO_STORE, OAuthError, invalid_client
-from jwtkit.server.forms import client_credentials, read_form
-from jwtkit.server.origins import check_cookie_origin
-from jwtkit.server.routes._common import authenticate, clear_cookie, cookie_token, service
-from jwtkit.server.routes.discovery import _etag_matches
+from jwtkit.server._errors import NO_STORE, OAuthError, invalid_client
+from jwtkit.server._forms import client_credentials, read_form
+from jwtkit.server._origins import check_cookie_origin
+from jwtkit.server._routes._common import authenticate, clear_cookie, cookie_token, service
+from jwtkit.server._routes.discovery import _etag_matches
 
 __all__ = ["introspect", "revocation_list", "revoke"]
 

@@ -3,7 +3,7 @@
 The login form carries the original authorization request (validated again when it comes
 back), a CSRF token bound to the browser's session cookie, and the two fields; a successful
 login starts a session under a new cookie and goes on to the consent page or the code
-(:func:`~jwtkit.server.routes.consent.finish`). Failures before the redirect URI is trusted
+(:func:`~jwtkit.server._routes.consent.finish`). Failures before the redirect URI is trusted
 end on an error page, never in a redirect.
 """
 
@@ -15,10 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jwtkit.server.authorize import AuthorizationRequest, PageError, RedirectError
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.pages import STATIC, theme_css
-from jwtkit.server.routes._browser import (
+from jwtkit.server._authorize import AuthorizationRequest, PageError, RedirectError
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._routes._browser import (
     checked_form,
     cookie_name,
     error_page,
@@ -28,9 +27,10 @@ from jwtkit.server.routes._browser import (
     set_session_cookie,
     to_client,
 )
-from jwtkit.server.routes._common import check_password, service
-from jwtkit.server.routes.consent import finish
-from jwtkit.server.service import TokenService
+from jwtkit.server._routes._common import check_password, service
+from jwtkit.server._routes.consent import finish
+from jwtkit.server._service import TokenService
+from jwtkit.server.pages import STATIC, theme_css
 
 __all__ = ["authorize", "login", "static"]
 

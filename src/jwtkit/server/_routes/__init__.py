@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from jwtkit.server.routes.authorize import authorize, login, static
-from jwtkit.server.routes.consent import consent
-from jwtkit.server.routes.discovery import healthz, jwks, metadata
-from jwtkit.server.routes.logout import logout, logout_confirm
-from jwtkit.server.routes.revocation import introspect, revocation_list, revoke
-from jwtkit.server.routes.token import token
-from jwtkit.server.routes.userinfo import userinfo
+from jwtkit.server._routes.authorize import authorize, login, static
+from jwtkit.server._routes.consent import consent
+from jwtkit.server._routes.discovery import healthz, jwks, metadata
+from jwtkit.server._routes.logout import logout, logout_confirm
+from jwtkit.server._routes.revocation import introspect, revocation_list, revoke
+from jwtkit.server._routes.token import token
+from jwtkit.server._routes.userinfo import userinfo
 
 __all__ = ["ROUTES"]
 

@@ -21,9 +21,9 @@ from jwtkit._storage import (
     Database,
     UserRow,
 )
-from jwtkit.server.origins import check_origins
-from jwtkit.server.passwords import SecretChecker, make_password_hasher
-from jwtkit.server.records import (
+from jwtkit.server._origins import check_origins
+from jwtkit.server._passwords import SecretChecker, make_password_hasher
+from jwtkit.server._records import (
     DEFAULT_GRANTS,
     GRANT_TYPES,
     ID_TOKEN_ALGS,

@@ -9,18 +9,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from jwtkit.server.authorize import (
+from jwtkit.server._authorize import (
     AuthorizationRequest,
     PageError,
     RedirectError,
     parse_request,
     redirect_to,
 )
-from jwtkit.server.errors import OAuthError
-from jwtkit.server.forms import read_form
-from jwtkit.server.origins import normalize_origin
+from jwtkit.server._errors import OAuthError
+from jwtkit.server._forms import read_form
+from jwtkit.server._origins import normalize_origin
+from jwtkit.server._service import TokenService
 from jwtkit.server.pages import form_post_policy, render
-from jwtkit.server.service import TokenService
 
 __all__ = [
     "base",

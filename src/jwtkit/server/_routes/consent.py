@@ -1,4 +1,4 @@
-"""The consent page and ``POST /consent`` (rules: :mod:`jwtkit.server.consent`).
+"""The consent page and ``POST /consent`` (rules: :mod:`jwtkit.server._consent`).
 
 :func:`finish` is the last step of every authorization once the user is known (a live
 session, a fresh login or an answered consent page): the consent page when it is needed,
@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jwtkit._storage import SessionRow
-from jwtkit.server.authorize import AuthorizationRequest, PageError, RedirectError
-from jwtkit.server.routes._browser import (
+from jwtkit.server._authorize import AuthorizationRequest, PageError, RedirectError
+from jwtkit.server._routes._browser import (
     checked_form,
     error_page,
     error_to_client,
@@ -21,8 +21,8 @@ from jwtkit.server.routes._browser import (
     parse_authorization,
     to_client,
 )
-from jwtkit.server.routes._common import service
-from jwtkit.server.service import TokenService
+from jwtkit.server._routes._common import service
+from jwtkit.server._service import TokenService
 
 __all__ = ["consent", "finish"]
 

@@ -3,7 +3,7 @@
 Every method is synchronous (store and Argon2 work) and is run in a worker thread by the
 routes: in ``TokenService.hashing`` when it may hash (:meth:`TokenService.needs_hashing`), else
 in the shared thread pool. Failures the client caused raise
-:class:`~jwtkit.server.errors.OAuthError`.
+:class:`~jwtkit.server._errors.OAuthError`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,22 @@ from jwtkit._storage import Database, limits_salt, open_limit_store
 from jwtkit.errors import InvalidAudienceError, InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
 from jwtkit.keys import KeyManager, RotationPolicy
-from jwtkit.server.accounts import GRANT_TYPES, Accounts, ClientInfo, UserInfo, make_password_hasher
-from jwtkit.server.authorize import IDENTITY_SCOPES
-from jwtkit.server.errors import OAuthError, invalid_client, too_many_requests
-from jwtkit.server.forms import ClientCredentials
-from jwtkit.server.passwords import HashingExecutor, default_hash_workers
-from jwtkit.server.ratelimit import Limiter, TooManyAttemptsError, policies
-from jwtkit.server.resources import Resources, split_resources
-from jwtkit.server.revocations import RevocationState, username_of
-from jwtkit.server.settings import Settings
-from jwtkit.server.tokens import RefreshError, RefreshGrant, TokenStore
+from jwtkit.server._accounts import (
+    GRANT_TYPES,
+    Accounts,
+    ClientInfo,
+    UserInfo,
+    make_password_hasher,
+)
+from jwtkit.server._authorize import IDENTITY_SCOPES
+from jwtkit.server._errors import OAuthError, invalid_client, too_many_requests
+from jwtkit.server._forms import ClientCredentials
+from jwtkit.server._passwords import HashingExecutor, default_hash_workers
+from jwtkit.server._ratelimit import Limiter, TooManyAttemptsError, policies
+from jwtkit.server._resources import Resources, split_resources
+from jwtkit.server._revocations import RevocationState, username_of
+from jwtkit.server._settings import Settings
+from jwtkit.server._tokens import RefreshError, RefreshGrant, TokenStore
 
 __all__ = ["Clock", "IssuedTokens", "TokenService"]
 
@@ -161,7 +167,7 @@ class TokenService:
             audience=settings.token_audience,
             typ=ACCESS_TOKEN_TYPE,
         )
-        from jwtkit.server.oidc import OIDCProvider  # it builds on this service
+        from jwtkit.server._oidc import OIDCProvider  # it builds on this service
 
         self.oidc = OIDCProvider(self)
 
@@ -215,7 +221,7 @@ class TokenService:
         """Return the authenticated client.
 
         Failed secret checks are limited per (client id, address) and per address
-        (:mod:`jwtkit.server.ratelimit`); a remembered valid secret is never limited, so an
+        (:mod:`jwtkit.server._ratelimit`); a remembered valid secret is never limited, so an
         attacker cannot lock a machine client out.
 
         Raises:

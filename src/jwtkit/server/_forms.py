@@ -3,7 +3,7 @@
 RFC 6749 §3.1/§3.2: parameters are ``application/x-www-form-urlencoded`` UTF-8, must not be
 repeated, and a parameter without a value counts as omitted. The one exception is RFC 8707's
 ``resource``, which may repeat: its values are joined by spaces (which no resource URI
-contains; :func:`jwtkit.server.resources.split_resources` splits them). Bodies are capped
+contains; :func:`jwtkit.server._resources.split_resources` splits them). Bodies are capped
 before they are read in full, so a huge or endless upload costs at most ``max_size`` bytes of
 memory.
 """
@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import ClientDisconnect, Request
 
-from jwtkit.server.errors import OAuthError, invalid_client
+from jwtkit.server._errors import OAuthError, invalid_client
 
 __all__ = ["ClientCredentials", "client_credentials", "read_form"]
 

@@ -9,12 +9,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jwtkit.server.accounts import ClientInfo, UserInfo
-from jwtkit.server.errors import OAuthError, pause_before_refusal, too_many_requests
-from jwtkit.server.forms import ClientCredentials
-from jwtkit.server.origins import check_cookie_origin
-from jwtkit.server.passwords import HashingBusyError
-from jwtkit.server.service import TokenService
+from jwtkit.server._accounts import ClientInfo, UserInfo
+from jwtkit.server._errors import OAuthError, pause_before_refusal, too_many_requests
+from jwtkit.server._forms import ClientCredentials
+from jwtkit.server._origins import check_cookie_origin
+from jwtkit.server._passwords import HashingBusyError
+from jwtkit.server._service import TokenService
 
 __all__ = [
     "CSRF_HEADER",
@@ -46,7 +46,7 @@ def cookie_token(request: Request, svc: TokenService) -> str | None:
     The cookie is ``SameSite=Strict``; in addition a request that relies on it must carry an
     ``X-Requested-With`` header. A cross-site HTML form cannot set a custom header, and a
     script of another origin can only do so after a CORS preflight, which this service grants
-    only to registered origins (:mod:`jwtkit.server.cors`; the cookie is further bound to the
+    only to registered origins (:mod:`jwtkit.server._cors`; the cookie is further bound to the
     client's own origins by :func:`check_cookie_client`).
     """
     value = request.cookies.get(svc.settings.cookie_name)
