@@ -37,10 +37,10 @@ from starlette.requests import Request
 from fuzz._seeds import ASYMMETRIC, AUDIENCE, HMAC, ISSUER, NOW, PASSWORD, Material
 from jwtkit import Key, KeySet, Verifier, decode, decode_unverified, jws
 from jwtkit._b64 import b64encode
+from jwtkit._jwks import parse_jwks
 from jwtkit.cli._errors import CLIError
 from jwtkit.cli._keyfile import load_key_material
 from jwtkit.cli.env import Env
-from jwtkit.client._parse import parse_jwks
 from jwtkit.errors import (
     InvalidKeyError,
     InvalidTokenError,

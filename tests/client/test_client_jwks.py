@@ -370,8 +370,19 @@ def test_malformed_members_are_skipped_and_good_ones_kept(
         (b"[]", '"keys" array'),
         (b'{"keys": [{"kty": "oct", "k": "AAAA"}]}', "no usable"),
         (b"[" * 100000 + b"]" * 100000, "not valid JSON"),
+        # Strict JSON (RFC 8725 §3.13, issue 15): two parsers could pick different duplicates.
+        (b'{"keys": [], "keys": [{"kty": "EC"}]}', "duplicate member name"),
+        (b'{"keys": [{"kty": "EC", "kid": "a", "kid": "b"}]}', "duplicate member name"),
     ],
-    ids=["html", "keys-not-list", "array", "nothing-usable", "deep-nesting"],
+    ids=[
+        "html",
+        "keys-not-list",
+        "array",
+        "nothing-usable",
+        "deep-nesting",
+        "duplicate-keys-member",
+        "duplicate-member-in-a-key",
+    ],
 )
 def test_unusable_documents_are_fetch_errors(
     server: HTTPTestServer, clock: FakeClock, body: bytes, message: str

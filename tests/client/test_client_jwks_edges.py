@@ -12,8 +12,8 @@ import pytest
 from client_support import FakeClock, HTTPTestServer, Reply, Request, jwks_body
 
 from jwtkit import Key
+from jwtkit._jwks import MAX_KEYS
 from jwtkit.client import AsyncJWKSClient, JWKSClient
-from jwtkit.client._parse import MAX_KEYS
 from jwtkit.client._urls import redirect_target
 from jwtkit.errors import JWKSFetchError
 

@@ -6,8 +6,11 @@ cache lifetime and the unknown-kid cooldown are observed over real sockets.
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -134,3 +137,69 @@ def test_a_failed_fetch_starts_the_cooldown(server: JWKSServer) -> None:
         with pytest.raises(jwt.PyJWKClientError, match="matches"):
             client.get_signing_key("unknown")
     assert server.requests == 2
+
+
+def test_a_jwks_with_duplicate_members_is_refused(server: JWKSServer) -> None:
+    """The body goes through jwtkit's strict JSON parser: RFC 8725 §3.13, issue 15."""
+    member = json.dumps(_jwk("ES256", "k"))
+    server.body = f'{{"keys": [{member}], "keys": []}}'.encode()
+    with pytest.raises(jwt.PyJWKClientError, match="duplicate member name"):
+        jwt.PyJWKClient(server.url).get_jwk_set()
+    server.body = f'{{"keys": [{member[:-1]}, "kid": "other"}}]}}'.encode()
+    with pytest.raises(jwt.PyJWKClientError, match="duplicate member name"):
+        jwt.PyJWKClient(server.url).get_jwk_set()
+    server.serve({"keys": [_jwk("ES256", "k")]})
+    assert jwt.PyJWKClient(server.url).get_jwk_set().keys[0].key_id == "k"
+
+
+@pytest.fixture
+def trickling() -> Iterator[tuple[str, list[str]]]:
+    """A loopback server that sends its answer one line or byte every 0.2 s, for 20 s."""
+    phases: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                if phases[0] == "headers":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for line in range(100):
+                        self.wfile.write(f"X-Trickle-{line}: x\r\n".encode())
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                else:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                    for _ in range(100):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.2)
+            except OSError:
+                return  # the client hung up at its deadline: that is the point
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.block_on_close = False
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/jwks", phases
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_timeout_bounds_the_whole_exchange(trickling: tuple[str, list[str]], phase: str) -> None:
+    """PyJWT's timeout bounds each socket read, so a server sending a byte every 0.2 s held
+    the caller for as long as it liked; here ``timeout`` is one deadline for the exchange."""
+    url, phases = trickling
+    phases.append(phase)
+    client = jwt.PyJWKClient(url, timeout=1)
+    started = time.monotonic()
+    with pytest.raises(jwt.PyJWKClientConnectionError, match="timed out"):
+        client.get_jwk_set()
+    # Bounded by the 1 s deadline (with room for a shared machine), not by the 20 s trickle.
+    assert time.monotonic() - started < 8

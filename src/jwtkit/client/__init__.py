@@ -45,8 +45,8 @@ __all__ = [
     "granted_scopes",
 ]
 
-# Names are loaded on first use (PEP 562), so the I/O-free modules (``_parse``, ``_cache``)
-# import without httpx: jwtkit.compat.pyjwt uses them with its own urllib transport.
+# Names are loaded on first use (PEP 562), so ``import jwtkit.client`` alone needs no httpx
+# and a missing extra is reported with an install hint.
 _LAZY = {
     "AsyncJWKSClient": "jwtkit.client.jwks",
     "AsyncKeySource": "jwtkit.client.verifier",

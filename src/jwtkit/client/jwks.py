@@ -17,56 +17,59 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 import httpx
 
 from jwtkit import KeySet
+from jwtkit._deadline import SocketDeadline
+from jwtkit._jwks import CachePolicy, JWKSCache, Response
 from jwtkit.client._body import CappedBody
-from jwtkit.client._cache import CachePolicy, CacheState, FetchResult
-from jwtkit.client._deadline import SocketDeadline
-from jwtkit.client._parse import parse_cache_control, parse_jwks
 from jwtkit.client._urls import check_url, redirect_target
 from jwtkit.errors import JWKSFetchError
 
 __all__ = ["AsyncJWKSClient", "JWKSClient"]
 
 Clock = Callable[[], float]
+_HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
 
 _MAX_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024
 _DEFAULT_STALE_TTL = 900.0
 _DEFAULT_MAX_CACHE_TTL = 86400.0
-_ACCEPT = "application/jwk-set+json, application/json;q=0.9"
 
 
-class _BaseJWKSClient:
-    """Configuration, cache state and response interpretation shared by both clients."""
+class _BaseJWKSClient(Generic[_HTTP]):
+    """Configuration and the httpx side of reading an answer, shared by both transports.
+
+    Everything else (what to send, when to fetch, what an answer means) is the I/O-free
+    ``jwtkit._jwks.JWKSCache``.
+    """
 
     def __init__(
         self,
         url: str,
         *,
-        cache_ttl: float,
-        min_refetch_interval: float,
-        timeout: float,
-        max_response_bytes: int,
-        stale_ttl: float,
-        max_cache_ttl: float,
-        allow_http_loopback: bool,
-        clock: Clock,
+        cache_ttl: float = 300,
+        min_refetch_interval: float = 30,
+        timeout: float = 5,
+        max_response_bytes: int = _DEFAULT_MAX_RESPONSE_BYTES,
+        stale_ttl: float = _DEFAULT_STALE_TTL,
+        max_cache_ttl: float = _DEFAULT_MAX_CACHE_TTL,
+        allow_http_loopback: bool = False,
+        http_client: _HTTP | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._url = check_url(url, allow_http_loopback=allow_http_loopback, what="JWKS URL")
-        # Messages name the endpoint without its query string, which could carry a secret.
-        self._where = str(self._url.copy_with(query=None, fragment=None))
-        self._policy = CachePolicy(
+        policy = CachePolicy(
             cache_ttl=cache_ttl,
             min_refetch_interval=min_refetch_interval,
             stale_ttl=stale_ttl,
             max_cache_ttl=max_cache_ttl,
         )
+        # Messages name the endpoint without its query string, which could carry a secret.
+        self._cache = JWKSCache(policy, where=str(self._url.copy_with(query=None, fragment=None)))
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
             raise TypeError("timeout must be a number of seconds")
         if not (math.isfinite(timeout) and timeout > 0):
@@ -78,7 +81,12 @@ class _BaseJWKSClient:
         self._timeout = float(timeout)
         self._max_bytes = max_response_bytes
         self._clock = clock
-        self._state = CacheState()
+        self._owns_http = http_client is None
+        self._setup(http_client)
+
+    def _setup(self, http_client: _HTTP | None) -> None:
+        """Keep ``http_client`` (or make one) and the fetch lock of this transport."""
+        raise NotImplementedError  # pragma: no cover - each transport defines it
 
     @property
     def url(self) -> str:
@@ -88,14 +96,17 @@ class _BaseJWKSClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={str(self._url)!r})"
 
-    def _headers(self, state: CacheState) -> dict[str, str]:
-        headers = {"Accept": _ACCEPT, "Accept-Encoding": "identity"}
-        if state.keyset is not None and state.etag is not None:
-            headers["If-None-Match"] = state.etag
-        return headers
+    def _step(self, url: httpx.URL, response: httpx.Response) -> httpx.URL | CappedBody | None:
+        """Decide what an answer's head asks for: a same-origin redirect to follow (the URL),
+        a 200 body to read raw into a capped reader, or nothing to read (another status).
 
-    def _body(self, response: httpx.Response) -> CappedBody:
-        """Check the declared length and encoding before reading the raw body."""
+        Raises:
+            JWKSFetchError: a refused redirect, or a 200 declaring a body over the cap.
+        """
+        if response.status_code in _REDIRECTS:
+            return redirect_target(url, response.headers.get("location"))
+        if response.status_code != 200:
+            return None
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             raise JWKSFetchError("the JWKS response is larger than max_response_bytes")
@@ -104,29 +115,22 @@ class _BaseJWKSClient:
             response.headers.get("content-encoding"), self._max_bytes, what="JWKS response"
         )
 
-    def _interpret(self, response: httpx.Response, body: bytes, state: CacheState) -> FetchResult:
-        status = response.status_code
-        max_age = parse_cache_control(response.headers.get("cache-control"))
-        etag = response.headers.get("etag")
-        if status == 304 and state.keyset is not None and state.etag is not None:
-            return FetchResult(keyset=state.keyset, max_age=max_age, etag=etag or state.etag)
-        if status != 200:
-            raise JWKSFetchError(f"the JWKS endpoint {self._where} answered HTTP {status}")
-        return FetchResult(keyset=parse_jwks(body), max_age=max_age, etag=etag)
-
-    def _finish(self, state: CacheState, now: float, result: FetchResult) -> KeySet:
-        self._state, keyset = self._policy.succeeded(state, result, now)
-        return keyset
+    @staticmethod
+    def _answer(response: httpx.Response, reader: CappedBody | None) -> Response:
+        """The answer as the I/O-free core reads it."""
+        return Response(
+            status=response.status_code,
+            body=b"" if reader is None else reader.finish(),
+            cache_control=response.headers.get("cache-control"),
+            etag=response.headers.get("etag"),
+        )
 
     def _network_error(self, exc: Exception) -> JWKSFetchError:
-        return JWKSFetchError(f"could not fetch the JWKS at {self._where} ({type(exc).__name__})")
-
-    def _fail(self, state: CacheState, now: float, error: JWKSFetchError) -> KeySet:
-        self._state = new = self._policy.failed(state, error, now)
-        return self._policy.after_failure(new, now)
+        where = self._cache.where
+        return JWKSFetchError(f"could not fetch the JWKS at {where} ({type(exc).__name__})")
 
 
-class JWKSClient(_BaseJWKSClient):
+class JWKSClient(_BaseJWKSClient[httpx.Client]):
     """Fetch and cache a remote JWKS; a ``KeySource`` usable wherever a ``Verifier`` takes keys.
 
     Example::
@@ -145,32 +149,7 @@ class JWKSClient(_BaseJWKSClient):
             ``allow_http_loopback=True``) or a nonsensical bound.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        cache_ttl: float = 300,
-        min_refetch_interval: float = 30,
-        timeout: float = 5,
-        max_response_bytes: int = _DEFAULT_MAX_RESPONSE_BYTES,
-        stale_ttl: float = _DEFAULT_STALE_TTL,
-        max_cache_ttl: float = _DEFAULT_MAX_CACHE_TTL,
-        allow_http_loopback: bool = False,
-        http_client: httpx.Client | None = None,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        super().__init__(
-            url,
-            cache_ttl=cache_ttl,
-            min_refetch_interval=min_refetch_interval,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            stale_ttl=stale_ttl,
-            max_cache_ttl=max_cache_ttl,
-            allow_http_loopback=allow_http_loopback,
-            clock=clock,
-        )
-        self._owns_http = http_client is None
+    def _setup(self, http_client: httpx.Client | None) -> None:
         self._http = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False)
         self._lock = threading.Lock()
 
@@ -184,22 +163,23 @@ class JWKSClient(_BaseJWKSClient):
         Raises:
             JWKSFetchError: the keys cannot be fetched and no fresh or stale keys are cached.
         """
-        cached = self._policy.lookup(self._state, kid, self._clock())
-        if cached is not None:
-            return cached
+        keyset = self._cache.lookup(kid, self._clock())
+        if keyset is not None:
+            return keyset
         with self._lock:
-            state, now = self._state, self._clock()
-            cached = self._policy.lookup(state, kid, now)
-            if cached is not None:
-                return cached
+            now = self._clock()
+            keyset = self._cache.lookup(kid, now)
+            if keyset is not None:
+                return keyset
             try:
-                result = self._fetch(state)
+                answer = self._fetch()
             except JWKSFetchError as error:
-                return self._fail(state, now, error)
-            return self._finish(state, now, result)
+                return self._cache.failed(error, now)
+            return self._cache.received(answer, now)
 
-    def _fetch(self, state: CacheState) -> FetchResult:
+    def _fetch(self) -> Response:
         url = self._url
+        headers = {**self._cache.request_headers(), "Connection": "close"}
         # One total deadline: httpx's timeouts are per operation, so a server trickling one
         # header line per second never trips them (issue 12). It is network time, so it uses
         # the real monotonic clock, not the injected one.
@@ -209,23 +189,21 @@ class JWKSClient(_BaseJWKSClient):
                     with self._http.stream(
                         "GET",
                         url,
-                        headers={**self._headers(state), "Connection": "close"},
+                        headers=headers,
                         follow_redirects=False,
                         timeout=deadline.remaining(),
                         extensions={"trace": deadline.trace},
                     ) as response:
-                        if response.status_code in _REDIRECTS:
-                            url = redirect_target(url, response.headers.get("location"))
+                        step = self._step(url, response)
+                        if isinstance(step, httpx.URL):
+                            url = step
                             continue
-                        body = b""
-                        if response.status_code == 200:
-                            reader = self._body(response)
+                        if step is not None:
                             for chunk in response.iter_raw():
-                                reader.feed(chunk)
+                                step.feed(chunk)
                                 if deadline.expired:
                                     raise JWKSFetchError("fetching the JWKS timed out")
-                            body = reader.finish()
-                        return self._interpret(response, body, state)
+                        return self._answer(response, step)
             except httpx.HTTPError as exc:
                 if deadline.expired:
                     raise JWKSFetchError("fetching the JWKS timed out") from exc
@@ -240,16 +218,11 @@ class JWKSClient(_BaseJWKSClient):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
-class AsyncJWKSClient(_BaseJWKSClient):
+class AsyncJWKSClient(_BaseJWKSClient[httpx.AsyncClient]):
     """The asyncio form of ``JWKSClient``: same cache policy and protections, no blocking.
 
     Use it through ``AsyncVerifier`` (or ``BearerAuthMiddleware``/``RequireToken`` given an
@@ -268,32 +241,7 @@ class AsyncJWKSClient(_BaseJWKSClient):
         ValueError: at construction, for the same reasons as ``JWKSClient``.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        cache_ttl: float = 300,
-        min_refetch_interval: float = 30,
-        timeout: float = 5,
-        max_response_bytes: int = _DEFAULT_MAX_RESPONSE_BYTES,
-        stale_ttl: float = _DEFAULT_STALE_TTL,
-        max_cache_ttl: float = _DEFAULT_MAX_CACHE_TTL,
-        allow_http_loopback: bool = False,
-        http_client: httpx.AsyncClient | None = None,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        super().__init__(
-            url,
-            cache_ttl=cache_ttl,
-            min_refetch_interval=min_refetch_interval,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            stale_ttl=stale_ttl,
-            max_cache_ttl=max_cache_ttl,
-            allow_http_loopback=allow_http_loopback,
-            clock=clock,
-        )
-        self._owns_http = http_client is None
+    def _setup(self, http_client: httpx.AsyncClient | None) -> None:
         self._http = http_client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
         self._lock = asyncio.Lock()
 
@@ -306,43 +254,38 @@ class AsyncJWKSClient(_BaseJWKSClient):
         Raises:
             JWKSFetchError: the keys cannot be fetched and no fresh or stale keys are cached.
         """
-        cached = self._policy.lookup(self._state, kid, self._clock())
-        if cached is not None:
-            return cached
+        keyset = self._cache.lookup(kid, self._clock())
+        if keyset is not None:
+            return keyset
         async with self._lock:
-            state, now = self._state, self._clock()
-            cached = self._policy.lookup(state, kid, now)
-            if cached is not None:
-                return cached
+            now = self._clock()
+            keyset = self._cache.lookup(kid, now)
+            if keyset is not None:
+                return keyset
             try:
-                result = await self._fetch(state)
+                answer = await self._fetch()
             except JWKSFetchError as error:
-                return self._fail(state, now, error)
-            return self._finish(state, now, result)
+                return self._cache.failed(error, now)
+            return self._cache.received(answer, now)
 
-    async def _fetch(self, state: CacheState) -> FetchResult:
+    async def _fetch(self) -> Response:
         url = self._url
+        headers = self._cache.request_headers()
         try:
             # One deadline for the whole exchange, redirects and a trickling body included.
             async with asyncio.timeout(self._timeout):
                 for _ in range(_MAX_REDIRECTS + 1):
                     async with self._http.stream(
-                        "GET",
-                        url,
-                        headers=self._headers(state),
-                        follow_redirects=False,
-                        timeout=self._timeout,
+                        "GET", url, headers=headers, follow_redirects=False, timeout=self._timeout
                     ) as response:
-                        if response.status_code in _REDIRECTS:
-                            url = redirect_target(url, response.headers.get("location"))
+                        step = self._step(url, response)
+                        if isinstance(step, httpx.URL):
+                            url = step
                             continue
-                        body = b""
-                        if response.status_code == 200:
-                            reader = self._body(response)
+                        if step is not None:
                             async for chunk in response.aiter_raw():
-                                reader.feed(chunk)
-                            body = reader.finish()
-                        return self._interpret(response, body, state)
+                                step.feed(chunk)
+                        return self._answer(response, step)
         except TimeoutError as exc:
             raise JWKSFetchError("fetching the JWKS timed out") from exc
         except httpx.HTTPError as exc:
@@ -357,10 +300,5 @@ class AsyncJWKSClient(_BaseJWKSClient):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

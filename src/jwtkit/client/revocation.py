@@ -21,15 +21,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
 
+from jwtkit._deadline import SocketDeadline
 from jwtkit._revocation import Revocations
 from jwtkit.client._body import CappedBody
-from jwtkit.client._deadline import SocketDeadline
 from jwtkit.client._urls import check_url
 from jwtkit.errors import JWKSFetchError
 
@@ -394,10 +393,5 @@ class RevocationListCheck:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -2,9 +2,10 @@
 
 A :class:`KeyView` is an immutable snapshot: the records, the active private key and the
 public KeySet of every key that may verify. :class:`KeyCache` keeps the current view, reloads
-it after ``refresh_interval`` seconds or on an unknown ``kid`` (at most once per second), and
-keeps returning the *same* KeySet object while the usable keys do not change, because
-``Verifier`` caches prepared keys by KeySet identity.
+it after ``refresh_interval`` seconds or on an unknown ``kid`` (at most once per second, by
+the JWKS clients' :class:`jwtkit._jwks.Cooldown`), and keeps returning the *same* KeySet
+object while the usable keys do not change, because ``Verifier`` caches prepared keys by
+KeySet identity.
 
 No caller ever waits for another caller's reload: one thread reloads while the others keep
 using the current view (issue 9: a lock held across a reload that hung on the database stopped
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from jwtkit import Key, KeySet
+from jwtkit._jwks import Cooldown
 from jwtkit.errors import KeyStateError, KeyStoreError, StoreUnavailableError
 
 from ._lifecycle import KeyRecord
@@ -33,7 +35,9 @@ __all__ = ["KeyCache", "KeyView", "ManagerKeySource", "ManagerSigningSource"]
 log = logging.getLogger("jwtkit.keys")
 
 MAX_STALE: Final = 300.0
-_MISS_COOLDOWN: Final = 1.0
+# The JWKS clients' unknown-kid rule (jwtkit._jwks), with a short cooldown: a reload is one
+# database read, not a fetch from another service.
+_MISS_COOLDOWN: Final = Cooldown(1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,11 +161,11 @@ class KeyCache:
     def for_kid(self, kid: str | None) -> KeyView:
         """Return the view, reloading once (rate-limited) when ``kid`` is unknown to it."""
         view = self.current()
-        if kid is None or kid in view.keyset or self._failing:
+        if self._failing:
             return view
         mono = time.monotonic()
         with self._lock:
-            if mono - self._last_miss < _MISS_COOLDOWN:
+            if not _MISS_COOLDOWN.refetch(kid, view.keyset, self._last_miss, mono):
                 return view
             self._last_miss = mono
         if not self._loading.acquire(blocking=False):

@@ -1,17 +1,17 @@
 """PyJWT's ``JWKSetCache`` (``jwt.jwk_set_cache``), kept in jwtkit's JWKS cache state.
 
-The cached ``PyJWKSet`` is stored with a ``jwtkit.client`` ``CacheState`` and judged by the
-same ``CachePolicy`` as jwtkit's own JWKS clients: keys are fresh for ``lifespan`` seconds, an
-unknown ``kid`` may trigger a refetch only after the cooldown, nothing stale is served.
+The cached ``PyJWKSet`` is kept beside a ``jwtkit._jwks.JWKSCache``, the I/O-free JWKS core of
+jwtkit's own clients, which decides: keys are fresh for ``lifespan`` seconds, an unknown ``kid``
+may trigger a refetch only after the cooldown, nothing stale is served.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
-from jwtkit.client._cache import CachePolicy, CacheState, FetchResult
-from jwtkit.client._parse import keyset_from_document
+from jwtkit._jwks import CachePolicy, CacheState, JWKSCache, keyset_from_document
 from jwtkit.compat.pyjwt.api_jwk import PyJWKSet, PyJWTSetWithTimestamp
 from jwtkit.compat.pyjwt.exceptions import PyJWKSetError
 from jwtkit.errors import JWKSFetchError
@@ -48,13 +48,13 @@ class JWKSetCache:
         often an unknown ``kid`` may cause a refetch (used by ``PyJWKClient``)."""
         self.lifespan = lifespan
         ttl = _FOREVER if lifespan <= -1 else max(float(lifespan), 0.0)
-        self._policy = CachePolicy(
+        policy = CachePolicy(
             cache_ttl=ttl,
             min_refetch_interval=min(max(float(cooldown), 0.0), ttl),
             stale_ttl=0.0,
             max_cache_ttl=ttl,
         )
-        self._state = CacheState()
+        self._cache = JWKSCache(policy)
         self.jwk_set_with_timestamp: PyJWTSetWithTimestamp | None = None
 
     def put(self, jwk_set: PyJWKSet | dict[str, Any] | None) -> None:
@@ -64,21 +64,19 @@ class JWKSetCache:
             PyJWKSetError: neither a ``PyJWKSet`` nor a JWKS dict with usable keys.
         """
         if jwk_set is None:
-            self.jwk_set_with_timestamp, self._state = None, CacheState()
+            self.jwk_set_with_timestamp, self._cache.state = None, CacheState()
             return
         if not isinstance(jwk_set, PyJWKSet):
             if not isinstance(jwk_set, dict):
                 raise PyJWKSetError("Invalid JWK Set value")
             jwk_set = PyJWKSet.from_dict(jwk_set)
-        result = FetchResult(keyset=jwtkit_keyset(jwk_set), max_age=None, etag=None)
-        self._state, _ = self._policy.succeeded(self._state, result, time.monotonic())
+        self._cache.store(jwtkit_keyset(jwk_set), time.monotonic())
         self.jwk_set_with_timestamp = PyJWTSetWithTimestamp(jwk_set)
 
     def failed(self, reason: str) -> None:
         """Record a failed fetch: the cached set stays, and the cooldown starts again, so an
         unreachable issuer is not asked again for every unknown ``kid``."""
-        error = JWKSFetchError(reason)
-        self._state = self._policy.failed(self._state, error, time.monotonic())
+        self._cache.record_failure(JWKSFetchError(reason), time.monotonic())
 
     def get(self) -> PyJWKSet | None:
         """The cached set while it is fresh, else ``None``."""
@@ -91,7 +89,7 @@ class JWKSetCache:
         if self.jwk_set_with_timestamp is None:
             return False
         try:
-            fresh = self._policy.lookup(self._state, None, time.monotonic())
+            fresh = self._cache.lookup(None, time.monotonic())
         except JWKSFetchError:
             fresh = None
         return fresh is None
@@ -99,19 +97,17 @@ class JWKSetCache:
     def may_refetch(self, kid: str | None) -> bool:
         """Whether the policy allows a fetch now for a token naming ``kid``."""
         try:
-            return self._policy.lookup(self._state, kid, time.monotonic()) is None
+            return self._cache.lookup(kid, time.monotonic()) is None
         except JWKSFetchError:
             return False
 
     @property
     def last_fetch(self) -> float | None:
         """When the set was last fetched (``time.monotonic``), or ``None``."""
-        attempt = self._state.last_attempt
+        attempt = self._cache.state.last_attempt
         return None if attempt == -float("inf") else attempt
 
     @last_fetch.setter
     def last_fetch(self, value: float | None) -> None:
-        from dataclasses import replace
-
         attempt = -float("inf") if value is None else float(value)
-        self._state = replace(self._state, last_attempt=attempt)
+        self._cache.state = replace(self._cache.state, last_attempt=attempt)

@@ -2,15 +2,17 @@
 
 The transport is PyJWT's (``urllib.request``, redirects refused, optional ``SSLContext``), so
 code and tests that patch ``urllib.request`` keep working. What to trust and when to fetch
-is jwtkit's: the fetched document goes through ``jwtkit.client``'s JWKS rules (symmetric keys,
+is jwtkit's I/O-free JWKS core (``jwtkit._jwks``): the body goes through the strict JSON parser
+(duplicate member names are refused), the document through the JWKS rules (symmetric keys,
 encryption keys and private members never become verification keys), and the cache and the
-unknown-``kid`` cooldown are ``jwtkit.client``'s ``CachePolicy`` (see ``jwk_set_cache``).
+unknown-``kid`` cooldown are its ``JWKSCache`` (see ``jwk_set_cache``). Unlike PyJWT,
+``timeout`` bounds the whole exchange (connecting, TLS, headers and body together), not each
+socket operation: a server trickling bytes cannot hold a verifying thread for longer.
 """
 
 from __future__ import annotations
 
 import http.client
-import json
 import math
 import threading
 import time
@@ -21,6 +23,8 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 
+from jwtkit._deadline import SocketDeadline
+from jwtkit._jwks import load_jwks
 from jwtkit.compat.pyjwt.api_jwk import PyJWK, PyJWKSet
 from jwtkit.compat.pyjwt.api_jwt import decode_complete as decode_token
 from jwtkit.compat.pyjwt.exceptions import (
@@ -29,6 +33,7 @@ from jwtkit.compat.pyjwt.exceptions import (
     PyJWKClientError,
 )
 from jwtkit.compat.pyjwt.jwk_set_cache import JWKSetCache, jwtkit_keyset
+from jwtkit.errors import JWKSFetchError
 
 __all__ = ["PyJWKClient"]
 
@@ -46,6 +51,58 @@ class _NoRedirectHandler(urllib.request.HTTPRedirectHandler):
         newurl: str,
     ) -> urllib.request.Request | None:
         return None
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection whose socket the exchange's deadline shuts down when it passes."""
+
+    deadline: SocketDeadline | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        # For https this runs inside HTTPSConnection.connect, before the TLS handshake, so a
+        # server stalling the handshake is cut off too.
+        if self.deadline is not None and self.sock is not None:
+            self.deadline.watch(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection, _WatchedHTTPConnection):
+    """The https form: HTTPSConnection's TLS over the watched plain connection."""
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    """Open http connections whose sockets ``deadline`` watches."""
+
+    def __init__(self, deadline: SocketDeadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(_WatchedHTTPConnection, self._deadline), req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    """Open https connections (with the caller's ``ssl_context``) watched by ``deadline``."""
+
+    def __init__(self, deadline: SocketDeadline, context: SSLContext | None) -> None:
+        super().__init__(context=context)
+        self._deadline = deadline
+        self._ssl_context = context
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = _watched(_WatchedHTTPSConnection, self._deadline)
+        return self.do_open(connection, req, context=self._ssl_context)
+
+
+def _watched(cls: type[_WatchedHTTPConnection], deadline: SocketDeadline) -> Any:
+    """A connection factory for ``do_open`` that hands ``deadline`` to each connection."""
+
+    def connect(*args: Any, **kwargs: Any) -> _WatchedHTTPConnection:
+        connection = cls(*args, **kwargs)
+        connection.deadline = deadline
+        return connection
+
+    return connect
 
 
 class PyJWKClient:
@@ -123,14 +180,7 @@ class PyJWKClient:
             PyJWKSetError: caching is on and the document has no usable key.
         """
         try:
-            # The scheme was checked to be http(s) in __init__.
-            request = urllib.request.Request(url=self.uri, headers=self.headers)  # noqa: S310
-            handlers: list[Any] = [_NoRedirectHandler()]
-            if self.ssl_context is not None:
-                handlers.append(urllib.request.HTTPSHandler(context=self.ssl_context))
-            opener = urllib.request.build_opener(*handlers)
-            with opener.open(request, timeout=self.timeout) as response:
-                jwk_set = json.loads(response.read())
+            jwk_set = self._exchange()
         except (URLError, TimeoutError, http.client.HTTPException) as e:
             if isinstance(e, HTTPError):
                 e.close()
@@ -143,6 +193,39 @@ class PyJWKClient:
         else:
             self._last_fetch_no_cache = time.monotonic()
         return jwk_set
+
+    def _exchange(self) -> Any:
+        """GET the JWKS within one total deadline and parse it strictly (no redirects).
+
+        Raises:
+            TimeoutError: the deadline passed; URLError, HTTPException: as urllib raises them.
+            PyJWKClientError: the body is not a strict JSON object.
+        """
+        # The scheme was checked to be http(s) in __init__.
+        request = urllib.request.Request(url=self.uri, headers=self.headers)  # noqa: S310
+        with SocketDeadline(self.timeout) as deadline:
+            handlers: list[Any] = [
+                _NoRedirectHandler(),
+                _DeadlineHTTPHandler(deadline),
+                _DeadlineHTTPSHandler(deadline, self.ssl_context),
+            ]
+            opener = urllib.request.build_opener(*handlers)
+            try:
+                with opener.open(request, timeout=deadline.remaining()) as response:
+                    body = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                if deadline.expired:
+                    raise TimeoutError("timed out") from exc
+                raise
+            # A socket shut down at the deadline may end the body early without an error.
+            if deadline.expired:
+                raise TimeoutError("timed out")
+        try:
+            return load_jwks(body)
+        except JWKSFetchError as exc:
+            raise PyJWKClientError(
+                f"The JWKS endpoint did not return a JSON object ({exc})"
+            ) from exc
 
     def get_jwk_set(self, refresh: bool = False) -> PyJWKSet:
         """The JWK Set, from the cache while fresh (``refresh=True`` forces a fetch).

@@ -1,4 +1,5 @@
-"""One total deadline for a blocking httpx exchange (private; the sync JWKS client).
+"""One total deadline for a blocking HTTP exchange (private; the sync JWKS and revocation
+fetches, and the PyJWT drop-in's ``PyJWKClient``).
 
 httpx's timeouts bound each network operation, not the exchange: a server that sends one
 response-header line per second never trips a 5 s read timeout, and held four verifying
@@ -8,6 +9,7 @@ extension reports each connection the exchange opens (``connect_tcp``, then ``st
 whose socket replaces the plain one); a timer shuts those sockets down when the deadline
 passes, which wakes the blocked read with an error. The request asks for ``Connection:
 close`` so that every fetch opens (and reports) its own connection rather than reusing one.
+A transport without that extension (urllib) hands each socket to :meth:`SocketDeadline.watch`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from types import TracebackType
 from typing import Any, Final, Self
 
 __all__ = ["SocketDeadline"]
@@ -44,12 +45,7 @@ class SocketDeadline:
         self._timer.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
 
     def remaining(self) -> float:
@@ -67,8 +63,11 @@ class SocketDeadline:
             return
         stream = info.get("return_value")
         sock = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(sock, socket.socket):
-            return
+        if isinstance(sock, socket.socket):
+            self.watch(sock)
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down at the deadline (at once if it has passed)."""
         with self._lock:
             self._sockets.append(sock)
             if self.fired:
