@@ -1,7 +1,8 @@
 """Fixtures shared by the whole jwtkit suite: the vectors directory, a fixed clock, cached keys.
 
-Tests never patch time: they pass ``now`` (the :data:`_vectors.NOW` constant) to jwtkit. Key
-generation is cached per session because RSA generation is slow and 2 CPU cores are shared.
+Tests never patch time: they pass ``now`` (the :data:`tests.support.vectors.NOW` constant) to
+jwtkit. Key generation is cached per session because RSA generation is slow and 2 CPU cores are
+shared.
 jwtkit itself is imported lazily inside the fixtures, so a broken core shows up as failing tests
 rather than as an import error that hides every other test directory.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-import _vectors
+from tests.support import vectors
 
 if TYPE_CHECKING:
     from jwtkit import Key
@@ -65,13 +66,13 @@ def cached_key(alg: str) -> Key:
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
     """The shared vectors directory; a missing directory fails the test (never skips)."""
-    return _vectors.vectors_dir()
+    return vectors.vectors_dir()
 
 
 @pytest.fixture
 def now() -> int:
     """The fixed clock passed to jwtkit as ``now``."""
-    return _vectors.NOW
+    return vectors.NOW
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from client_support import FakeClock, HTTPTestServer
 
 from jwtkit import Key
+from tests.support.client import FakeClock, HTTPTestServer
 
 
 @pytest.fixture

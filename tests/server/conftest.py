@@ -1,13 +1,12 @@
-"""Fixtures for the token-service tests; the helpers they use live in server_support.py.
-
-Test modules import helpers from ``server_support`` (a unique module name), never from
-``conftest``: several test folders have a conftest.py, and ``import conftest`` would resolve to
-whichever one happened to be loaded first.
-"""
+"""Fixtures for the token-service tests; the helpers they use live in tests/support/server.py."""
 
 from __future__ import annotations
 
-from server_support import (
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.server import (
     app,
     client,
     clock,
@@ -17,6 +16,7 @@ from server_support import (
     svc,
     template_store,
 )
+from tests.support.storage import PostgresMissingError, pg_schema
 
 __all__ = [
     "app",
@@ -25,6 +25,17 @@ __all__ = [
     "make_app",
     "make_settings",
     "master_key",
+    "pg_store",
     "svc",
     "template_store",
 ]
+
+
+@pytest.fixture
+def pg_store() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema, dropped after the test (skips without a server)."""
+    try:
+        with pg_schema("jwtkit_server") as (_, url):
+            yield url
+    except PostgresMissingError as exc:
+        pytest.skip(str(exc))

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storage_support import PostgresMissingError, pg_schema
+
+from tests.support.storage import PostgresMissingError, pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

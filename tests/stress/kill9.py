@@ -7,10 +7,10 @@ revocations, replays of used refresh tokens and ``jwtkit client add`` / ``jwtkit
 random 0.3-1.5 s, whatever it is doing. After the last round the key ring is checked: every
 kid ever acknowledged is present once, exactly one key is active.
 
-    .venv/bin/python tests/stress/kill9.py --backend sqlite --kills 100
-    .venv/bin/python tests/stress/kill9.py --backend postgres --kills 100
+    .venv/bin/python -m tests.stress.kill9 --backend sqlite --kills 100
+    .venv/bin/python -m tests.stress.kill9 --backend postgres --kills 100
 
-The CI suite runs two rounds per backend (tests/storage/test_storage_durability.py).
+The CI suite runs two rounds per backend (tests/storage/test_durability.py).
 """
 
 from __future__ import annotations
@@ -29,12 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
-
 import httpx
-from storage_support import Service, init_keys, pg_schema, seed_accounts
 
 from jwtkit.keys import KeyManager, generate_master_key
+from tests.support.storage import Service, init_keys, pg_schema, seed_accounts
 
 JWTKIT = str(Path(sys.executable).with_name("jwtkit"))
 
@@ -70,7 +68,7 @@ def _inactive(svc: Service, token: str) -> bool:
 
 
 def svc_secret() -> str:
-    from storage_support import SECRET
+    from tests.support.storage import SECRET
 
     return SECRET
 

@@ -1,6 +1,6 @@
 """Database outages through a TCP proxy: refused connections and silent partitions.
 
-The service talks to PostgreSQL through :class:`storage_support.TCPProxy`. For each outage
+The service talks to PostgreSQL through :class:`tests.support.storage.TCPProxy`. For each outage
 length, load runs on ``/token`` (client_credentials: a store read per request), the JWKS,
 the metadata and ``/healthz`` before, during and after the outage. Reported per run: the
 slowest answer of each endpoint during the outage (the bound is the store timeout), how the
@@ -8,10 +8,10 @@ answers split (503 with Retry-After expected on /token and /healthz, 200 on JWKS
 metadata), the time from the end of the outage to the first 200 of /token (recovery), and the
 5xx answers after recovery (stale pooled connections would show here).
 
-    .venv/bin/python tests/stress/partition.py --mode blackhole --lengths 10 40
-    .venv/bin/python tests/stress/partition.py --mode refuse --lengths 10 40
+    .venv/bin/python -m tests.stress.partition --mode blackhole --lengths 10 40
+    .venv/bin/python -m tests.stress.partition --mode refuse --lengths 10 40
 
-The CI suite runs one short outage of each kind (tests/storage/test_storage_outage.py).
+The CI suite runs one short outage of each kind (tests/storage/test_outage.py).
 """
 
 from __future__ import annotations
@@ -19,16 +19,14 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
-
 import httpx
-from storage_support import (
+
+from jwtkit.keys import generate_master_key
+from tests.support.storage import (
     CLIENT,
     SECRET,
     Service,
@@ -38,8 +36,6 @@ from storage_support import (
     pg_url,
     seed_accounts,
 )
-
-from jwtkit.keys import generate_master_key
 
 ENDPOINTS = {
     "token": ("POST", "/token"),

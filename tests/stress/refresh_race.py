@@ -4,10 +4,10 @@ One service process on SQLite, two instances sharing the store on PostgreSQL (th
 of a trial alternate between them). Each trial logs in, then sends ``--parallel`` refreshes
 of the same token at the same moment (a barrier) on separate connections.
 
-    .venv/bin/python tests/stress/refresh_race.py --backend sqlite --trials 1000
-    .venv/bin/python tests/stress/refresh_race.py --backend postgres --trials 1000
+    .venv/bin/python -m tests.stress.refresh_race --backend sqlite --trials 1000
+    .venv/bin/python -m tests.stress.refresh_race --backend postgres --trials 1000
 
-The CI suite runs a few trials per backend (tests/storage/test_storage_durability.py).
+The CI suite runs a few trials per backend (tests/storage/test_durability.py).
 """
 
 from __future__ import annotations
@@ -18,17 +18,13 @@ import json
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import httpx
-from kill9 import store_for
-from storage_support import CLIENT, SECRET, Service, init_keys, seed_accounts
 
 from jwtkit.keys import generate_master_key
+from tests.stress.kill9 import store_for
+from tests.support.storage import CLIENT, SECRET, Service, init_keys, seed_accounts
 
 
 def trial(urls: list[str], clients: list[httpx.Client], refresh: str) -> list[tuple[int, str]]:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["CLI", "COMMANDS", "main", "run"]
 
 # name -> (module[:attribute, default COMMAND], one-line help). The summaries are repeated
-# here so that `jwtkit --help` need not import every command; tests/cli/test_cli_main.py
+# here so that `jwtkit --help` need not import every command; tests/cli/test_main.py
 # checks that they match.
 COMMANDS: Mapping[str, tuple[str, str]] = {
     "keygen": (

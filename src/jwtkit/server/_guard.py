@@ -17,7 +17,7 @@ It costs one timer per request on the event loop, so the server keeps its speed 
 httptools, several workers: each worker process guards its own connections). The guard
 relies on two attributes both uvicorn protocols have kept for years: ``cycle`` (the current
 request, with ``more_body``, ``response_started``, ``response_complete``) and
-``connections``; ``tests/server/test_server_guard.py`` checks both implementations.
+``connections``; ``tests/server/test_guard.py`` checks both implementations.
 """
 
 from __future__ import annotations
