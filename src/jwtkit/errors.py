@@ -19,6 +19,7 @@ JWTError                             base; every class has a stable snake_case `
     KeyStateError                    an operation the key's lifecycle state does not allow
     StoreUnavailableError            the database cannot be reached or did not answer in time
   JWKSFetchError                     jwtkit.client: network, non-200, bad JSON (unavailable)
+    IntrospectionError               the RFC 7662 introspection endpoint failed or answered nonsense
 ```
 
 One ``except InvalidTokenError`` catches every reason to reject a token. Messages never
@@ -32,6 +33,7 @@ __all__ = [
     "ClaimsError",
     "CorruptStoreError",
     "ExpiredTokenError",
+    "IntrospectionError",
     "InvalidAudienceError",
     "InvalidClaimError",
     "InvalidIssuerError",
@@ -201,6 +203,17 @@ class JWKSFetchError(JWTError):
     """A remote JWKS could not be fetched or parsed (the issuer is unavailable, not wrong)."""
 
     code = "jwks_fetch_error"
+
+
+class IntrospectionError(JWKSFetchError):
+    """Token introspection (RFC 7662) failed: unreachable, timed out, not 200, or an answer
+    without a boolean ``active``.
+
+    A subclass of ``JWKSFetchError`` (the issuer is unavailable, not the token invalid), so
+    ``except JWKSFetchError`` and the 503 answer of the middleware cover it.
+    """
+
+    code = "introspection_error"
 
 
 class SecurityWarning(UserWarning):

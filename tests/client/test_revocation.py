@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,7 +18,7 @@ from starlette.routing import Route
 
 from jwtkit import Key, KeySet, Signer, Verifier
 from jwtkit.client import BearerAuthMiddleware, IntrospectionRevocationCheck
-from jwtkit.errors import JWKSFetchError
+from jwtkit.errors import IntrospectionError, JWKSFetchError
 from tests.support.client import AUDIENCE, ISSUER, FakeClock, HTTPTestServer, Reply, Request
 
 CLIENT_ID = "resource-api"
@@ -103,7 +104,7 @@ def test_cache_is_bounded(server: HTTPTestServer, clock: FakeClock) -> None:
     ],
     ids=["500", "not-json", "active-not-bool", "oversized"],
 )
-def test_bad_answers_are_fetch_errors(
+def test_bad_answers_are_introspection_errors(
     server: HTTPTestServer, clock: FakeClock, reply: Reply, message: str
 ) -> None:
     server.reply = reply
@@ -111,7 +112,31 @@ def test_bad_answers_are_fetch_errors(
     async def scenario() -> None:
         check = check_for(server, clock)
         try:
-            with pytest.raises(JWKSFetchError, match=message):
+            with pytest.raises(IntrospectionError, match=message) as info:
+                await check({}, "tok")
+        finally:
+            await check.aclose()
+        # Its own stable code, and still a JWKSFetchError: existing handlers keep working.
+        assert info.value.code == "introspection_error"
+        assert isinstance(info.value, JWKSFetchError)
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_endpoint_is_an_introspection_error(clock: FakeClock) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]  # closed below: nothing listens there any more
+
+    async def scenario() -> None:
+        check = IntrospectionRevocationCheck(
+            f"http://127.0.0.1:{port}/introspect",
+            CLIENT_ID,
+            CLIENT_SECRET,
+            allow_http_loopback=True,
+            clock=clock,
+        )
+        try:
+            with pytest.raises(IntrospectionError, match="ConnectError"):
                 await check({}, "tok")
         finally:
             await check.aclose()

@@ -16,6 +16,7 @@ from jwtkit.errors import (
     ClaimsError,
     CorruptStoreError,
     ExpiredTokenError,
+    IntrospectionError,
     InvalidAudienceError,
     InvalidClaimError,
     InvalidIssuerError,
@@ -59,6 +60,7 @@ CODES: dict[type[JWTError], str] = {
     KeyStateError: "key_state",
     StoreUnavailableError: "store_unavailable",
     JWKSFetchError: "jwks_fetch_error",
+    IntrospectionError: "introspection_error",
 }
 
 TOKEN_REJECTIONS = [
@@ -84,7 +86,13 @@ CLAIM_ERRORS = [
     InvalidClaimError,
 ]
 
-CONFIG_ERRORS = [UnsupportedAlgorithmError, InvalidKeyError, KeyStoreError, JWKSFetchError]
+CONFIG_ERRORS = [
+    UnsupportedAlgorithmError,
+    InvalidKeyError,
+    KeyStoreError,
+    JWKSFetchError,
+    IntrospectionError,
+]
 
 
 def _make(cls: type[JWTError]) -> JWTError:

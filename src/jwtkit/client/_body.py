@@ -26,13 +26,21 @@ class CappedBody:
     """Collect a body of at most ``max_bytes`` decoded bytes from raw chunks.
 
     Raises (from ``feed``/``finish``):
-        JWKSFetchError: the body is larger than the cap, uses an encoding that is not
-            decoded, or is not valid gzip/zlib data.
+        JWKSFetchError: (or the given subclass ``error``) the body is larger than the cap,
+            uses an encoding that is not decoded, or is not valid gzip/zlib data.
     """
 
-    def __init__(self, content_encoding: str | None, max_bytes: int, *, what: str) -> None:
+    def __init__(
+        self,
+        content_encoding: str | None,
+        max_bytes: int,
+        *,
+        what: str,
+        error: type[JWKSFetchError] = JWKSFetchError,
+    ) -> None:
         self._max = max_bytes
         self._what = what
+        self._error = error
         self._chunks: list[bytes] = []
         self._size = 0
         self._raw = 0
@@ -41,9 +49,7 @@ class CappedBody:
         if encoding in _INFLATED:
             self._inflater = zlib.decompressobj(_AUTO_HEADER)
         elif encoding != "identity":
-            raise JWKSFetchError(
-                f"the {what} uses Content-Encoding {encoding[:40]!r}, which is not decoded"
-            )
+            raise error(f"the {what} uses Content-Encoding {encoding[:40]!r}, which is not decoded")
 
     def feed(self, raw: bytes) -> None:
         """Add one raw chunk as received."""
@@ -61,13 +67,13 @@ class CappedBody:
                 self._add(self._inflater.decompress(data, self._max - self._size + 1))
                 data = self._inflater.unconsumed_tail
         except zlib.error as exc:
-            raise JWKSFetchError(f"the {self._what} is not valid compressed data") from exc
+            raise self._error(f"the {self._what} is not valid compressed data") from exc
 
     def finish(self) -> bytes:
         """Return the whole decoded body."""
         if self._inflater is not None:
             if not self._inflater.eof:
-                raise JWKSFetchError(f"the {self._what} ends inside its compressed data")
+                raise self._error(f"the {self._what} ends inside its compressed data")
         return b"".join(self._chunks)
 
     def _add(self, data: bytes) -> None:
@@ -78,4 +84,4 @@ class CappedBody:
             self._chunks.append(data)
 
     def _too_large(self) -> JWKSFetchError:
-        return JWKSFetchError(f"the {self._what} is larger than max_response_bytes")
+        return self._error(f"the {self._what} is larger than max_response_bytes")

@@ -30,7 +30,7 @@ from jwtkit._deadline import SocketDeadline
 from jwtkit._revocation import Revocations
 from jwtkit.client._body import CappedBody
 from jwtkit.client._urls import check_url
-from jwtkit.errors import JWKSFetchError
+from jwtkit.errors import IntrospectionError, JWKSFetchError
 
 __all__ = ["IntrospectionRevocationCheck", "RevocationListCheck"]
 
@@ -55,9 +55,9 @@ class IntrospectionRevocationCheck:
         app = BearerAuthMiddleware(app, verifier, is_revoked=check)
 
     Raises:
-        (when called) JWKSFetchError if the endpoint is unreachable or answers anything but a
-        200 JSON object with a boolean ``active``; the middleware then answers 503 (fail
-        closed, never silently accepting a possibly revoked token).
+        (when called) IntrospectionError (a ``JWKSFetchError``) if the endpoint is unreachable
+        or answers anything but a 200 JSON object with a boolean ``active``; the middleware
+        then answers 503 (fail closed, never silently accepting a possibly revoked token).
     """
 
     def __init__(
@@ -99,7 +99,7 @@ class IntrospectionRevocationCheck:
         """Return True when the issuer says the token is no longer active.
 
         Raises:
-            JWKSFetchError: the introspection endpoint is unavailable or answered nonsense.
+            IntrospectionError: the introspection endpoint is unavailable or answered nonsense.
         """
         digest = hashlib.sha256(token.encode()).digest()
         now = self._clock()
@@ -123,42 +123,47 @@ class IntrospectionRevocationCheck:
 
     async def _introspect(self, token: str) -> bool:
         try:
-            # One deadline for the exchange; the body read raw, inflated within the cap.
-            async with (
-                asyncio.timeout(self._timeout),
-                self._http.stream(
-                    "POST",
-                    self._url,
-                    data={"token": token, "token_type_hint": "access_token"},
-                    auth=self._auth,
-                    headers={"Accept": "application/json", "Accept-Encoding": "identity"},
-                    follow_redirects=False,
-                    timeout=self._timeout,
-                ) as response,
-            ):
-                if response.status_code != 200:
-                    raise JWKSFetchError(
-                        f"the introspection endpoint answered HTTP {response.status_code}"
-                    )
-                reader = CappedBody(
-                    response.headers.get("content-encoding"),
-                    _MAX_RESPONSE_BYTES,
-                    what="introspection response",
-                )
-                async for chunk in response.aiter_raw():
-                    reader.feed(chunk)
-                body = reader.finish()
+            body = await self._post(token)
         except TimeoutError as exc:
-            raise JWKSFetchError("token introspection timed out") from exc
+            raise IntrospectionError("token introspection timed out") from exc
         except httpx.HTTPError as exc:
-            raise JWKSFetchError(f"token introspection failed ({type(exc).__name__})") from exc
+            raise IntrospectionError(f"token introspection failed ({type(exc).__name__})") from exc
         try:
             answer = json.loads(body)
         except (ValueError, RecursionError) as exc:
-            raise JWKSFetchError("the introspection response is not valid JSON") from exc
+            raise IntrospectionError("the introspection response is not valid JSON") from exc
         if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
-            raise JWKSFetchError('the introspection response lacks a boolean "active"')
+            raise IntrospectionError('the introspection response lacks a boolean "active"')
         return bool(answer["active"])
+
+    async def _post(self, token: str) -> bytes:
+        """POST ``token`` and return the 200 body, read raw and inflated within the cap."""
+        # One deadline for the exchange.
+        async with (
+            asyncio.timeout(self._timeout),
+            self._http.stream(
+                "POST",
+                self._url,
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=self._auth,
+                headers={"Accept": "application/json", "Accept-Encoding": "identity"},
+                follow_redirects=False,
+                timeout=self._timeout,
+            ) as response,
+        ):
+            if response.status_code != 200:
+                raise IntrospectionError(
+                    f"the introspection endpoint answered HTTP {response.status_code}"
+                )
+            reader = CappedBody(
+                response.headers.get("content-encoding"),
+                _MAX_RESPONSE_BYTES,
+                what="introspection response",
+                error=IntrospectionError,
+            )
+            async for chunk in response.aiter_raw():
+                reader.feed(chunk)
+            return reader.finish()
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool (only if this check created it)."""
