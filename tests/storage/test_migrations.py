@@ -151,12 +151,12 @@ def test_the_service_adds_its_id_token_algorithms_to_an_old_store(tmp_path: Path
     """Issue 13: a store of the previous release gains an RS256 key (ID tokens) on upgrade,
     every old key keeping its state, and the service publishes all of them."""
     from jwtkit.server import Settings
-    from jwtkit.server._service import TokenService
+    from jwtkit.server._app import open_service
 
     url = sqlite_copy(tmp_path)
     settings = Settings(store=url, master_key=EXPECTED["master_key"], argon2_memory_cost=8,
                         argon2_parallelism=1, argon2_time_cost=1)  # fmt: skip
-    svc = TokenService(settings)
+    svc = open_service(settings)
     try:
         records = {r.kid: r for r in svc.keys.records()}
         old = EXPECTED["sqlite"]["keys"]

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from jwtkit.keys import generate_master_key
 from jwtkit.server import Settings, create_app
 from jwtkit.server._accounts import make_password_hasher
+from jwtkit.server._app import open_service
 from jwtkit.server._service import TokenService
 
 USER = "alice"
@@ -98,7 +99,7 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]
     per session and copied for each test, as Django copies a template database."""
     key = generate_master_key()
     path = tmp_path_factory.mktemp("template") / "jwtkit.db"
-    TokenService(Settings(store=f"sqlite:///{path}", master_key=key, **FAST_ARGON2)).close()
+    open_service(Settings(store=f"sqlite:///{path}", master_key=key, **FAST_ARGON2)).close()
     return path, key
 
 

@@ -11,36 +11,40 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from jwtkit import Signer, Verifier, decode_unverified
 from jwtkit._revocation import FAMILY_CLAIM, client_subject
-from jwtkit._storage import Database, limits_salt, open_limit_store
+from jwtkit._storage import Database, LimitStore
 from jwtkit.errors import InvalidAudienceError, InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
-from jwtkit.keys import KeyManager, RotationPolicy
+from jwtkit.keys import KeyManager
 from jwtkit.server._accounts import (
     GRANT_TYPES,
     Accounts,
     ClientInfo,
     UserInfo,
-    make_password_hasher,
 )
 from jwtkit.server._authorize import IDENTITY_SCOPES
 from jwtkit.server._errors import OAuthError, invalid_client, too_many_requests
 from jwtkit.server._forms import ClientCredentials
-from jwtkit.server._passwords import HashingExecutor, default_hash_workers
-from jwtkit.server._ratelimit import Limiter, TooManyAttemptsError, policies
+from jwtkit.server._passwords import HashingExecutor
+from jwtkit.server._ratelimit import Limiter, TooManyAttemptsError
 from jwtkit.server._resources import Resources, split_resources
 from jwtkit.server._revocations import RevocationState, username_of
 from jwtkit.server._settings import Settings
 from jwtkit.server._tokens import RefreshError, RefreshGrant, TokenStore
 
-__all__ = ["Clock", "IssuedTokens", "TokenService"]
+__all__ = [
+    "ACCESS_TOKEN_TYPE",
+    "VERIFY_ALGORITHMS",
+    "Clock",
+    "IssuedTokens",
+    "ServiceParts",
+    "TokenService",
+]
 
 logger = logging.getLogger("jwtkit.server")
 
@@ -82,103 +86,60 @@ class IssuedTokens:
         return out
 
 
+@dataclass(frozen=True)
+class ServiceParts:
+    """The collaborators a :class:`TokenService` works with, opened by
+    :func:`~jwtkit.server._app.open_parts` from ``Settings``.
+
+    A test or a deployment may build or replace any of them (``dataclasses.replace``); the
+    service owns them from then on and closes them in :meth:`TokenService.close`.
+    """
+
+    db: Database
+    keys: KeyManager
+    accounts: Accounts
+    resources: Resources
+    tokens: TokenStore
+    revocations: RevocationState
+    limits: LimitStore
+    limiter: Limiter
+    hashing: HashingExecutor
+    signer: Signer
+    verifier: Verifier
+
+    def close(self) -> None:
+        """Stop the hashing threads and release the store's connections."""
+        for close in (self.hashing.shutdown, self.limits.close, self.keys.close):
+            with contextlib.suppress(Exception):
+                close()
+        self.db.close()
+
+
 class TokenService:
     """Grants, revocation and introspection over one store, one key manager and a clock."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, parts: ServiceParts, *, clock: Clock) -> None:
         self.settings = settings
-        self.clock: Clock = clock or time.time
-        policy = RotationPolicy(
-            alg=settings.signing_alg,
-            rotation_period=timedelta(seconds=settings.key_rotation_period),
-            # Retired keys must verify for as long as the tokens they signed live.
-            max_token_lifetime=timedelta(
-                seconds=max(3600, settings.access_token_lifetime, settings.id_token_lifetime)
-            ),
-        )
-        # One store for the keys and the service tables. Opening writes nothing: the key
-        # manager checks the master key before it upgrades an older schema.
-        self.db = Database.open(
-            settings.store,
-            timeout=settings.store_timeout,
-            pool_size=settings.store_pool_size,
-            migrate=False,
-        )
-        try:
-            self.keys = KeyManager.open(
-                self.db,
-                master_key=settings.master_key,
-                policy=policy,
-                refresh_interval=settings.key_cache_ttl,
-                signing_algs=settings.signing_algs,
-            )
-        except BaseException:
-            self.db.close()
-            raise
-        hasher = make_password_hasher(
-            time_cost=settings.argon2_time_cost,
-            memory_cost=settings.argon2_memory_cost,
-            parallelism=settings.argon2_parallelism,
-        )
-        self.accounts = Accounts(self.db, hasher=hasher, clock=self.clock)
-        self.resources = Resources(self.db, clock=self.clock)
-        self.tokens = TokenStore(
-            self.db,
-            lifetime=settings.refresh_token_lifetime,
-            grace_seconds=settings.refresh_grace_seconds,
-            family_lifetime=settings.refresh_family_lifetime,
-        )
-        # A cut-off matters while a token issued before it may be valid: the longest
-        # lifetime the signer allows, plus a minute for clocks that differ between hosts.
-        self.revocations = RevocationState(
-            self.db,
-            horizon=policy.max_token_lifetime.total_seconds() + 60,
-            list_cache=settings.revocation_list_cache,
-        )
-        try:
-            self.limits = open_limit_store(
-                self.db, redis_url=settings.redis_url, redis_prefix=settings.redis_prefix
-            )
-            salt = limits_salt(self.db)
-        except BaseException:
-            self.close()
-            raise
-        self.limiter = Limiter(self.limits, salt=salt, policies=policies(settings))
-        self.hashing = HashingExecutor(
-            settings.hash_workers or default_hash_workers(settings.argon2_parallelism),
-            settings.hash_queue,
-            priority=settings.hash_priority,
-        )
-        # Load the key cache now: JWKS is then served from memory on the event loop.
-        try:
-            self.keys.jwks()
-        except BaseException:
-            self.close()
-            raise
-        self.signer: Signer = self.keys.signer(
-            issuer=settings.base_url,
-            audience=settings.token_audience,
-            lifetime=settings.access_token_lifetime,
-            typ=ACCESS_TOKEN_TYPE,
-        )
-        self.verifier: Verifier = self.keys.verifier(
-            algorithms=VERIFY_ALGORITHMS,
-            issuer=settings.base_url,
-            audience=settings.token_audience,
-            typ=ACCESS_TOKEN_TYPE,
-        )
+        self.clock = clock
+        self._parts = parts
+        self.db = parts.db
+        self.keys = parts.keys
+        self.accounts = parts.accounts
+        self.resources = parts.resources
+        self.tokens = parts.tokens
+        self.revocations = parts.revocations
+        self.limits = parts.limits
+        self.limiter = parts.limiter
+        self.hashing = parts.hashing
+        self.signer = parts.signer
+        self.verifier = parts.verifier
         from jwtkit.server._oidc import OIDCProvider  # it builds on this service
 
         self.oidc = OIDCProvider(self)
 
     def close(self) -> None:
         """Release the store's connections and stop the hashing threads."""
-        for part in ("hashing", "limits", "keys"):
-            with contextlib.suppress(Exception):
-                obj = getattr(self, part, None)
-                if obj is not None:
-                    obj.shutdown() if part == "hashing" else obj.close()
-        self.db.close()
+        self._parts.close()
 
     # Client and user authentication (limits and equal work: issue 10).
 
