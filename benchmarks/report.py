@@ -153,10 +153,6 @@ def evaluate_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
             goals.append(_goal(name, ratio, 4.0, at_min=at_min))
         else:
             goals.append(_goal(name, None, 4.0))
-    service_rows = result.get("service", {}).get("rows", [])
-    if service_rows:
-        errors = sum(r["errors"] for r in service_rows)
-        goals.append(_goal("token service errors under load", errors, 0))
     return goals
 
 
@@ -225,7 +221,7 @@ def _meta_lines(meta: dict[str, Any]) -> list[str]:
 
 
 def write_markdown(result: dict[str, Any], path: Path) -> None:
-    """Write the human-readable report (goals, full table, rules, cache, start-up, service)."""
+    """Write the human-readable report (goals, full table, rules, cache, start-up)."""
     meta = result["meta"]
     out = ["# jwtkit benchmark results", "", *_meta_lines(meta), ""]
     out += [
@@ -273,7 +269,6 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
     out += _facade_section(result)
     out += _rules_section(result.get("rules", []))
     out += _startup_section(result.get("startup", {}))
-    out += _service_section(result.get("service", {}))
     notes = meta.get("notes", [])
     if notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in notes]]
@@ -391,26 +386,6 @@ def _startup_section(startup: dict[str, Any]) -> list[str]:
             f"{cpu} | {r['runs']} |"
         )
     out += [f"\n{n}" for n in startup.get("notes", [])]
-    return out
-
-
-def _service_section(service: dict[str, Any]) -> list[str]:
-    if not service:
-        return []
-    out = ["", "## Token service (loopback load)", ""]
-    if service.get("skipped"):
-        return [*out, f"Skipped: {service['skipped']}"]
-    out += [
-        "| endpoint | requests | req/s | p50 ms | p99 ms | errors | signing % of CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in service.get("rows", []):
-        sign = f"{r['sign_cpu_pct']:.1f}" if "sign_cpu_pct" in r else ""
-        out.append(
-            f"| {r['name']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} | {sign} |"
-        )
-    out += [f"\n{n}" for n in service.get("notes", [])]
     return out
 
 

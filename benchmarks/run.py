@@ -3,7 +3,8 @@
 Every (library, case, operation) cell and every security-rule pair is calibrated, checked
 (each verifier must reject the bad tokens of ``benchmarks.checks``; each signer's token must
 verify with the floor and carry the same claims), then sampled round-robin in one process,
-in a freshly shuffled order per round. Start-up times and the token-service load test follow.
+in a freshly shuffled order per round. Start-up times follow (the token service has its own
+benchmark, ``python -m benchmarks.service``).
 Results go to ``benchmarks/results/`` (or ``--out``): results.md, results.json, chart.png,
 and profile.md (where ``Verifier.verify`` spends its time, see ``benchmarks.hotpath``).
 """
@@ -54,7 +55,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-ms", type=float, help="target ms per sample (default 3)")
     parser.add_argument("--cases", help="comma-separated case labels, e.g. HS256,ES256")
     parser.add_argument("--libraries", help="comma-separated library names")
-    parser.add_argument("--skip", default="", help="parts to skip: rules,startup,profile,service")
+    parser.add_argument("--skip", default="", help="parts to skip: rules,startup,profile")
     parser.add_argument("--startup-runs", type=int, help="runs per start-up command (15)")
     return parser.parse_args(argv)
 
@@ -248,11 +249,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "profile.md").write_text(text, encoding="utf-8")
-    if "service" not in skip:
-        from benchmarks.service import measure_service
-
-        _log("token service load ...")
-        result["service"] = measure_service(0.5, 300) if quick else measure_service()
     result["meta"] = _meta(args, argv, rounds, batch_ms, load_before, started, libraries)
     result["goals"] = report.evaluate_goals(result)
     out: Path = args.out

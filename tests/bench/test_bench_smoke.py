@@ -3,8 +3,8 @@
 It runs the real harness in a subprocess (so the peers' warnings and the harness' GC
 switching stay out of this process) into a temporary directory and checks that the table,
 the raw JSON and the chart were written with a row for every library and case measured, that
-every verifier, jwtkit's included, rejected every bad token, and that a short load phase
-against the real token service on loopback had no errors. No time is asserted.
+every verifier, jwtkit's included, rejected every bad token. No time is asserted (the token
+service's smoke run is tests/bench/test_service_smoke.py).
 """
 
 from __future__ import annotations
@@ -61,16 +61,6 @@ def test_quick_run_writes_table_json_and_chart(tmp_path: Path) -> None:
     assert {g["goal"].split(" x ")[0] for g in result["goals"]} >= {"Verifier.verify HS256"}
     assert "## Cost of the security rules" in table
     assert "## Start-up" in table
-    service = result["service"]
-    if importlib.util.find_spec("jwtkit.server") and importlib.util.find_spec("uvicorn"):
-        # A short real load phase against the real service on loopback, with no errors.
-        assert {r["name"] for r in service["rows"]} == {
-            "GET /.well-known/jwks.json",
-            "POST /token (client_credentials)",
-        }, service
-        assert all(r["requests"] > 0 and r["errors"] == 0 for r in service["rows"])
-    else:
-        assert "skipped" in service
     assert result["meta"]["versions"]["cryptography"] != "missing"
     if importlib.util.find_spec("matplotlib"):
         assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
