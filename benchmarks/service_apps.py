@@ -27,23 +27,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from jwtkit.server._forms import read_form
+
 __all__ = ["ceiling_app", "main", "resource_app"]
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _read_form() -> Any:
-    """Return the service's form reader, wherever the server package keeps it."""
-    try:
-        from jwtkit.server._forms import read_form  # type: ignore[import-not-found]
-    except ImportError:
-        from jwtkit.server.forms import read_form
-    return read_form
-
-
 def ceiling_app() -> Starlette:
     """Return the bare Starlette app: parse the form, answer a same-sized JSON body."""
-    read_form = _read_form()
     size = int(os.environ.get("BENCH_BODY_SIZE", "600"))
     template = {"access_token": "", "token_type": "Bearer", "expires_in": 900}
     filler = max(0, size - len(json.dumps(template, separators=(",", ":"))))
