@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from jwtkit import Key, KeySet, jws
+from jwtkit import Key, KeySet, decode, encode, jws
 from jwtkit.errors import InvalidKeyError, KeyNotFoundError, UnsupportedAlgorithmError
 from jwtkit.jwa import ALGORITHMS
-from tests.support.vectors import b64url_decode, b64url_encode
+from tests.support.vectors import NOW, b64url_decode, b64url_encode
 
 ALL_ALGS = list(ALGORITHMS)
 
@@ -106,6 +106,20 @@ def test_generated_keys_are_fresh() -> None:
     """Two generated keys differ (randomness, not a fixed seed)."""
     assert Key.generate("HS256").to_jwk(private=True) != Key.generate("HS256").to_jwk(private=True)
     assert Key.generate("ES256").thumbprint() != Key.generate("ES256").thumbprint()
+
+
+def test_keys_are_made_by_the_class_methods_only() -> None:
+    with pytest.raises(TypeError, match=r"Key\.generate"):
+        Key()
+
+
+@pytest.mark.parametrize(
+    ("alg", "size", "message"),
+    [("ES256", 256, "size does not apply"), ("HS256", 128, "at least 256 bits")],
+)
+def test_generate_refuses_sizes_that_do_not_fit(alg: str, size: int, message: str) -> None:
+    with pytest.raises(InvalidKeyError, match=message):
+        Key.generate(alg, size=size)
 
 
 # ----------------------------------------------------------------------------- from_secret
@@ -269,6 +283,15 @@ def test_from_pem_garbage() -> None:
             Key.from_pem(pem)
 
 
+def test_pem_on_an_unsupported_curve_is_refused() -> None:
+    private = ec.generate_private_key(ec.SECP224R1())
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with pytest.raises(InvalidKeyError, match="unsupported elliptic curve"):
+        Key.from_pem(pem)
+
+
 # -------------------------------------------------------------------------------- from_jwk
 
 
@@ -303,6 +326,43 @@ def test_from_jwk_refuses_non_canonical_members(key_for: Callable[[str], Key]) -
     for bad in (jwk["x"] + "=", jwk["x"].replace("-", "+").replace("_", "/") + "+"):
         with pytest.raises(InvalidKeyError):
             Key.from_jwk(dict(jwk, x=bad))
+
+
+@pytest.mark.parametrize(
+    ("jwk", "message"),
+    [
+        ([], "must be a JSON object"),
+        ({"kty": "oct", "k": "a" * 43, "use": 1}, "'use' must be a string"),
+        ({"kty": "oct", "k": "a" * 43, "key_ops": "sign"}, "'key_ops' must be a list"),
+        ({"kty": "oct", "k": "a" * 43, "alg": 256}, "'alg' must be a string"),
+        ({"kty": "EC", "crv": "P-192", "x": "AA", "y": "AA"}, "unsupported EC curve"),
+        ({"kty": "AKP", "alg": "ML-DSA-00", "pub": "AA"}, "unsupported AKP algorithm"),
+        ({"kty": "OKP", "crv": "Ed25519", "x": "AA"}, "must be 32 bytes"),
+    ],
+)
+def test_malformed_jwk_members_are_refused(jwk: object, message: str) -> None:
+    with pytest.raises(InvalidKeyError, match=message):
+        Key.from_jwk(jwk)  # type: ignore[arg-type]
+
+
+def test_multi_prime_rsa_is_refused_and_d_alone_is_enough() -> None:
+    jwk = Key.generate("RS256").to_jwk(private=True)
+    with pytest.raises(InvalidKeyError, match="more than two primes"):
+        Key.from_jwk({**jwk, "oth": []})
+    minimal = {name: jwk[name] for name in ("kty", "n", "e", "d")}
+    key = Key.from_jwk(minimal)
+    token = encode({"exp": NOW + 60}, key.with_alg("RS256"))
+    claims = decode(token, key.public().with_alg("RS256"), algorithms=["RS256"], now=NOW)
+    assert claims == {"exp": NOW + 60}
+
+
+def test_an_unbound_ec_key_signs_with_its_curves_algorithm() -> None:
+    jwk = Key.generate("ES384").to_jwk(private=True)
+    del jwk["alg"]
+    key = Key.from_jwk(jwk)
+    assert key.alg is None
+    token = encode({"exp": NOW + 60}, key)
+    assert decode(token, key, algorithms=["ES384"], now=NOW)["exp"] == NOW + 60
 
 
 # ------------------------------------------------------------------- public / round trips
@@ -438,6 +498,12 @@ def test_algorithms_per_family(key_for: Callable[[str], Key]) -> None:
     assert set(short.algorithms()) == {"HS256", "HS384"}
 
 
+def test_key_equality_with_other_types_is_not_implemented() -> None:
+    key = Key.generate("HS256")
+    assert key != "secret"
+    assert key == Key.from_jwk(key.to_jwk(private=True))
+
+
 # ---------------------------------------------------------------------------------- KeySet
 
 
@@ -506,3 +572,11 @@ def test_keyset_malformed_supported_key_is_fatal(key_for: Callable[[str], Key]) 
     bad = dict(key_for("ES256").public().to_jwk(), x="AAAA", kid="bad")
     with pytest.raises(InvalidKeyError):
         KeySet.from_jwks({"keys": [bad]})
+
+
+def test_jwks_members_must_be_objects_and_odd_key_ops_are_skipped() -> None:
+    public = Key.generate("ES256", kid="a").public().to_jwk()
+    with pytest.raises(InvalidKeyError, match="member must be a JSON object"):
+        KeySet.from_jwks({"keys": [public, "x"]})
+    wrapping = {**public, "kid": "b", "key_ops": ["wrapKey"]}
+    assert KeySet.from_jwks({"keys": [public, wrapping]}).kids == ("a",)

@@ -31,9 +31,12 @@ from jwtkit.errors import (
     InvalidKeyError,
     InvalidSignatureError,
     KeyNotFoundError,
+    MalformedTokenError,
+    MissingClaimError,
     NotYetValidError,
     UnsupportedAlgorithmError,
 )
+from jwtkit.jws import sign_bytes
 from tests.support.vectors import NOW, b64url_decode
 
 CLAIMS: dict[str, Any] = {"sub": "alice", "exp": NOW + 600}
@@ -229,6 +232,21 @@ def test_signer_rejects_non_keys() -> None:
         Signer("secret")  # type: ignore[arg-type]
 
 
+def test_a_public_key_cannot_sign() -> None:
+    public = Key.generate("ES256").public()
+    with pytest.raises(InvalidKeyError, match="public key cannot sign"):
+        sign_bytes("ES256", public, b"data")
+    with pytest.raises(InvalidKeyError):
+        encode({"sub": "a"}, public)
+
+
+def test_naive_datetimes_are_utc() -> None:
+    key = Key.generate("HS256")
+    token = Signer(key).sign(now=dt.datetime(2023, 11, 14, 22, 13, 20))
+    claims = decode(token, key, algorithms=["HS256"], now=dt.datetime(2023, 11, 14, 22, 14))
+    assert claims["iat"] == NOW
+
+
 # -------------------------------------------------------------------------------- Verifier
 
 
@@ -387,3 +405,31 @@ def test_verifier_configuration_errors(
         Verifier(key, **kwargs)
     with pytest.raises(error):
         decode(encode(CLAIMS, key), key, now=NOW, **kwargs)
+
+
+def test_oversized_bytes_tokens_are_malformed() -> None:
+    key = Key.generate("HS256")
+    with pytest.raises(MalformedTokenError, match="longer than"):
+        Verifier(key, algorithms=["HS256"], max_token_size=16).verify(b"a" * 17)  # type: ignore[arg-type]
+
+
+def test_now_must_be_a_number_or_datetime() -> None:
+    key = Key.generate("HS256")
+    token = encode({"exp": NOW + 60}, key)
+    with pytest.raises(TypeError, match="number or datetime"):
+        decode(token, key, algorithms=["HS256"], now="now")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="number or datetime"):
+        decode(token, key, algorithms=["HS256"], now=True)
+
+
+def test_require_takes_claim_names_only() -> None:
+    with pytest.raises(TypeError, match="claim names"):
+        Verifier(Key.generate("HS256"), algorithms=["HS256"], require=["exp", 1])  # type: ignore[list-item]
+
+
+def test_expected_subject_missing_is_a_missing_claim() -> None:
+    key = Key.generate("HS256")
+    token = encode({"exp": NOW + 60}, key)
+    with pytest.raises(MissingClaimError) as info:
+        decode(token, key, algorithms=["HS256"], subject="alice", now=NOW)
+    assert info.value.claim == "sub"
