@@ -11,8 +11,10 @@ it as a resource-server client first, then run it::
 
 Settings come from the environment: ``RS_CLIENT_ID`` and ``RS_CLIENT_SECRET`` (required),
 ``RS_ISSUER`` (the ``iss`` claim; default the issuer URL), ``RS_AUDIENCE`` (default the
-issuer), ``RS_INTERVAL`` (2 s) and ``RS_MAX_STALENESS`` (10 s). ``GET /me`` answers the
-token's subject; ``GET /healthz`` needs no token.
+issuer; with RFC 8707 resource indicators, the URI registered with ``jwtkit resource add``),
+``RS_INTERVAL`` (2 s), ``RS_MAX_STALENESS`` (10 s) and ``RS_CORS_ORIGINS`` (space-separated
+browser origins allowed to call the API, for a single-page app; default none). ``GET /me``
+answers the token's subject, audience and scope; ``GET /healthz`` needs no token.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,7 +34,7 @@ from starlette.routing import Route
 from jwtkit.client import AsyncJWKSClient, AsyncVerifier, BearerAuthMiddleware, RevocationListCheck
 
 
-def build_app(issuer_url: str) -> BearerAuthMiddleware:
+def build_app(issuer_url: str) -> CORSMiddleware:
     """Return the protected API for the token service at ``issuer_url``."""
     base = issuer_url.rstrip("/")
     issuer = os.environ.get("RS_ISSUER", base)
@@ -63,13 +66,28 @@ def build_app(issuer_url: str) -> BearerAuthMiddleware:
             await jwks.aclose()
 
     async def me(request: Request) -> Response:
-        return JSONResponse({"sub": request.state.jwt_claims["sub"]})
+        claims = request.state.jwt_claims
+        return JSONResponse(
+            {"sub": claims["sub"], "aud": claims["aud"], "scope": claims.get("scope")}
+        )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"revocation_list_age": revocations.age})
 
     app = Starlette(routes=[Route("/me", me), Route("/healthz", healthz)], lifespan=lifespan)
-    return BearerAuthMiddleware(app, verifier, is_revoked=revocations, exclude_paths=["/healthz"])
+    protected = BearerAuthMiddleware(
+        app, verifier, is_revoked=revocations, exclude_paths=["/healthz"]
+    )
+    # CORS goes outside the Bearer check: a preflight carries no token, and a page must be
+    # able to read a 401 and its WWW-Authenticate challenge.
+    return CORSMiddleware(
+        protected,
+        allow_origins=os.environ.get("RS_CORS_ORIGINS", "").split(),
+        allow_methods=["GET"],
+        allow_headers=["Authorization"],
+        expose_headers=["WWW-Authenticate", "Retry-After"],
+        max_age=600,
+    )
 
 
 def main(argv: list[str]) -> None:

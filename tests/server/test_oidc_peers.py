@@ -12,13 +12,8 @@
 from __future__ import annotations
 
 import http.server
-import os
-import socket
-import sys
-import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -27,44 +22,13 @@ import httpx
 import pytest
 
 from jwtkit.server import Accounts
-from tests.support.browser import browser
+from tests.support.browser import ARTIFACTS, browser
 from tests.support.oidc import hidden, pkce, query
-from tests.support.server import FAST_HASHER, PASSWORD, USER, ServiceProcess, service_env
+from tests.support.server import FAST_HASHER, PASSWORD, USER, jwtkit_serve
 
 __all__ = ["browser"]
 
 RP_SECRET = "relying-party-secret-0123456789"
-ARTIFACTS = Path(
-    os.environ.get("JWTKIT_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "jwtkit-artifacts")
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def jwtkit_serve(store: str, master_key: str) -> Iterator[str]:
-    """Run ``jwtkit serve`` on a free loopback port and yield its URL (the issuer names the
-    port, so it is chosen before the start; a port lost to another test is tried again)."""
-    for _ in range(3):
-        url = f"http://127.0.0.1:{_free_port()}"
-        argv = [sys.executable, "-m", "jwtkit", "serve", "--port", url.rsplit(":", 1)[1]]
-        child = ServiceProcess(service_env(store, master_key, url), argv)
-        try:
-            started = child.wait_ready() == url
-        except AssertionError:
-            started = False
-        if started:
-            try:
-                yield url
-            finally:
-                child.stop()
-            return
-        child.stop()
-    raise RuntimeError("jwtkit serve did not start")
 
 
 class RelyingParty:
@@ -113,7 +77,7 @@ def served(tmp_path: Path, master_key: str) -> Iterator[tuple[str, dict[str, Any
             email="alice@example.org",
             email_verified=True,
         )
-        # First-party: the consent page has its own browser test (test_server_spa.py).
+        # First-party: the consent page has its own browser test (test_spa.py).
         accounts.add_client(
             "rp", RP_SECRET, scopes=("read",), redirect_uris=(rp_redirect,), first_party=True
         )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,10 @@ _FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Screenshots are test artifacts, kept outside the repository (never committed).
+ARTIFACTS = Path(
+    os.environ.get("JWTKIT_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "jwtkit-artifacts")
+)
 # Host names the tests use for pages of another site; all served on 127.0.0.1.
 TEST_HOSTS = ("attacker.test",)
 

@@ -11,11 +11,13 @@ import asyncio
 import base64
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +304,33 @@ class ServiceProcess:
         if self.proc.stderr is not None:
             self.proc.stderr.close()
         return self.log
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago (for a child that must know its URL
+    before it starts: the issuer names its port)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def jwtkit_serve(store: str, master_key: str) -> Iterator[str]:
+    """Run ``jwtkit serve`` on a free loopback port and yield its URL (the issuer names the
+    port, so it is chosen before the start; a port lost to another test is tried again)."""
+    for _ in range(3):
+        url = f"http://127.0.0.1:{free_port()}"
+        argv = [sys.executable, "-m", "jwtkit", "serve", "--port", url.rsplit(":", 1)[1]]
+        child = ServiceProcess(service_env(store, master_key, url), argv)
+        try:
+            started = child.wait_ready() == url
+        except AssertionError:
+            started = False
+        if started:
+            try:
+                yield url
+            finally:
+                child.stop()
+            return
+        child.stop()
+    raise RuntimeError("jwtkit serve did not start")
