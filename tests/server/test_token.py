@@ -319,6 +319,25 @@ def test_refresh_cookie_mode_with_csrf_header(client: TestClient, svc: TokenServ
     assert again.json()["error"] == "invalid_grant"
 
 
+def test_the_form_refresh_token_wins_over_the_cookie(client: TestClient) -> None:
+    """Issue 15: one rule (in the token route) says where the refresh token comes from."""
+    cookie = login(client, FROM_WEB, refresh_token_cookie="true").headers["set-cookie"]
+    in_cookie = cookie.split(";", 1)[0].split("=", 1)[1]
+    in_body = login(client).json()["refresh_token"]
+    jar = {"Cookie": f"jwtkit_refresh={in_cookie}", "X-Requested-With": "fetch", **basic()}
+    both = {"grant_type": "refresh_token", "refresh_token": in_body}
+    answer = client.post("/token", data=both, headers={**jar, **FROM_WEB})
+    assert answer.status_code == 200
+    # The body's token was used (and answered in the body); the cookie's is still unused.
+    assert "refresh_token" in answer.json() and "set-cookie" not in answer.headers
+    assert client.post("/token", data=both, headers=basic()).json()["error"] == "invalid_grant"
+    # Without the parameter, the cookie's token is the one presented.
+    from_cookie = client.post(
+        "/token", data={"grant_type": "refresh_token"}, headers={**jar, **FROM_WEB}
+    )
+    assert from_cookie.status_code == 200 and "set-cookie" in from_cookie.headers
+
+
 def test_cookie_param_must_be_boolean(client: TestClient) -> None:
     response = login(client, refresh_token_cookie="yes please")
     assert response.status_code == 400

@@ -246,6 +246,9 @@ class TokenService:
     ) -> IssuedTokens:
         """Run the grant named by ``grant_type`` and return the issued tokens.
 
+        ``refresh_token`` is the refresh token the request presented, for the refresh grant:
+        the token route decides whether it came from the form or from the cookie.
+
         Raises:
             OAuthError: any RFC 6749 §5.2 error.
         """
@@ -299,10 +302,9 @@ class TokenService:
         )
 
     def _refresh(
-        self, form: Mapping[str, str], client: ClientInfo, cookie_token: str | None
+        self, form: Mapping[str, str], client: ClientInfo, token: str | None
     ) -> IssuedTokens:
-        token = form.get("refresh_token") or cookie_token
-        if token is None:
+        if not token:
             raise OAuthError("invalid_request", "refresh_token is required")
         requested = self._parse_scope(form["scope"]) if "scope" in form else None
         resources = split_resources(form.get("resource"))

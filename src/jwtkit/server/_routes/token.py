@@ -35,10 +35,14 @@ async def token(request: Request) -> Response:
     mode = form.get(COOKIE_PARAM, "false")
     if mode not in ("true", "false"):
         raise OAuthError("invalid_request", f"{COOKIE_PARAM} must be true or false")
-    from_cookie = None
-    if form.get("grant_type") == "refresh_token" and "refresh_token" not in form:
-        from_cookie = cookie_token(request, svc)
-    use_cookie = mode == "true" or from_cookie is not None
+    # The one place that decides where a refresh token comes from: the form's refresh_token
+    # parameter, else (a refresh grant without it) the cookie. The service takes what we pass.
+    presented = form.get("refresh_token")
+    from_cookie = False
+    if form.get("grant_type") == "refresh_token" and presented is None:
+        presented = cookie_token(request, svc)
+        from_cookie = presented is not None
+    use_cookie = mode == "true" or from_cookie
     if use_cookie:
         await check_cookie_client(request, svc, creds)
     issued = await run_service(
@@ -47,7 +51,7 @@ async def token(request: Request) -> Response:
         form,
         creds,
         address=client_address(request),
-        refresh_token=from_cookie,
+        refresh_token=presented,
         hashing=svc.needs_hashing(creds, form, address=client_address(request)),
     )
     response = JSONResponse(issued.body(include_refresh=not use_cookie), headers=NO_STORE)
