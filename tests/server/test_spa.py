@@ -18,7 +18,13 @@ The browser signs in through the login and consent pages, calls the API with the
 its resource, refreshes with ``signinSilent`` (refresh token), calls again, and logs out with
 ``signoutRedirect`` (``id_token_hint``, ``post_logout_redirect_uri``, ``state``). After that
 the old access token is refused by the API (the revocation list names the session's family)
-and the old refresh token by the token endpoint. Each page is kept as a screenshot under
+and the old refresh token by the token endpoint.
+
+The second test drives the pages the app library does not: ``response_mode=form_post`` (sent
+by the page's script file with JavaScript, by its ``<noscript>`` button without), CORS as the
+browser enforces it (the registered origin reads the provider's answers, another origin of
+the same server cannot), and the logout confirmation page a hint-less logout link meets.
+Each page is kept as a screenshot under
 ``$JWTKIT_TEST_ARTIFACTS/spa`` (default ``<tmp>/jwtkit-artifacts/spa``).
 oidc-client-ts does not check ID token signatures; this test checks the ID token's signature
 itself, as the Authlib test of ``test_oidc_peers.py`` does.
@@ -37,12 +43,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
 
 from jwtkit import KeySet, Verifier, decode_unverified
 from tests.support.browser import ARTIFACTS, browser
+from tests.support.oidc import pkce, query
 from tests.support.server import (
     PASSWORD,
     USER,
@@ -116,9 +124,23 @@ class StaticApp:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_POST(self) -> None:
+                # The form_post response mode's target: record the fields, say what came.
+                length = int(self.headers.get("Content-Length") or 0)
+                fields = dict(parse_qsl(self.rfile.read(length).decode()))
+                app.posted.append(fields)
+                names = ", ".join(sorted(fields))
+                body = f"<!DOCTYPE html><title>Posted</title><p>Received {names}.</p>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
+        self.posted: list[dict[str, str]] = []
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://localhost:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -334,3 +356,124 @@ def test_spa_signs_in_calls_its_api_refreshes_and_logs_out(
         assert errors == []
     finally:
         context.close()
+
+
+def sign_in(page: Any, d: Deployment, *, state: str) -> str:
+    """Open /authorize for the app with response_mode=form_post and sign in; return the PKCE
+    verifier."""
+    verifier, challenge = pkce()
+    params = {
+        "client_id": "spa",
+        "redirect_uri": d.app.url + "/callback",
+        "response_type": "code",
+        "response_mode": "form_post",
+        "scope": "openid profile",
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    page.goto(d.issuer + "/authorize?" + urlencode(params))
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    return verifier
+
+
+def redeem(d: Deployment, fields: dict[str, str], verifier: str) -> dict[str, Any]:
+    response = httpx.post(
+        d.issuer + "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": fields["code"],
+            "client_id": "spa",
+            "redirect_uri": d.app.url + "/callback",
+            "code_verifier": verifier,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_form_post_logout_confirmation_and_cors_in_the_browser(
+    browser: Any, deployment: Deployment
+) -> None:
+    d = deployment
+    # With JavaScript: the form_post page's own script file sends the code, under its policy
+    # (no inline script), after the consent page.
+    scripted = browser.new_context(viewport={"width": 900, "height": 700})
+    try:
+        page = scripted.new_page()
+        verifier = sign_in(page, d, state="fp-script")
+        page.click("button[value=allow]")
+        page.wait_for_url(d.app.url + "/callback")
+        assert page.inner_text("p") == "Received code, iss, state."
+        posted = d.app.posted[-1]
+        assert posted["state"] == "fp-script" and posted["iss"] == d.issuer
+        assert redeem(d, posted, verifier)["id_token"]
+
+        # CORS: the registered origin reads the provider's answers; another origin of the
+        # same server (127.0.0.1 instead of localhost) is refused by the browser.
+        probe = """async ([url, form]) => {
+            try {
+                const init = form ? { method: "POST", body: new URLSearchParams(form) } : {};
+                const response = await fetch(url, init);
+                return "read " + response.status;
+            } catch (err) { return "blocked: " + err.name; }
+        }"""
+        meta = d.issuer + "/.well-known/openid-configuration"
+        token = [
+            d.issuer + "/token",
+            {"grant_type": "refresh_token", "refresh_token": "x", "client_id": "spa"},
+        ]
+        page.goto(d.app.url + "/")
+        assert page.evaluate(probe, [meta, None]) == "read 200"
+        assert page.evaluate(probe, token) == "read 400"
+        foreign = d.app.url.replace("localhost", "127.0.0.1")
+        page.goto(foreign + "/")
+        assert page.evaluate(probe, [meta, None]) == "blocked: TypeError"
+        assert page.evaluate(probe, token) == "blocked: TypeError"
+    finally:
+        scripted.close()
+
+    # Without JavaScript: the same pages work, and the form_post page shows its <noscript>
+    # button.
+    plain = browser.new_context(viewport={"width": 900, "height": 700}, java_script_enabled=False)
+    try:
+        page = plain.new_page()
+        verifier = sign_in(page, d, state="fp-noscript")
+        # The consent given above is remembered: straight to the form_post page.
+        page.wait_for_selector("form#response button[type=submit]")
+        assert page.inner_text("form#response button") == "Continue"
+        shot(page, "form-post-noscript")
+        page.click("form#response button[type=submit]")
+        page.wait_for_url(d.app.url + "/callback")
+        posted = d.app.posted[-1]
+        assert posted["state"] == "fp-noscript"
+        tokens = redeem(d, posted, verifier)
+
+        # Logout without an id_token_hint asks first: a link alone ends no session.
+        bye = d.app.url + "/signed-out"
+        params = {"client_id": "spa", "post_logout_redirect_uri": bye, "state": "s2"}
+        page.goto(d.issuer + "/logout?" + urlencode(params))
+        assert page.title() == "Sign out · jwtkit"
+        assert "The application spa asks to sign you out" in page.inner_text("main")
+        shot(page, "logout-confirm")
+        still = httpx.post(
+            d.issuer + "/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                  "client_id": "spa"},
+        )  # fmt: skip
+        assert still.status_code == 200, still.text
+        page.click("button[value=logout]")
+        page.wait_for_url(bye + "?*")
+        assert query(page.url) == {"state": "s2"}
+        assert not [c for c in plain.cookies(d.issuer) if c["name"] == "jwtkit_session"]
+        ended = httpx.post(
+            d.issuer + "/token",
+            data={"grant_type": "refresh_token", "refresh_token": still.json()["refresh_token"],
+                  "client_id": "spa"},
+        )  # fmt: skip
+        assert ended.status_code == 400 and ended.json()["error"] == "invalid_grant"
+    finally:
+        plain.close()
