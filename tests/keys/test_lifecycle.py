@@ -15,6 +15,7 @@ from jwtkit.keys import _lifecycle as lc
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 POLICY = RotationPolicy()
+ALGS = (POLICY.alg,)
 
 
 class Factory:
@@ -35,21 +36,21 @@ def states(ring: list[KeyRecord]) -> dict[str, str]:
 
 
 def test_ensure_on_empty_ring_creates_one_active_and_one_pending() -> None:
-    ring = lc.ensure([], POLICY, T0, Factory())
+    ring = lc.ensure([], T0, Factory(), ALGS)
     assert states(ring) == {"k1": "active", "k2": "pending"}
     assert ring[0].activated_at == T0
 
 
 def test_ensure_leaves_a_complete_ring_unchanged() -> None:
-    ring = lc.ensure([], POLICY, T0, Factory())
+    ring = lc.ensure([], T0, Factory(), ALGS)
     fresh = Factory()
-    assert lc.ensure(ring, POLICY, T0 + timedelta(days=1), fresh) == ring
+    assert lc.ensure(ring, T0 + timedelta(days=1), fresh, ALGS) == ring
     assert fresh.made == []
 
 
 def test_rotate_promotes_oldest_pending_retires_active_adds_pending() -> None:
     f = Factory()
-    ring = lc.ensure([], POLICY, T0, f)
+    ring = lc.ensure([], T0, f, ALGS)
     ring.append(KeyRecord(kid="late", alg="ES256", state="pending", created_at=T0 + timedelta(1)))
     t1 = T0 + timedelta(days=2)
     out = lc.rotate(ring, POLICY, t1, f)
@@ -67,35 +68,35 @@ def test_rotate_on_empty_ring_changes_the_active_key() -> None:
 
 def test_revoke_active_is_an_emergency_rotation() -> None:
     f = Factory()
-    ring = lc.ensure([], POLICY, T0, f)
-    out = lc.revoke(ring, "k1", POLICY, T0 + timedelta(minutes=1), f)
+    ring = lc.ensure([], T0, f, ALGS)
+    out = lc.revoke(ring, "k1", T0 + timedelta(minutes=1), f, ALGS)
     assert states(out) == {"k1": "revoked", "k2": "active", "k3": "pending"}
     assert out[0].revoked_at == T0 + timedelta(minutes=1)
 
 
 def test_revoke_pending_keeps_a_pending_successor() -> None:
     f = Factory()
-    out = lc.revoke(lc.ensure([], POLICY, T0, f), "k2", POLICY, T0, f)
+    out = lc.revoke(lc.ensure([], T0, f, ALGS), "k2", T0, f, ALGS)
     assert states(out) == {"k1": "active", "k2": "revoked", "k3": "pending"}
 
 
 def test_revoke_retired_and_again_is_idempotent() -> None:
     f = Factory()
     ring = lc.rotate([], POLICY, T0, f)
-    once = lc.revoke(ring, "k1", POLICY, T0, f)
+    once = lc.revoke(ring, "k1", T0, f, ALGS)
     assert states(once)["k1"] == "revoked"
-    assert lc.revoke(once, "k1", POLICY, T0 + timedelta(1), f) == once
+    assert lc.revoke(once, "k1", T0 + timedelta(1), f, ALGS) == once
 
 
 def test_revoke_unknown_kid_raises_key_state_error() -> None:
     with pytest.raises(KeyStateError) as info:
-        lc.revoke(lc.ensure([], POLICY, T0, Factory()), "nope", POLICY, T0, Factory())
+        lc.revoke(lc.ensure([], T0, Factory(), ALGS), "nope", T0, Factory(), ALGS)
     assert info.value.code == "key_state"
 
 
 def test_maintain_waits_for_rotation_period() -> None:
     f = Factory()
-    ring = lc.ensure([], POLICY, T0, f)
+    ring = lc.ensure([], T0, f, ALGS)
     just_before = T0 + POLICY.rotation_period - timedelta(seconds=1)
     assert lc.maintain(ring, POLICY, just_before, f) == ring
     out = lc.maintain(ring, POLICY, T0 + POLICY.rotation_period, f)
@@ -104,10 +105,10 @@ def test_maintain_waits_for_rotation_period() -> None:
 
 def test_maintain_waits_for_publication_delay_of_pending_key() -> None:
     f = Factory()
-    ring = lc.ensure([], POLICY, T0, f)
+    ring = lc.ensure([], T0, f, ALGS)
     late = T0 + POLICY.rotation_period * 2
     # The only pending key was revoked, so a fresh one is published now; it may not sign yet.
-    ring = lc.revoke(ring, "k2", POLICY, late, f)
+    ring = lc.revoke(ring, "k2", late, f, ALGS)
     assert states(lc.maintain(ring, POLICY, late, f))["k1"] == "active"
     later = late + POLICY.publication_delay
     assert states(lc.maintain(ring, POLICY, later, f))["k3"] == "active"
@@ -115,7 +116,7 @@ def test_maintain_waits_for_publication_delay_of_pending_key() -> None:
 
 def test_maintain_removes_retired_keys_after_window_only() -> None:
     f = Factory()
-    ring = lc.rotate(lc.ensure([], POLICY, T0, f), POLICY, T0, f)
+    ring = lc.rotate(lc.ensure([], T0, f, ALGS), POLICY, T0, f)
     window = POLICY.max_token_lifetime + POLICY.leeway
     kept = lc.maintain(ring, POLICY, T0 + window - timedelta(seconds=1), f)
     assert "k1" in states(kept)
@@ -126,8 +127,8 @@ def test_maintain_removes_retired_keys_after_window_only() -> None:
 
 def test_usable_excludes_revoked_and_expired() -> None:
     f = Factory()
-    ring = lc.rotate(lc.ensure([], POLICY, T0, f), POLICY, T0, f)
-    ring = lc.revoke(ring, "k3", POLICY, T0, f)
+    ring = lc.rotate(lc.ensure([], T0, f, ALGS), POLICY, T0, f)
+    ring = lc.revoke(ring, "k3", T0, f, ALGS)
     window = POLICY.max_token_lifetime + POLICY.leeway
     assert [r.kid for r in lc.usable(ring, POLICY, T0)] == ["k1", "k2", "k4"]
     assert [r.kid for r in lc.usable(ring, POLICY, T0 + window)] == ["k2", "k4"]
@@ -139,7 +140,7 @@ def test_two_active_keys_are_a_corrupt_store() -> None:
         KeyRecord(kid="b", alg="ES256", state="active", created_at=T0),
     ]
     with pytest.raises(CorruptStoreError) as info:
-        lc.ensure(ring, POLICY, T0, Factory())
+        lc.ensure(ring, T0, Factory(), ALGS)
     assert info.value.code == "corrupt_store"
 
 
@@ -220,13 +221,13 @@ def test_lifecycle_invariants_hold_for_any_sequence(sequence: list[Op]) -> None:
         now += timedelta(hours=hours)
         before = {r.kid: r for r in ring}
         if op == "ensure":
-            ring = lc.ensure(ring, policy, now, f)
+            ring = lc.ensure(ring, now, f, ALGS)
         elif op == "rotate":
             ring = lc.rotate(ring, policy, now, f)
         elif op == "maintain":
             ring = lc.maintain(ring, policy, now, f)
         elif ring:
-            ring = lc.revoke(ring, ring[pick % len(ring)].kid, policy, now, f)
+            ring = lc.revoke(ring, ring[pick % len(ring)].kid, now, f, ALGS)
         lc.validate(ring)
         if ring:
             assert [r.state for r in ring].count("active") == 1

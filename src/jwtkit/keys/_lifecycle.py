@@ -1,9 +1,10 @@
 """The key lifecycle as pure functions over a ring of records (style guide §5).
 
-A ring is a list of :class:`KeyRecord`. Every function here takes the ring, the policy and
-``now`` and returns a new ring; none reads the clock or touches storage, so stores can run
-them inside one transaction and tests can drive them with a fixed ``now``. New keys come from
-a ``fresh`` factory so that generating key material (not pure) stays outside.
+A ring is a list of :class:`KeyRecord`. Every function here takes the ring and ``now`` (and
+the policy where its periods matter: rotating, maintaining, expiring) and returns a new ring;
+none reads the clock or touches storage, so stores can run them inside one transaction and
+tests can drive them with a fixed ``now``. New keys come from a ``fresh`` factory so that
+generating key material (not pure) stays outside.
 
 Keys form one lineage per signing algorithm (ES256 for access tokens and RS256 for ID tokens,
 say): each algorithm has its own active key and pending successor, on the same lifecycle.
@@ -290,22 +291,18 @@ def add(
 
 
 def ensure(
-    ring: Sequence[KeyRecord],
-    policy: RotationPolicy,
-    now: datetime,
-    fresh: Fresh,
-    algs: Sequence[str] | None = None,
+    ring: Sequence[KeyRecord], now: datetime, fresh: Fresh, algs: Sequence[str]
 ) -> list[KeyRecord]:
     """Return a ring with exactly one active and at least one pending key per algorithm.
 
-    ``algs`` are the signing algorithms (default: the policy's one). An algorithm without
-    keys gets one active and one pending key; one without an active key (all revoked, say)
-    promotes its oldest pending key. A ring that already qualifies is returned unchanged
-    (equal, not the same list). Keys of other algorithms are left as they are.
+    ``algs`` are the signing algorithms. An algorithm without keys gets one active and one
+    pending key; one without an active key (all revoked, say) promotes its oldest pending key.
+    A ring that already qualifies is returned unchanged (equal, not the same list). Keys of
+    other algorithms are left as they are.
     """
     out = list(ring)
     validate(out)
-    for alg in _algs(policy, algs):
+    for alg in dict.fromkeys(algs):
         if _active(out, alg) is None:
             _promote(out, now, fresh, alg)
         _ensure_pending(out, now, fresh, alg)
@@ -337,7 +334,7 @@ def rotate(
     if only is not None:
         chosen = (only,)
     had = {r.alg for r in ring}
-    out = ensure(ring, policy, now, fresh, chosen)
+    out = ensure(ring, now, fresh, chosen)
     for alg in chosen:
         pending = _oldest_pending(out, alg)
         assert pending is not None  # noqa: S101 - ensure() guarantees a pending key.
@@ -370,17 +367,13 @@ def _ago(delta: timedelta) -> str:
 
 
 def revoke(
-    ring: Sequence[KeyRecord],
-    kid: str,
-    policy: RotationPolicy,
-    now: datetime,
-    fresh: Fresh,
-    algs: Sequence[str] | None = None,
+    ring: Sequence[KeyRecord], kid: str, now: datetime, fresh: Fresh, algs: Sequence[str]
 ) -> list[KeyRecord]:
     """Revoke ``kid``: it never verifies again and leaves the JWKS.
 
-    Revoking the active key of an algorithm is an emergency rotation: the oldest pending key
-    of that algorithm becomes active at once. Revoking an already revoked key changes nothing.
+    Revoking the active key of one of the signing algorithms ``algs`` is an emergency
+    rotation: the oldest pending key of that algorithm becomes active at once. Revoking an
+    already revoked key changes nothing.
 
     Raises:
         KeyStateError: no key has this kid.
@@ -393,7 +386,7 @@ def revoke(
     if target.state == REVOKED:
         return out
     _replace(out, target, dataclasses.replace(target, state=REVOKED, revoked_at=now))
-    if target.alg in _algs(policy, algs):
+    if target.alg in algs:
         if target.state == ACTIVE:
             _promote(out, now, fresh, target.alg)
         _ensure_pending(out, now, fresh, target.alg)
@@ -425,7 +418,7 @@ def maintain(
     ``algs`` are retired. Removes retired keys whose verification window has passed.
     """
     chosen = _algs(policy, algs)
-    out = ensure(retire_others(ring, chosen, now), policy, now, fresh, chosen)
+    out = ensure(retire_others(ring, chosen, now), now, fresh, chosen)
     for alg in chosen:
         active = _active(out, alg)
         pending = _oldest_pending(out, alg)

@@ -212,9 +212,7 @@ class KeyManager:
         algs = self._effective(view.signing_algs)
         if view.signing_algs != algs or any(a not in view.actives for a in algs):
             when = lc.normalize_now(now)
-            view = self._transition(
-                lambda ring, fresh, algs: lc.ensure(ring, self._policy, when, fresh, algs)
-            )
+            view = self._transition(lambda ring, fresh, algs: lc.ensure(ring, when, fresh, algs))
         active = _active(view, alg)
         if active is None:  # pragma: no cover - ensure() always leaves an active key.
             raise KeyStateError(f"the key store has no active {alg} key")
@@ -366,9 +364,7 @@ class KeyManager:
             KeyStateError: no key has this kid.
         """
         when = lc.normalize_now(now)
-        view = self._transition(
-            lambda ring, fresh, algs: lc.revoke(ring, kid, self._policy, when, fresh, algs)
-        )
+        view = self._transition(lambda ring, fresh, algs: lc.revoke(ring, kid, when, fresh, algs))
         return next(r for r in view.records if r.kid == kid)
 
     def maintain(self, *, now: Now = None) -> list[KeyRecord]:
@@ -405,7 +401,7 @@ class KeyManager:
 
         def step(ring: list[KeyRecord], fresh: lc.Fresh, algs: tuple[str, ...]) -> list[KeyRecord]:
             ring = lc.retire_others(ring, wanted, when)
-            return lc.ensure(ring, self._policy, when, fresh, wanted)
+            return lc.ensure(ring, when, fresh, wanted)
 
         self._transition(step, algs=wanted)
         return wanted
