@@ -198,7 +198,7 @@ def test_repr_hides_secrets(master_key: str, sqlite_url: str) -> None:
 
 def test_unsupported_url() -> None:
     with pytest.raises(KeyStoreError, match="unsupported store URL") as info:
-        KeyManager.open("redis://u:secretpw@host/0", "x" * 43)
+        KeyManager.open("redis://u:secretpw@host/0", "A" * 43)
     assert "secretpw" not in str(info.value)
     with pytest.raises(KeyStoreError, match="sqlite:///"):
         KeyManager.open("sqlite:///", "A" * 43)

@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from jwtkit._b64 import b64decode, b64encode
 from jwtkit.errors import CorruptStoreError, MasterKeyError
 from jwtkit.keys import KeyManager, generate_master_key
-from jwtkit.keys._crypto import b64d
+from jwtkit.keys._crypto import parse_master_key
 
 
 def test_generate_master_key_is_32_random_bytes() -> None:
     a, b = generate_master_key(), generate_master_key()
     assert a != b
-    assert len(b64d(a)) == 32
+    assert len(b64decode(a.encode())) == 32
 
 
 def test_raw_bytes_and_base64url_text_are_the_same_key(sqlite_url: str) -> None:
     text = generate_master_key()
-    with KeyManager.open(sqlite_url, b64d(text)) as km:
+    with KeyManager.open(sqlite_url, b64decode(text.encode())) as km:
         kid = km.active_key().kid
     with KeyManager.open(sqlite_url, text) as km:
         assert km.active_key().kid == kid
     with KeyManager.open(sqlite_url, text.encode()) as km:
         assert km.active_key().kid == kid
+
+
+def test_padded_and_standard_alphabet_text_name_the_same_key() -> None:
+    """Keys pasted from other tools (base64 with "=" and "+/", a trailing newline) are the
+    same key; text that is not base64 at all is refused rather than partly decoded."""
+    raw = bytes(range(200, 232))  # encodes with "-" and "_" in base64url
+    url = b64encode(raw).decode()
+    standard = base64.b64encode(raw).decode()
+    assert "=" in standard and ("+" in standard or "/" in standard)
+    expected = parse_master_key(url).ring_mac(b"probe")
+    for text in (url + "=", standard, f"  {standard}\n"):
+        assert parse_master_key(text).ring_mac(b"probe") == expected
+    for bad in (url[:-1] + "!", url + "A", url[:20] + " " + url[20:]):
+        with pytest.raises(MasterKeyError, match="32 random bytes"):
+            parse_master_key(bad)
 
 
 def test_master_key_from_environment(
@@ -48,7 +65,7 @@ def test_master_key_from_file(
     with KeyManager.open(sqlite_url, master_key_file=key_file) as km:
         kid = km.active_key().kid
     raw_file = tmp_path / "master.bin"
-    raw_file.write_bytes(b64d(master_key))
+    raw_file.write_bytes(b64decode(master_key.encode()))
     monkeypatch.setenv("JWTKIT_MASTER_KEY_FILE", str(raw_file))
     with KeyManager.open(sqlite_url) as km:
         assert km.active_key().kid == kid
@@ -118,7 +135,7 @@ def test_private_keys_are_not_stored_in_plain_text(
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for d in privates:
         assert d.encode() not in data
-        assert b64d(d) not in data
+        assert b64decode(d.encode()) not in data
 
 
 def test_ciphertext_moved_to_another_kid_is_refused(

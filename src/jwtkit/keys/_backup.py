@@ -25,9 +25,10 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from jwtkit._b64 import b64decode, b64encode
 from jwtkit.errors import CorruptStoreError, KeyStoreError, MasterKeyError
 
-from ._crypto import ScryptParams, b64d, b64e
+from ._crypto import ScryptParams
 from ._lifecycle import KeyRecord
 
 __all__ = ["BackupEntry", "read_backup", "write_backup", "write_private_file"]
@@ -75,7 +76,11 @@ def write_backup(
     nonce = secrets.token_bytes(12)
     key = params.derive(passphrase, salt)
     ciphertext = AESGCM(key).encrypt(nonce, json.dumps(body).encode(), _header_aad(header))
-    document = {**header, "nonce": b64e(nonce), "ciphertext": b64e(ciphertext)}
+    document = {
+        **header,
+        "nonce": b64encode(nonce).decode("ascii"),
+        "ciphertext": b64encode(ciphertext).decode("ascii"),
+    }
     write_private_file(Path(path), json.dumps(document, indent=1).encode() + b"\n")
 
 
@@ -125,8 +130,8 @@ def read_backup(path: str | os.PathLike[str], passphrase: str | bytes) -> list[B
                 f"reads version {_VERSION}"
             )
         kdf = doc["kdf"]
-        nonce = b64d(doc["nonce"])
-        ciphertext = b64d(doc["ciphertext"])
+        nonce = b64decode(doc["nonce"].encode("ascii"))
+        ciphertext = b64decode(doc["ciphertext"].encode("ascii"))
         header = {"format": doc["format"], "version": doc["version"], "kdf": kdf}
     except CorruptStoreError:
         raise

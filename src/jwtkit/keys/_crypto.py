@@ -15,8 +15,6 @@ wrong master key fail with MasterKeyError before anything else is read.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -32,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from jwtkit._b64 import b64decode, b64encode
 from jwtkit.errors import CorruptStoreError, MasterKeyError
 
 __all__ = [
@@ -39,8 +38,6 @@ __all__ = [
     "ENV_MASTER_KEY_FILE",
     "MasterKey",
     "ScryptParams",
-    "b64d",
-    "b64e",
     "generate_master_key",
     "make_check",
     "parse_master_key",
@@ -62,20 +59,7 @@ _RING_MAC_INFO: Final = b"jwtkit key ring mac v1"
 _SCRYPT_MAX_NR: Final = 2**19
 _SCRYPT_MAX_NRP: Final = 2**20
 _SCRYPT_SALT: Final = (8, 64)
-
-
-def b64e(data: bytes) -> str:
-    """Encode ``data`` as unpadded base64url text."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64d(text: str) -> bytes:
-    """Decode unpadded (or padded) base64url text; raises ValueError on bad input."""
-    text = text.strip()
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url text") from exc
+_STANDARD_TO_URL: Final = str.maketrans("+/", "-_")
 
 
 def generate_master_key() -> str:
@@ -86,7 +70,7 @@ def generate_master_key() -> str:
         import jwtkit.keys
         print(jwtkit.keys.generate_master_key())  # store it like a password
     """
-    return b64e(secrets.token_bytes(32))
+    return b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -124,7 +108,13 @@ class ScryptParams:
 
     def to_dict(self, salt: bytes) -> dict[str, Any]:
         """Return the one JSON form of these parameters with ``salt`` (stores and backups)."""
-        return {"alg": "scrypt", "salt": b64e(salt), "n": self.n, "r": self.r, "p": self.p}
+        return {
+            "alg": "scrypt",
+            "salt": b64encode(salt).decode("ascii"),
+            "n": self.n,
+            "r": self.r,
+            "p": self.p,
+        }
 
     def to_json(self, salt: bytes) -> str:
         """Return :meth:`to_dict` as canonical JSON text."""
@@ -140,7 +130,7 @@ class ScryptParams:
         try:
             if value.get("alg") != "scrypt":
                 raise ValueError("not scrypt")
-            salt = b64d(value["salt"])
+            salt = b64decode(value["salt"].encode("ascii"))
             n, r, p = value["n"], value["r"], value["p"]
         except (AttributeError, KeyError, TypeError) as exc:
             raise ValueError("malformed KDF parameters") from exc
@@ -255,7 +245,8 @@ def _split(sealed: bytes, kid: str) -> tuple[bytes, bytes, bytes, bytes]:
 
 
 def parse_master_key(value: bytes | str, *, source: str = "master key") -> MasterKey:
-    """Accept 32 raw bytes or their base64url text (bytes holding that text work too).
+    """Accept 32 raw bytes or their base64url text (bytes holding that text work too; padded
+    or standard-alphabet base64 too).
 
     Raises:
         MasterKeyError: anything else; the message names ``source``, never the value.
@@ -264,8 +255,11 @@ def parse_master_key(value: bytes | str, *, source: str = "master key") -> Maste
         return MasterKey(value)
     try:
         text = value.decode("ascii") if isinstance(value, bytes) else value
-        raw = b64d(text)
-    except (UnicodeDecodeError, ValueError):
+        # People paste keys made by other tools: surrounding white space, "=" padding and the
+        # standard alphabet's "+" and "/" are accepted; anything else must be canonical.
+        text = text.strip().rstrip("=").translate(_STANDARD_TO_URL)
+        raw = b64decode(text.encode("ascii"))
+    except ValueError:
         raw = b""
     if len(raw) != 32:
         raise MasterKeyError(

@@ -15,10 +15,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jwtkit._b64 import b64decode, b64encode
 from jwtkit._storage import SCHEMA_VERSION, Database, KeyChange, KeyMeta, KeyRow, KeyRows
 from jwtkit.errors import CorruptStoreError
 
-from ._crypto import ScryptParams, b64d, b64e
+from ._crypto import ScryptParams
 from ._integrity import RingAuth, RingState
 from ._lifecycle import SIGNING_ALGS, KeyRecord
 
@@ -96,9 +97,9 @@ class KeyStore:
             KeyMeta(
                 meta.store_id,
                 meta.kdf.to_json(meta.kdf_salt),
-                b64e(meta.check),
+                b64encode(meta.check).decode("ascii"),
                 signing_algs=_algs_out(meta.signing_algs) if meta.signing_algs else None,
-                mac=None if meta.mac is None else b64e(meta.mac),
+                mac=None if meta.mac is None else b64encode(meta.mac).decode("ascii"),
             )
         )
         return _meta_in(stored, self.label)
@@ -139,7 +140,7 @@ class KeyStore:
         def authenticate(raw: KeyMeta, rows: list[KeyRow]) -> str:
             assert sign is not None  # noqa: S101 - only passed when there is one
             meta = _meta_in(raw, self.label)
-            return b64e(sign.tag(meta.ring([_key_in(r) for r in rows])))
+            return b64encode(sign.tag(meta.ring([_key_in(r) for r in rows]))).decode("ascii")
 
         def step(raw: KeyMeta, rows: list[KeyRow]) -> KeyChange | None:
             meta, keys = _meta_in(raw, self.label), [_key_in(r) for r in rows]
@@ -152,7 +153,7 @@ class KeyStore:
             if change is None:
                 return None
             kdf = None if change.kdf_salt is None else meta.kdf.to_json(change.kdf_salt)
-            check = None if change.check is None else b64e(change.check)
+            check = None if change.check is None else b64encode(change.check).decode("ascii")
             algs = None if change.signing_algs is None else _algs_out(change.signing_algs)
             return KeyChange(
                 [_key_out(k) for k in change.keys],
@@ -182,8 +183,8 @@ def _meta_in(meta: KeyMeta, label: str) -> StoreMeta:
     try:
         salt, params = ScryptParams.from_json(meta.kdf)
         algs = _algs_in(meta.signing_algs)
-        mac = None if meta.mac is None else b64d(meta.mac)
-        check = b64d(meta.check)
+        mac = None if meta.mac is None else b64decode(meta.mac.encode("ascii"))
+        check = b64decode(meta.check.encode("ascii"))
         return StoreMeta(meta.store_id, salt, params, check, meta.generation, algs, mac)
     except ValueError as exc:
         raise CorruptStoreError(f"{label}: the store's meta rows are damaged ({exc})") from exc
