@@ -187,7 +187,7 @@ def test_stronger_kdf_parameters_within_the_bounds_restore(tmp_path: Path) -> No
     from datetime import UTC, datetime
 
     from jwtkit.keys._backup import write_backup
-    from jwtkit.keys._crypto import ScryptParams
+    from jwtkit.keys._masterkey import ScryptParams
 
     km, tokens = populated("memory://", None)
     path = tmp_path / "b.json"

@@ -12,7 +12,7 @@ import pytest
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit.errors import CorruptStoreError, MasterKeyError
 from jwtkit.keys import KeyManager, generate_master_key
-from jwtkit.keys._crypto import parse_master_key
+from jwtkit.keys._masterkey import parse_master_key
 
 
 def test_generate_master_key_is_32_random_bytes() -> None:

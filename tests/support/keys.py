@@ -7,7 +7,7 @@ import os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from jwtkit._b64 import b64decode, b64encode
-from jwtkit.keys._crypto import _aad
+from jwtkit.keys._masterkey import _aad
 
 
 def legacy_check(master_key: str, store_id: str) -> str:

@@ -17,9 +17,9 @@ under a master key); errors are :class:`jwtkit.errors.KeyStoreError` subclasses.
 
 from __future__ import annotations
 
-from ._crypto import generate_master_key, read_master_key_file
 from ._lifecycle import KeyRecord, RotationPolicy
 from ._manager import KeyManager
+from ._masterkey import generate_master_key, read_master_key_file
 
 __all__ = [
     "KeyManager",

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit.errors import CorruptStoreError, KeyStoreError, MasterKeyError
 
-from ._crypto import ScryptParams
 from ._lifecycle import KeyRecord
+from ._masterkey import ScryptParams
 
 __all__ = ["BackupEntry", "read_backup", "write_backup", "write_private_file"]
 

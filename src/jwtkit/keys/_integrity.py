@@ -32,8 +32,8 @@ from typing import Final
 
 from jwtkit.errors import CorruptStoreError, MasterKeyError
 
-from ._crypto import MasterKey
 from ._lifecycle import KeyRecord
+from ._masterkey import MasterKey
 
 __all__ = ["RingAuth", "RingState"]
 

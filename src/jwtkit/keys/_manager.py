@@ -24,8 +24,8 @@ from jwtkit.errors import (
 from . import _lifecycle as lc
 from ._backup import read_backup, write_backup
 from ._cache import KeyCache, KeyView, ManagerKeySource, ManagerSigningSource
-from ._crypto import MasterKey, MasterKeySpec, make_check, resolve_master_key
 from ._lifecycle import KeyRecord, RotationPolicy
+from ._masterkey import MasterKey, MasterKeySpec, make_check, resolve_master_key
 from ._rows import Change, KeyStore, StoredKey, StoreMeta
 from ._vault import Vault, attach, parse_private
 

@@ -19,9 +19,9 @@ from jwtkit._b64 import b64decode, b64encode
 from jwtkit._storage import SCHEMA_VERSION, Database, KeyChange, KeyMeta, KeyRow, KeyRows
 from jwtkit.errors import CorruptStoreError
 
-from ._crypto import ScryptParams
 from ._integrity import RingAuth, RingState
 from ._lifecycle import SIGNING_ALGS, KeyRecord
+from ._masterkey import ScryptParams
 
 __all__ = ["SCHEMA_VERSION", "Change", "KeyStore", "StoreMeta", "StoredKey"]
 

@@ -27,9 +27,9 @@ from jwtkit.errors import (
 
 from . import _lifecycle as lc
 from ._cache import KeyView
-from ._crypto import MasterKey, MasterKeySpec, ScryptParams, make_check
 from ._integrity import RingAuth
 from ._lifecycle import KeyRecord, RotationPolicy
+from ._masterkey import MasterKey, MasterKeySpec, ScryptParams, make_check
 from ._rows import SCHEMA_VERSION, Change, KeyStore, StoredKey, StoreMeta
 
 __all__ = ["Vault", "attach", "parse_private"]
