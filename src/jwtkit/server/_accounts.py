@@ -44,7 +44,6 @@ from jwtkit.server._records import (
 )
 
 __all__ = [
-    "GRANT_TYPES",
     "AccountError",
     "Accounts",
     "ClientInfo",

@@ -21,17 +21,13 @@ from jwtkit._storage import Database, LimitStore
 from jwtkit.errors import InvalidAudienceError, InvalidTokenError
 from jwtkit.jwa import ALGORITHMS
 from jwtkit.keys import KeyManager
-from jwtkit.server._accounts import (
-    GRANT_TYPES,
-    Accounts,
-    ClientInfo,
-    UserInfo,
-)
+from jwtkit.server._accounts import Accounts, ClientInfo, UserInfo
 from jwtkit.server._authorize import IDENTITY_SCOPES
 from jwtkit.server._errors import OAuthError, invalid_client, too_many_requests
 from jwtkit.server._forms import ClientCredentials
 from jwtkit.server._passwords import HashingExecutor
 from jwtkit.server._ratelimit import Limiter, TooManyAttemptsError
+from jwtkit.server._records import GRANT_TYPES
 from jwtkit.server._resources import Resources, split_resources
 from jwtkit.server._revocations import RevocationState, username_of
 from jwtkit.server._settings import Settings

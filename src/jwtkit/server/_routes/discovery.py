@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from jwtkit.errors import KeyStoreError
-from jwtkit.server._accounts import GRANT_TYPES
 from jwtkit.server._authorize import IDENTITY_SCOPES, RESPONSE_MODES
 from jwtkit.server._errors import RETRY_AFTER
+from jwtkit.server._records import GRANT_TYPES
 from jwtkit.server._routes._common import service
 from jwtkit.server._service import TokenService
 
