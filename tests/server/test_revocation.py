@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
 from urllib.parse import quote_plus
 
+import pytest
 from starlette.applications import Starlette
 
+from jwtkit import decode_unverified
+from jwtkit.errors import AlgorithmNotAllowedError
 from jwtkit.server._service import TokenService
 from tests.support.server import ALL_GRANTS, CLIENT, FROM_WEB, USER, Clock, TestClient, basic, login
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def introspect(client: TestClient, token: str, **auth: str) -> dict[str, object]:
@@ -30,6 +40,24 @@ def test_introspect_access_token(client: TestClient) -> None:
     assert info["scope"] == "read write"
     assert info["iss"] == "http://testserver"
     assert info["roles"] == ["admin", "staff"]
+
+
+def test_an_hmac_signed_access_token_is_never_active(client: TestClient, svc: TokenService) -> None:
+    """The service verifies with asymmetric algorithms only (jwa.ASYMMETRIC_ALGORITHMS): a
+    token re-signed with HS256 under the published public key (key confusion) is inactive."""
+    access = login(client).json()["access_token"]
+    kid = decode_unverified(access)[0]["kid"]
+    published = next(k for k in svc.keys.jwks()["keys"] if k["kid"] == kid)
+    # Signed by hand: jwtkit refuses public-key material as an HMAC secret.
+    head = b64url(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": kid}).encode())
+    signing_input = head + "." + access.split(".")[1]
+    mac = hmac.new(json.dumps(published).encode(), signing_input.encode(), hashlib.sha256)
+    forged = signing_input + "." + b64url(mac.digest())
+    assert introspect(client, forged) == {"active": False}
+    assert introspect(client, access)["active"] is True
+    # Refused by the allow-list itself, before any key is looked at (RFC 8725 §3.1).
+    with pytest.raises(AlgorithmNotAllowedError):
+        svc.verifier.verify(forged, now=svc.clock())
 
 
 def test_introspect_refresh_token_only_for_its_client(

@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 
 from jwtkit._storage import Database, limits_salt, open_limit_store
 from jwtkit.errors import KeyStoreError
+from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 from jwtkit.keys import KeyManager, RotationPolicy
 from jwtkit.server import _accesslog as accesslog
 from jwtkit.server._accounts import Accounts, make_password_hasher
@@ -34,7 +35,6 @@ from jwtkit.server._revocations import RevocationState
 from jwtkit.server._routes import ROUTES
 from jwtkit.server._service import (
     ACCESS_TOKEN_TYPE,
-    VERIFY_ALGORITHMS,
     Clock,
     ServiceParts,
     TokenService,
@@ -194,8 +194,10 @@ def open_parts(settings: Settings, *, clock: Clock) -> ServiceParts:
                 lifetime=settings.access_token_lifetime,
                 typ=ACCESS_TOKEN_TYPE,
             ),
+            # Asymmetric algorithms only: the service signs with its published keys, never
+            # with a MAC (RFC 8725 §3.1: an allow-list, never the token's own alg).
             verifier=keys.verifier(
-                algorithms=VERIFY_ALGORITHMS,
+                algorithms=ASYMMETRIC_ALGORITHMS,
                 issuer=settings.base_url,
                 audience=settings.token_audience,
                 typ=ACCESS_TOKEN_TYPE,

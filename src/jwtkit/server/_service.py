@@ -19,7 +19,7 @@ from jwtkit import Signer, Verifier, decode_unverified
 from jwtkit._revocation import FAMILY_CLAIM, client_subject
 from jwtkit._storage import Database, LimitStore
 from jwtkit.errors import InvalidAudienceError, InvalidTokenError
-from jwtkit.jwa import ALGORITHMS
+from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 from jwtkit.keys import KeyManager
 from jwtkit.server._accounts import Accounts, ClientInfo, UserInfo
 from jwtkit.server._authorize import IDENTITY_SCOPES
@@ -35,7 +35,6 @@ from jwtkit.server._tokens import RefreshError, RefreshGrant, TokenStore
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
-    "VERIFY_ALGORITHMS",
     "Clock",
     "IssuedTokens",
     "ServiceParts",
@@ -46,8 +45,6 @@ logger = logging.getLogger("jwtkit.server")
 
 Clock = Callable[[], float]
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
-# Asymmetric algorithms only: the service publishes public keys and never signs with a MAC.
-VERIFY_ALGORITHMS = tuple(a for a in ALGORITHMS if not a.startswith("HS"))
 _SCOPE_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F)) - {'"', "\\"}
 
 
@@ -496,7 +493,7 @@ class TokenService:
         try:
             audience = decode_unverified(token)[1].get("aud")
             verifier = self.keys.verifier(
-                algorithms=VERIFY_ALGORITHMS, issuer=self.settings.base_url,
+                algorithms=ASYMMETRIC_ALGORITHMS, issuer=self.settings.base_url,
                 audience=audience, typ=ACCESS_TOKEN_TYPE,
             )  # fmt: skip
             return dict(verifier.verify(token, now=now))
