@@ -10,7 +10,16 @@ import pytest
 from argon2 import PasswordHasher
 
 from jwtkit.errors import JWTError, SchemaVersionError
-from jwtkit.server import AccountError, Accounts, ClientInfo, UserInfo
+from jwtkit.server import (
+    AccountError,
+    AccountExistsError,
+    AccountNotFoundError,
+    Accounts,
+    ClientInfo,
+    InvalidAccountError,
+    Resources,
+    UserInfo,
+)
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
@@ -45,6 +54,46 @@ def test_users_round_trip(accounts: Accounts, tmp_path: Path) -> None:
             "SELECT password_hash FROM jwtkit_users WHERE username='bob'"
         ).fetchone()
     assert stored.startswith("$argon2id$") and "another-password" not in stored
+
+
+@pytest.mark.parametrize(
+    ("cls", "code"),
+    [
+        (AccountExistsError, "account_exists"),
+        (AccountNotFoundError, "account_not_found"),
+        (InvalidAccountError, "invalid_account"),
+    ],
+)
+def test_each_account_error_has_one_stable_code(cls: type[AccountError], code: str) -> None:
+    """Issue 15: the code belongs to the class, as in jwtkit.errors; one except catches all."""
+    assert cls.code == code
+    assert issubclass(cls, AccountError) and issubclass(cls, JWTError)
+    assert cls("message").code == code
+    assert AccountError.code == "account_error"
+
+
+def test_account_errors_are_raised_as_their_subclass(accounts: Accounts, tmp_path: Path) -> None:
+    accounts.add_user("alice", "pw")
+    with pytest.raises(AccountExistsError) as exists:
+        accounts.add_user("alice", "pw")
+    with pytest.raises(AccountNotFoundError) as missing:
+        accounts.disable_user("nobody")
+    with pytest.raises(InvalidAccountError) as invalid:
+        accounts.add_user("with space", "pw")
+    assert [e.value.code for e in (exists, missing, invalid)] == [
+        "account_exists", "account_not_found", "invalid_account",
+    ]  # fmt: skip
+    resources = Resources.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        resources.add("https://api.example", scopes=("read",))
+        with pytest.raises(AccountExistsError):
+            resources.add("https://api.example", scopes=("read",))
+        with pytest.raises(AccountNotFoundError):
+            resources.remove("https://other.example")
+        with pytest.raises(InvalidAccountError):
+            resources.add("not a uri", scopes=("read",))
+    finally:
+        resources.close()
 
 
 def test_user_errors(accounts: Accounts) -> None:

@@ -18,10 +18,13 @@ import jwtkit.server as server
 
 CONTRACT = {
     "AccountError",
+    "AccountExistsError",
+    "AccountNotFoundError",
     "Accounts",
     "ClientInfo",
     "Clock",
     "ConsentInfo",
+    "InvalidAccountError",
     "ResourceInfo",
     "Resources",
     "Settings",

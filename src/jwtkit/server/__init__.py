@@ -13,7 +13,15 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError("jwtkit.server needs the server extra: pip install 'jwtkit[server]'") from exc
 
-from jwtkit.server._accounts import AccountError, Accounts, ClientInfo, UserInfo
+from jwtkit.server._accounts import (
+    AccountError,
+    AccountExistsError,
+    AccountNotFoundError,
+    Accounts,
+    ClientInfo,
+    InvalidAccountError,
+    UserInfo,
+)
 from jwtkit.server._app import create_app
 from jwtkit.server._records import ConsentInfo
 from jwtkit.server._resources import ResourceInfo, Resources
@@ -23,10 +31,13 @@ from jwtkit.server._settings import Settings, SettingsError
 
 __all__ = [
     "AccountError",
+    "AccountExistsError",
+    "AccountNotFoundError",
     "Accounts",
     "ClientInfo",
     "Clock",
     "ConsentInfo",
+    "InvalidAccountError",
     "ResourceInfo",
     "Resources",
     "Settings",

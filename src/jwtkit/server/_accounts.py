@@ -29,8 +29,11 @@ from jwtkit.server._records import (
     ID_TOKEN_ALGS,
     PUBLIC_GRANTS,
     AccountError,
+    AccountExistsError,
+    AccountNotFoundError,
     ClientInfo,
     ConsentInfo,
+    InvalidAccountError,
     UserInfo,
     check_email,
     check_name,
@@ -45,8 +48,11 @@ from jwtkit.server._records import (
 
 __all__ = [
     "AccountError",
+    "AccountExistsError",
+    "AccountNotFoundError",
     "Accounts",
     "ClientInfo",
+    "InvalidAccountError",
     "UserInfo",
     "make_password_hasher",
 ]
@@ -137,7 +143,7 @@ class Accounts:
             name, email, email_verified=bool(email_verified),
         )  # fmt: skip
         if not self._rows.insert_user(row):
-            raise AccountError(f"user {username!r} already exists", code="account_exists")
+            raise AccountExistsError(f"user {username!r} already exists")
         return user_info(row)
 
     def set_password(self, username: str, password: str, *, keep_session: str | None = None) -> int:
@@ -221,10 +227,7 @@ class Accounts:
         _found(self._rows.user(username) is not None, "user", username)
         counts = self._consents.revoke(username, client_id, now=self._clock())
         if client_id is not None and counts[0] == 0:
-            raise AccountError(
-                f"user {username!r} gave no consent to client {client_id!r}",
-                code="account_not_found",
-            )
+            raise AccountNotFoundError(f"user {username!r} gave no consent to client {client_id!r}")
         return counts
 
     def list_users(self) -> list[UserInfo]:
@@ -289,11 +292,10 @@ class Accounts:
         grant_list = _check_grants(grants, public=public)
         if public:
             if secret is not None:
-                raise AccountError("a public client has no secret", code="invalid_account")
+                raise InvalidAccountError("a public client has no secret")
             if resource_server:
-                raise AccountError(
-                    "a resource server must authenticate: it cannot be public",
-                    code="invalid_account",
+                raise InvalidAccountError(
+                    "a resource server must authenticate: it cannot be public"
                 )
             secret_hash: str | None = None
             result = ""
@@ -307,7 +309,7 @@ class Accounts:
             post_logout_redirect_uris=_redirect_uris(post_logout_redirect_uris),
         )  # fmt: skip
         if not self._rows.insert_client(row):
-            raise AccountError(f"client {client_id!r} already exists", code="account_exists")
+            raise AccountExistsError(f"client {client_id!r} already exists")
         return result
 
     def update_client(
@@ -347,9 +349,8 @@ class Accounts:
         )
         alg = None if id_token_alg is None else _id_token_alg(id_token_alg)
         if resource_server and current.public:
-            raise AccountError(
-                "a resource server must authenticate: a public client cannot be one",
-                code="invalid_account",
+            raise InvalidAccountError(
+                "a resource server must authenticate: a public client cannot be one"
             )
         found = self._rows.update_client(
             client_id,
@@ -380,16 +381,12 @@ class Accounts:
                 a bad secret or a negative overlap.
         """
         if isinstance(overlap, bool) or not isinstance(overlap, int | float) or not overlap >= 0:
-            raise AccountError(
-                "the overlap must be a number of seconds >= 0", code="invalid_account"
-            )
+            raise InvalidAccountError("the overlap must be a number of seconds >= 0")
         current = self.get_client(client_id)
         _found(current is not None, "client", client_id)
         assert current is not None  # noqa: S101 - narrowed by _found
         if current.public:
-            raise AccountError(
-                f"client {client_id!r} is public: it has no secret", code="invalid_account"
-            )
+            raise InvalidAccountError(f"client {client_id!r} is public: it has no secret")
         secret, secret_hash = self._new_secret(secret)
         rotated = self._rows.rotate_secret(
             client_id, secret_hash, old_until=self._clock() + float(overlap)
@@ -522,28 +519,27 @@ def _origins(origins: Iterable[str]) -> tuple[str, ...]:
     try:
         return check_origins(origins)
     except ValueError as exc:
-        raise AccountError(str(exc), code="invalid_account") from None
+        raise InvalidAccountError(str(exc)) from None
 
 
 def _redirect_uris(uris: Iterable[str]) -> tuple[str, ...]:
     if isinstance(uris, str):
-        raise AccountError("redirect URIs must be a list, not a string", code="invalid_account")
+        raise InvalidAccountError("redirect URIs must be a list, not a string")
     return tuple(dict.fromkeys(check_redirect_uri(u) for u in uris))
 
 
 def _id_token_alg(alg: str) -> str:
     """Accept "" (the default) or an algorithm whose ``at_hash`` OpenID Connect defines."""
     if alg and alg not in ID_TOKEN_ALGS:
-        raise AccountError(
-            f"{alg!r} is not an ID token algorithm (known: {', '.join(ID_TOKEN_ALGS)})",
-            code="invalid_account",
+        raise InvalidAccountError(
+            f"{alg!r} is not an ID token algorithm (known: {', '.join(ID_TOKEN_ALGS)})"
         )
     return alg
 
 
 def _found(found: bool, kind: str, name: str) -> None:
     if not found:
-        raise AccountError(f"no {kind} named {name!r}", code="account_not_found")
+        raise AccountNotFoundError(f"no {kind} named {name!r}")
 
 
 def _check_grants(grants: Iterable[str], *, public: bool) -> list[str]:
@@ -551,13 +547,9 @@ def _check_grants(grants: Iterable[str], *, public: bool) -> list[str]:
     grant_list = check_words(grants, "grant") or list(DEFAULT_GRANTS)
     unknown = [g for g in grant_list if g not in GRANT_TYPES]
     if unknown:
-        raise AccountError(
-            f"unknown grant type {unknown[0]!r} (known: {', '.join(GRANT_TYPES)})",
-            code="invalid_account",
+        raise InvalidAccountError(
+            f"unknown grant type {unknown[0]!r} (known: {', '.join(GRANT_TYPES)})"
         )
     if public and not set(grant_list) <= PUBLIC_GRANTS:
-        raise AccountError(
-            "a public client may not use the client_credentials grant",
-            code="invalid_account",
-        )
+        raise InvalidAccountError("a public client may not use the client_credentials grant")
     return grant_list

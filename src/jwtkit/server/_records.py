@@ -19,8 +19,11 @@ __all__ = [
     "ID_TOKEN_ALGS",
     "PUBLIC_GRANTS",
     "AccountError",
+    "AccountExistsError",
+    "AccountNotFoundError",
     "ClientInfo",
     "ConsentInfo",
+    "InvalidAccountError",
     "UserInfo",
     "check_email",
     "check_name",
@@ -51,17 +54,28 @@ _MAX_SECRET = 1024
 
 
 class AccountError(JWTError, ValueError):
-    """A user or client operation cannot be done; ``code`` says why.
-
-    Codes: ``account_exists``, ``account_not_found``, ``invalid_account`` (bad name, role,
-    scope, grant or password).
-    """
+    """A user, client or resource operation cannot be done; the subclass (and its stable
+    ``code``) says why. Catch this class for all of them."""
 
     code = "account_error"
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class AccountExistsError(AccountError):
+    """The user, client or resource to add exists already."""
+
+    code = "account_exists"
+
+
+class AccountNotFoundError(AccountError):
+    """No user, client or resource has that name."""
+
+    code = "account_not_found"
+
+
+class InvalidAccountError(AccountError):
+    """A bad name, role, scope, grant, secret, URI or profile value."""
+
+    code = "invalid_account"
 
 
 @dataclass(frozen=True)
@@ -134,18 +148,16 @@ def consent_info(r: ConsentRow) -> ConsentInfo:
 def check_name(name: object, what: str) -> str:
     """Accept a printable name of 1 to 256 characters without spaces or colons."""
     if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
-        raise AccountError(f"{what} must be 1 to 256 characters", code="invalid_account")
+        raise InvalidAccountError(f"{what} must be 1 to 256 characters")
     if any(unicodedata.category(c)[0] in "CZ" for c in name) or ":" in name:
-        raise AccountError(
-            f"{what} must not contain spaces, control characters or ':'", code="invalid_account"
-        )
+        raise InvalidAccountError(f"{what} must not contain spaces, control characters or ':'")
     return name
 
 
 def check_words(words: Iterable[str] | str, what: str) -> list[str]:
     """Validate roles/scopes/grants: RFC 6749 §3.3 scope-token characters, no duplicates."""
     if isinstance(words, str):
-        raise AccountError(f"{what}s must be a list, not a string", code="invalid_account")
+        raise InvalidAccountError(f"{what}s must be a list, not a string")
     out: list[str] = []
     for word in words:
         if (
@@ -154,7 +166,7 @@ def check_words(words: Iterable[str] | str, what: str) -> list[str]:
             or len(word) > _MAX_NAME
             or any(not (0x21 <= ord(c) <= 0x7E) or c in '"\\' for c in word)
         ):
-            raise AccountError(f"invalid {what} {word!r}", code="invalid_account")
+            raise InvalidAccountError(f"invalid {what} {word!r}")
         if word not in out:
             out.append(word)
     return out
@@ -194,18 +206,16 @@ def user_info(r: UserRow) -> UserInfo:
 def check_secret(secret: object, what: str, *, minimum: int = 1) -> str:
     """Accept a password or client secret of ``minimum`` to 1024 characters."""
     if not isinstance(secret, str) or not minimum <= len(secret) <= _MAX_SECRET:
-        raise AccountError(
-            f"{what} must be {minimum} to {_MAX_SECRET} characters", code="invalid_account"
-        )
+        raise InvalidAccountError(f"{what} must be {minimum} to {_MAX_SECRET} characters")
     return secret
 
 
 def check_profile_name(name: object) -> str:
     """Accept a display name of 1 to 256 printable characters (spaces allowed)."""
     if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME or not name.strip():
-        raise AccountError("the name must be 1 to 256 characters", code="invalid_account")
+        raise InvalidAccountError("the name must be 1 to 256 characters")
     if any(unicodedata.category(c)[0] == "C" for c in name):
-        raise AccountError("the name must not contain control characters", code="invalid_account")
+        raise InvalidAccountError("the name must not contain control characters")
     return name
 
 
@@ -217,14 +227,10 @@ def check_email(email: object) -> str:
         or email.count("@") != 1
         or any(unicodedata.category(c)[0] in "CZ" for c in email)
     ):
-        raise AccountError(
-            "the email must be an address like name@example.com", code="invalid_account"
-        )
+        raise InvalidAccountError("the email must be an address like name@example.com")
     local, _, domain = email.partition("@")
     if not local or len(local) > 64 or not domain or domain.startswith(".") or "." not in domain:
-        raise AccountError(
-            "the email must be an address like name@example.com", code="invalid_account"
-        )
+        raise InvalidAccountError("the email must be an address like name@example.com")
     return email
 
 
@@ -260,8 +266,8 @@ def check_redirect_uri(uri: object) -> str:
     )
 
 
-def _invalid(message: str) -> AccountError:
-    return AccountError(message, code="invalid_account")
+def _invalid(message: str) -> InvalidAccountError:
+    return InvalidAccountError(message)
 
 
 def _loopback(host: str) -> bool:

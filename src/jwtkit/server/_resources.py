@@ -27,7 +27,13 @@ from urllib.parse import urlsplit
 
 from jwtkit._storage import DEFAULT_TIMEOUT, Database, ResourceRow, ResourceRows
 from jwtkit.server._errors import OAuthError
-from jwtkit.server._records import AccountError, check_words, from_timestamp
+from jwtkit.server._records import (
+    AccountExistsError,
+    AccountNotFoundError,
+    InvalidAccountError,
+    check_words,
+    from_timestamp,
+)
 
 __all__ = [
     "MAX_RESOURCES",
@@ -151,23 +157,21 @@ class Resources:
         try:
             uri = check_resource_uri(uri)
         except ValueError as exc:
-            raise AccountError(str(exc), code="invalid_account") from None
+            raise InvalidAccountError(str(exc)) from None
         names = check_words(scopes, "scope")
         words = dict(descriptions or {})
         for name, text in words.items():
             if name not in names:
-                raise AccountError(
-                    f"the description of {name!r} names no scope of this resource",
-                    code="invalid_account",
+                raise InvalidAccountError(
+                    f"the description of {name!r} names no scope of this resource"
                 )
             if not isinstance(text, str) or not 0 < len(text.strip()) <= _MAX_DESCRIPTION:
-                raise AccountError(
-                    f"the description of {name!r} must be 1 to {_MAX_DESCRIPTION} characters",
-                    code="invalid_account",
+                raise InvalidAccountError(
+                    f"the description of {name!r} must be 1 to {_MAX_DESCRIPTION} characters"
                 )
         row = ResourceRow(uri, tuple((n, words.get(n)) for n in names), self._clock())
         if not self._rows.insert(row):
-            raise AccountError(f"resource {uri!r} is already registered", code="account_exists")
+            raise AccountExistsError(f"resource {uri!r} is already registered")
         return _info(row)
 
     def get(self, uri: str) -> ResourceInfo | None:
@@ -187,7 +191,7 @@ class Resources:
             AccountError: ``account_not_found``.
         """
         if not self._rows.delete(uri):
-            raise AccountError(f"no resource named {uri!r}", code="account_not_found")
+            raise AccountNotFoundError(f"no resource named {uri!r}")
 
     def lookup(self, uris: Iterable[str]) -> list[ResourceInfo]:
         """Return the registered resources named by ``uris``, in order.
