@@ -211,7 +211,7 @@ def test_verify_now_checks_the_token_at_another_moment(tmp_path: Path) -> None:
 
 
 def test_inspect_now_describes_that_moment() -> None:
-    claims = {"iat": 1_767_225_600, "exp": 1_767_229_200}
+    claims: dict[str, object] = {"iat": 1_767_225_600, "exp": 1_767_229_200}
     token = _manual_jwt(claims, "x" * 32)
     res = _ok(run_cli("inspect", token, "--now", "2026-01-01T00:15:00Z"))
     assert "Times (as of 2026-01-01 00:15:00 UTC):" in res.stdout

@@ -365,7 +365,7 @@ def test_sign_with_the_store_keeps_its_rules(store: Store, tmp_path: Path) -> No
     for args in (["--no-exp"], ["--claim", "exp:=4102444800"]):
         refused = _sign_store(store, *args)
         assert refused.code == 2 and "lifetime comes from --exp" in refused.stderr
-    for args in (["--key", tmp_path / "k.json"], ["--kid", "x"]):
+    for args in (["--key", str(tmp_path / "k.json")], ["--kid", "x"]):
         refused = _sign_store(store, *args)
         assert refused.code == 2 and "store's active key" in refused.stderr
     assert _sign_store(store, "--alg", "ES256").code == 0

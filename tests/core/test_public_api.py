@@ -26,7 +26,7 @@ def test_lazy_names_are_the_module_objects() -> None:
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     try:
-        jwtkit.nope  # type: ignore[attr-defined]  # noqa: B018
+        jwtkit.nope  # noqa: B018
     except AttributeError as exc:
         assert "nope" in str(exc)
     else:  # pragma: no cover

@@ -41,7 +41,7 @@ def sql(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[An
 
 
 def meta_rows(url: str) -> dict[str, str]:
-    return dict(sql(url, "SELECT name, value FROM jwtkit_meta"))  # type: ignore[arg-type]
+    return dict(sql(url, "SELECT name, value FROM jwtkit_meta"))
 
 
 def test_a_revoked_keys_old_row_restored_as_active_is_refused(

@@ -49,7 +49,7 @@ def test_emergency_revocation_of_the_active_key_stays_immediate() -> None:
 def _view(generation: int) -> KeyView:
     from jwtkit import KeySet
 
-    return KeyView(generation, (), None, KeySet([]))
+    return KeyView(generation, (), {}, KeySet([]))
 
 
 def test_the_cache_serves_while_one_thread_reloads() -> None:

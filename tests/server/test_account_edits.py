@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -33,8 +34,15 @@ def test_profile_is_stored_validated_and_cleared(accounts: Accounts) -> None:
     assert accounts.update_user("alice", name="Alice Liddell").email == "alice@example.com"
     cleared = accounts.update_user("alice", name="", email="")
     assert (cleared.name, cleared.email) == (None, None)
-    for bad in ({"email": "no-at-sign"}, {"email": "a@b"}, {"email": "a b@example.com"},
-                {"name": "   "}, {"name": "x\x00"}, {"name": "n" * 257}):  # fmt: skip
+    bads: tuple[dict[str, Any], ...] = (
+        {"email": "no-at-sign"},
+        {"email": "a@b"},
+        {"email": "a b@example.com"},
+        {"name": "   "},
+        {"name": "x\x00"},
+        {"name": "n" * 257},
+    )
+    for bad in bads:
         with pytest.raises(AccountError) as exc:
             accounts.update_user("alice", **bad)
         assert code(exc) == "invalid_account"

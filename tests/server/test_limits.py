@@ -11,7 +11,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -135,11 +135,11 @@ def test_limiter_memory_stays_bounded_whatever_the_usernames(
 class RecordingHasher(PasswordHasher):
     """argon2's real hasher, recording the parameters of every verification it runs."""
 
-    def __init__(self, **costs: int) -> None:
-        super().__init__(**costs)
+    def __init__(self, *, time_cost: int, memory_cost: int, parallelism: int) -> None:
+        super().__init__(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
         self.verified: list[Parameters] = []
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.verified.append(extract_parameters(hash if isinstance(hash, str) else hash.decode()))
         return super().verify(hash, password)
 
@@ -313,7 +313,7 @@ def test_a_full_executor_refuses_at_once() -> None:
             with pytest.raises(HashingBusyError):
                 await executor.run(release.wait, 10)
             release.set()
-            assert await asyncio.gather(first, second) == [True, True]
+            assert list(await asyncio.gather(first, second)) == [True, True]
             assert executor.jobs == 0
         finally:
             executor.shutdown()

@@ -36,7 +36,8 @@ class RelyingParty:
     record the URLs the browser was sent to."""
 
     def __init__(self) -> None:
-        landed = self.landed = []
+        landed: list[str] = []
+        self.landed = landed
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:

@@ -64,7 +64,8 @@ class Ledger:
 def _inactive(svc: Service, token: str) -> bool:
     r = svc.http.post("/introspect", data={"token": token}, auth=("web", svc_secret()))
     assert r.status_code == 200, r.text
-    return r.json() == {"active": False}
+    body: object = r.json()
+    return body == {"active": False}
 
 
 def svc_secret() -> str:
