@@ -145,7 +145,7 @@ def test_parallel_refreshes_have_one_winner(store_url: str) -> None:
     result = refresh_race.run(
         store_url, trials=6, parallel=6, instances=instances, store_timeout="10"
     )
-    assert result["failed_trials"] == 0, result
+    assert result["failed_trials"] == 0, json.dumps(result)
     assert result["responses"] == {"200": 6, "400 invalid_grant": 30}
 
 
