@@ -163,6 +163,7 @@ class Deployment:
     api: str
     app: StaticApp
     store: str
+    api_secret: str
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
@@ -220,7 +221,7 @@ def deployment(tmp_path: Path, master_key: str) -> Iterator[Deployment]:
                 "--describe", "notes:read", "Read your notes")  # fmt: skip
             app.config = {"authority": issuer, "client_id": "spa", "resource": api,
                           "api": api, "scope": SCOPE}  # fmt: skip
-            yield Deployment(issuer, api, app, store)
+            yield Deployment(issuer, api, app, store, api_secret)
     finally:
         if api_process is not None:
             api_process.stop()
@@ -302,6 +303,14 @@ def test_spa_signs_in_calls_its_api_refreshes_and_logs_out(
         answer = call_api(page)
         assert answer == {"status": 200, "sub": USER, "aud": d.api, "scope": "notes:read"}
         shot(page, "4-app-api-answer")
+        # A token of this issuer for the default audience, not the API, is refused.
+        other = httpx.post(
+            d.issuer + "/token",
+            data={"grant_type": "client_credentials"},
+            auth=("notes-api", d.api_secret),
+        ).json()["access_token"]
+        assert decode_unverified(other)[1]["aud"] == "api"
+        assert page.evaluate("t => window.spa.callApi(t)", other)["status"] == 401
 
         # (c) A refresh (signinSilent with the refresh token): new tokens, and the new access
         # token works.
