@@ -15,11 +15,24 @@ from typing import Final
 
 from jwtkit.errors import JWKSFetchError
 
-__all__ = ["CappedBody"]
+__all__ = ["CappedBody", "check_max_bytes"]
 
 _INFLATED: Final = frozenset({"gzip", "x-gzip", "deflate"})
 # zlib's window bits + 32: accept a gzip or a zlib header (RFC 9110 §8.4.1.2-3).
 _AUTO_HEADER: Final = zlib.MAX_WBITS | 32
+
+
+def check_max_bytes(value: object) -> int:
+    """Return ``value`` as a body cap (the ``max_response_bytes`` option): an int >= 1.
+
+    Raises:
+        TypeError, ValueError: anything else.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("max_response_bytes must be an int")
+    if value < 1:
+        raise ValueError("max_response_bytes must be >= 1")
+    return value
 
 
 class CappedBody:

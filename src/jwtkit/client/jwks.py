@@ -24,7 +24,7 @@ import httpx
 from jwtkit import KeySet
 from jwtkit._deadline import SocketDeadline
 from jwtkit._jwks import CachePolicy, JWKSCache, Response
-from jwtkit.client._body import CappedBody
+from jwtkit.client._body import CappedBody, check_max_bytes
 from jwtkit.client._urls import check_url, redirect_target
 from jwtkit.errors import JWKSFetchError
 
@@ -74,12 +74,8 @@ class _BaseJWKSClient(Generic[_HTTP]):
             raise TypeError("timeout must be a number of seconds")
         if not (math.isfinite(timeout) and timeout > 0):
             raise ValueError("timeout must be a finite number of seconds > 0")
-        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
-            raise TypeError("max_response_bytes must be an int")
-        if max_response_bytes < 1:
-            raise ValueError("max_response_bytes must be >= 1")
         self._timeout = float(timeout)
-        self._max_bytes = max_response_bytes
+        self._max_bytes = check_max_bytes(max_response_bytes)
         self._clock = clock
         self._owns_http = http_client is None
         self._setup(http_client)

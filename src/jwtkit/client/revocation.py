@@ -28,7 +28,7 @@ import httpx
 
 from jwtkit._deadline import SocketDeadline
 from jwtkit._revocation import Revocations
-from jwtkit.client._body import CappedBody
+from jwtkit.client._body import CappedBody, check_max_bytes
 from jwtkit.client._urls import check_url
 from jwtkit.errors import IntrospectionError, JWKSFetchError
 
@@ -38,6 +38,17 @@ logger = logging.getLogger("jwtkit.client")
 
 _MAX_RESPONSE_BYTES = 64 * 1024
 _MAX_LIST_BYTES = 16 * 1024 * 1024
+
+
+def _client_auth(client_id: str, client_secret: str) -> httpx.BasicAuth:
+    """HTTP Basic client authentication, id and secret form-encoded first (RFC 6749 §2.3.1).
+
+    Raises:
+        ValueError: the id or the secret is empty.
+    """
+    if not client_id or not client_secret:
+        raise ValueError("client_id and client_secret must be non-empty")
+    return httpx.BasicAuth(quote(client_id, safe=""), quote(client_secret, safe=""))
 
 
 class IntrospectionRevocationCheck:
@@ -76,11 +87,9 @@ class IntrospectionRevocationCheck:
         self._url = check_url(
             url, allow_http_loopback=allow_http_loopback, what="introspection URL"
         )
-        if not client_id or not client_secret:
-            raise ValueError("client_id and client_secret must be non-empty")
+        self._auth = _client_auth(client_id, client_secret)
         if cache_ttl < 0 or max_entries < 0 or not timeout > 0:
             raise ValueError("cache_ttl and max_entries must be >= 0 and timeout > 0")
-        self._auth = httpx.BasicAuth(quote(client_id, safe=""), quote(client_secret, safe=""))
         self._client_id = client_id
         self._cache_ttl = float(cache_ttl)
         self._max_entries = max_entries
@@ -231,20 +240,14 @@ class RevocationListCheck:
         self._url = check_url(
             url, allow_http_loopback=allow_http_loopback, what="revocation list URL"
         )
-        if not client_id or not client_secret:
-            raise ValueError("client_id and client_secret must be non-empty")
+        self._auth = _client_auth(client_id, client_secret)
         self._interval = _seconds(interval, "interval")
         self._max_staleness = _seconds(max_staleness, "max_staleness")
         if not self._max_staleness > self._interval:
             raise ValueError("max_staleness must be longer than interval")
         default_timeout = min(5.0, self._max_staleness - self._interval)
         self._timeout = _seconds(default_timeout if timeout is None else timeout, "timeout")
-        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
-            raise TypeError("max_response_bytes must be an int")
-        if max_response_bytes < 1:
-            raise ValueError("max_response_bytes must be >= 1")
-        self._max_bytes = max_response_bytes
-        self._auth = httpx.BasicAuth(quote(client_id, safe=""), quote(client_secret, safe=""))
+        self._max_bytes = check_max_bytes(max_response_bytes)
         self._client_id = client_id
         self._clock = clock
         self._autostart = autostart
