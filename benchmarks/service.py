@@ -188,7 +188,7 @@ def _default_workers(store: str) -> int:
     from jwtkit.server import Settings
 
     settings = Settings(store=store)
-    resolved = getattr(settings, "resolved_workers", None)
+    resolved = getattr(settings, "worker_count", None)
     return int(resolved()) if callable(resolved) else 1
 
 

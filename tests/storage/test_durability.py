@@ -26,6 +26,7 @@ from tests.support.storage import CLIENT, SECRET, Service, init_keys, seed_accou
 
 JWTKIT = str(Path(sys.executable).with_name("jwtkit"))
 KEY_CACHE_TTL = 1.0
+CLIENT_CACHE_TTL = 1.0
 MARGIN = 4.0  # generous: two shared cores, other suites running beside this one
 
 
@@ -43,7 +44,12 @@ def test_revocation_after_outside_cli_writes_survives_kill9(store_url: str) -> N
     master_key = generate_master_key()
     init_keys(store_url, master_key)
     seed_accounts(store_url)
-    svc = Service(store_url, master_key, key_cache_ttl=str(int(KEY_CACHE_TTL)))
+    svc = Service(
+        store_url,
+        master_key,
+        key_cache_ttl=str(int(KEY_CACHE_TTL)),
+        client_cache_ttl=str(CLIENT_CACHE_TTL),
+    )
     try:
         first = svc.login()
         # Outside writes while the service runs (the trigger of the lost-WAL bug).
@@ -88,7 +94,12 @@ def test_cli_changes_reach_the_running_service(store_url: str) -> None:
     master_key = generate_master_key()
     init_keys(store_url, master_key)
     seed_accounts(store_url)
-    svc = Service(store_url, master_key, key_cache_ttl=str(int(KEY_CACHE_TTL)))
+    svc = Service(
+        store_url,
+        master_key,
+        key_cache_ttl=str(int(KEY_CACHE_TTL)),
+        client_cache_ttl=str(CLIENT_CACHE_TTL),
+    )
     env = svc.env
     others: list[Service] = []
     try:
@@ -128,7 +139,13 @@ def test_cli_changes_reach_the_running_service(store_url: str) -> None:
         # key-cache interval, plus the margin for two shared cores.
         assert time.monotonic() - revoked_at <= KEY_CACHE_TTL + MARGIN
         jwtkit(env, "client", "disable", CLIENT)
-        assert svc.token(grant_type="client_credentials").status_code == 401
+        disabled_at = time.monotonic()
+        # Client records are cached for JWTKIT_CLIENT_CACHE_TTL (issue 18): within it.
+        wait_until(
+            lambda: svc.token(grant_type="client_credentials").status_code == 401,
+            CLIENT_CACHE_TTL + MARGIN,
+        )
+        assert time.monotonic() - disabled_at <= CLIENT_CACHE_TTL + MARGIN
     finally:
         for other in others:
             other.stop()

@@ -240,6 +240,9 @@ def service_env(store: str, master_key: str, issuer: str, **extra: str) -> dict[
             "JWTKIT_ISSUER": issuer,
             "JWTKIT_AUDIENCE": "api",
             **{"JWTKIT_" + k.upper(): str(v) for k, v in FAST_ARGON2.items()},
+            # One process per service unless a test asks for more (the PostgreSQL default
+            # would start one per CPU); tests/server/test_workers.py covers several.
+            "JWTKIT_WORKERS": "1",
             **extra,
         }
     )

@@ -78,6 +78,14 @@ class KeyCache:
         """Return the current view without loading (None before the first load)."""
         return self._view
 
+    def fresh(self) -> bool:
+        """Say whether :meth:`current` would answer now without touching the store."""
+        return (
+            self._view is not None
+            and not self._failing
+            and time.monotonic() - self._loaded_at < self._interval
+        )
+
     def install(self, view: KeyView) -> None:
         """Replace the view with one just written by this process."""
         self._set(view)

@@ -218,6 +218,12 @@ class KeyManager:
             raise KeyStateError(f"the key store has no active {alg} key")
         return active
 
+    def fresh(self) -> bool:
+        """Say whether the keys were loaded within ``refresh_interval`` (and the last load
+        worked): signing and verifying then need no store access, so an event loop may do
+        them without waiting for the database."""
+        return self._cache.fresh()
+
     def jwks(self) -> dict[str, Any]:
         """Return the JWK Set (RFC 7517 §5) of public keys verifiers must trust now.
 

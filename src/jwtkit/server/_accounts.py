@@ -45,6 +45,7 @@ from jwtkit.server._records import (
     consent_info,
     user_info,
 )
+from jwtkit.server._rowcache import RowCache
 
 __all__ = [
     "AccountError",
@@ -76,8 +77,13 @@ class Accounts:
         hasher: PasswordHasher | None = None,
         owns_db: bool = False,
         clock: Callable[[], float] = time.time,
+        client_cache_ttl: float = 0.0,
     ) -> None:
         self._db = db
+        # Issue 18: the token endpoint reads a client's record on every request; reusing it
+        # for client_cache_ttl seconds saves that round trip. This process's own edits drop
+        # the entry at once; another process's (``jwtkit client disable``) show within ttl.
+        self._clients: RowCache[ClientRow] = RowCache(client_cache_ttl)
         self._rows = AccountRows(db)
         self._consents = ConsentRows(db)
         self._secrets = SecretChecker(hasher if hasher is not None else make_password_hasher())
@@ -352,6 +358,7 @@ class Accounts:
             raise InvalidAccountError(
                 "a resource server must authenticate: a public client cannot be one"
             )
+        self._clients.drop(client_id)
         found = self._rows.update_client(
             client_id,
             scopes=scope_list,
@@ -388,6 +395,7 @@ class Accounts:
         if current.public:
             raise InvalidAccountError(f"client {client_id!r} is public: it has no secret")
         secret, secret_hash = self._new_secret(secret)
+        self._clients.drop(client_id)
         rotated = self._rows.rotate_secret(
             client_id, secret_hash, old_until=self._clock() + float(overlap)
         )
@@ -416,6 +424,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found``.
         """
+        self._clients.drop(client_id)
         found = self._rows.set_client_disabled(client_id, True, now=self._clock())
         _found(found, "client", client_id)
 
@@ -425,6 +434,7 @@ class Accounts:
         Raises:
             AccountError: ``account_not_found``.
         """
+        self._clients.drop(client_id)
         found = self._rows.set_client_disabled(client_id, False, now=self._clock())
         _found(found, "client", client_id)
 
@@ -451,7 +461,7 @@ class Accounts:
 
     def get_client(self, client_id: str) -> ClientInfo | None:
         """Return the client by id, or None if there is none."""
-        row = self._rows.client(client_id)
+        row = self._client_row(client_id)
         return None if row is None else client_info(row)
 
     def authenticate_client(
@@ -469,7 +479,7 @@ class Accounts:
         first (the service's rate limit: it may raise to refuse), then the verification at
         the current cost, whether the client is unknown, public, disabled or not.
         """
-        row = self._rows.client(client_id)
+        row = self._client_row(client_id)
         if secret is None:
             if row is None or row.disabled or row.secret_hash is not None:
                 return None
@@ -495,6 +505,29 @@ class Accounts:
             return None
         self._secrets.remember(client_id, match, secret)
         return client_info(row)
+
+    def remembered_client(self, client_id: str, secret: str) -> ClientInfo | None:
+        """Return the client if its record is cached and ``secret`` was verified before
+        against its current hash; else None. Memory only: no store access, no hashing, so an
+        event loop may call it (the other outcomes go the full way, authenticate_client)."""
+        row = self._clients.get(client_id)
+        if row is None or row.disabled:
+            return None
+        for hashed in self._accepted_hashes(row):
+            if self._secrets.remembered(client_id, hashed, secret):
+                return client_info(row)
+        return None
+
+    def _client_row(self, client_id: str) -> ClientRow | None:
+        """Return the client's record, from the cache while it is fresh (issue 18)."""
+        row = self._clients.get(client_id)
+        if row is not None:
+            return row
+        read_at = self._clients.now()
+        row = self._rows.client(client_id)
+        if row is not None:
+            self._clients.put(client_id, row, read_at=read_at)
+        return row
 
     def maybe_remembered(self, client_id: str, secret: str) -> bool:
         """Say, from memory only, whether this client secret was verified recently.

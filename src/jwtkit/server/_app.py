@@ -170,7 +170,9 @@ def open_parts(settings: Settings, *, clock: Clock) -> ServiceParts:
         parts = ServiceParts(
             db=db,
             keys=keys,
-            accounts=Accounts(db, hasher=hasher, clock=clock),
+            accounts=Accounts(
+                db, hasher=hasher, clock=clock, client_cache_ttl=settings.client_cache_ttl
+            ),
             resources=Resources(db, clock=clock),
             tokens=TokenStore(
                 db,

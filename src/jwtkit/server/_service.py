@@ -258,16 +258,47 @@ class TokenService:
         if grant_type == "password":
             return self._password(form, client, address)
         if grant_type == "client_credentials":
-            target = self.resources.target(
-                split_resources(form.get("resource")), self._scope(form, client.scopes),
-                granted=None,
-            )  # fmt: skip
-            # Namespaced, so a client's tokens never share a subject with a user's (issue 11).
-            return self.issue(
-                client_subject(client.client_id), client, target.scope, (), None,
-                audience=target.audience,
-            )  # fmt: skip
+            return self._client_credentials(form, client)
         return self._refresh(form, client, refresh_token)
+
+    def grant_from_memory(
+        self, form: Mapping[str, str], creds: ClientCredentials | None
+    ) -> IssuedTokens | None:
+        """Run a ``client_credentials`` grant from memory alone, or return None.
+
+        It runs only when nothing would touch the store (issue 18): no resource indicator,
+        the client's record cached and enabled, its secret verified before against that
+        record's hash, the signing keys loaded within their refresh interval. Then it costs
+        one signature and may run on the event loop; every other case returns None before
+        doing anything, for :meth:`grant` in a worker thread. The checks are those of
+        :meth:`grant`: a remembered secret is never rate limited there either.
+
+        Raises:
+            OAuthError: invalid_scope, as :meth:`grant`.
+        """
+        if (
+            creds is None
+            or creds.secret is None
+            or form.get("grant_type") != "client_credentials"
+            or "resource" in form
+            or not self.keys.fresh()
+        ):
+            return None
+        client = self.accounts.remembered_client(creds.client_id, creds.secret)
+        if client is None or not client.allows_grant("client_credentials"):
+            return None
+        return self._client_credentials(form, client)
+
+    def _client_credentials(self, form: Mapping[str, str], client: ClientInfo) -> IssuedTokens:
+        target = self.resources.target(
+            split_resources(form.get("resource")), self._scope(form, client.scopes),
+            granted=None,
+        )  # fmt: skip
+        # Namespaced, so a client's tokens never share a subject with a user's (issue 11).
+        return self.issue(
+            client_subject(client.client_id), client, target.scope, (), None,
+            audience=target.audience,
+        )  # fmt: skip
 
     def _password(
         self, form: Mapping[str, str], client: ClientInfo, address: str | None

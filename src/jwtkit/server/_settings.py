@@ -121,6 +121,13 @@ class Settings:
     # OpenID Connect part 2 (issue 14): how long an instance trusts its answer to "is this
     # browser origin registered?" (CORS).
     cors_cache_ttl: float = 5.0
+    # Service performance (issue 18): worker processes (0: one per CPU on PostgreSQL, one on
+    # SQLite), the access log, how long a stop waits for requests in flight, and how long an
+    # instance reuses a client's record (a change made elsewhere shows within that time).
+    workers: int = 0
+    access_log: bool = True
+    shutdown_timeout: float = 30.0
+    client_cache_ttl: float = 5.0
 
     def __post_init__(self) -> None:
         """Check every field so that a bad configuration fails at start, not at first use."""
@@ -149,6 +156,7 @@ class Settings:
             "authorization_code_lifetime": 1,
             "session_lifetime": 60,
             "session_idle_timeout": 60,
+            "workers": 0,
         }
         _check_numbers(
             self,
@@ -158,6 +166,8 @@ class Settings:
                 "store_startup_timeout": 0.0,
                 "revocation_list_cache": 0.0,
                 "cors_cache_ttl": 0.0,
+                "shutdown_timeout": 0.0,
+                "client_cache_ttl": 0.0,
             },
         )
         if self.signing_alg not in _SIGNING_ALGS:
@@ -179,6 +189,27 @@ class Settings:
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";, \t"):
             raise SettingsError("cookie_path", "must be an absolute URL path")
         _check_limits(self)
+
+    def worker_count(self) -> int:
+        """Return how many worker processes serve: ``workers``, or by default one per CPU on
+        PostgreSQL and one on SQLite.
+
+        SQLite has one writer at a time for the whole file: several processes add no write
+        throughput (refresh rotations, logins and limit counters queue on the file lock, and
+        a write that waits longer than ``store_timeout`` becomes a 503), and the lock is only
+        as good as the file system (not on network file systems). One process queues its
+        writes in its own pool instead. ``workers`` may still be set on a local SQLite file.
+        """
+        if self.workers:
+            return self.workers
+        if parse_store_url(self.store).kind == "postgresql":
+            return max(
+                1,
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else os.cpu_count() or 1,
+            )
+        return 1
 
     @property
     def id_token_algs(self) -> tuple[str, ...]:

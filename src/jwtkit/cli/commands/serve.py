@@ -40,6 +40,13 @@ def _arguments(parser: Parser) -> None:
     parser.option(
         "--issuer", metavar="TEXT", help="Issuer URL put in tokens (default http://HOST:PORT)."
     )
+    parser.option(
+        "--workers",
+        metavar="INTEGER RANGE",
+        type=int_range(0, 256),
+        help="Worker processes on the port (env JWTKIT_WORKERS; 0 or unset: one per CPU on "
+        "PostgreSQL, one on SQLite). A worker that dies is replaced; SIGTERM stops gracefully.",
+    )
     add_store_options(parser, store_help="Store of keys and accounts (env JWTKIT_STORE).")
     parser.option(
         "--audience", metavar="TEXT", help="aud of issued access tokens (default: the issuer)."
@@ -68,6 +75,8 @@ def _run(args: Namespace, env: Env) -> None:
         overrides["issuer"] = f"http://{shown}:{port}"
     if audience is not None:
         overrides["audience"] = audience
+    if args.workers is not None:
+        overrides["workers"] = args.workers
     if master_key_file is not None:
         overrides["master_key"] = read_master_key_file(master_key_file)
     try:

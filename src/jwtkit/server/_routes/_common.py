@@ -125,7 +125,15 @@ async def run_service(
 async def authenticate(
     request: Request, svc: TokenService, creds: ClientCredentials | None
 ) -> ClientInfo:
-    """Authenticate the client of ``request`` (limited per client id and address)."""
+    """Authenticate the client of ``request`` (limited per client id and address).
+
+    A cached client whose secret was verified before is answered from memory, on the event
+    loop (issue 18); everything else runs ``svc.authenticate`` in a worker thread.
+    """
+    if creds is not None and creds.secret is not None:
+        client = svc.accounts.remembered_client(creds.client_id, creds.secret)
+        if client is not None:
+            return client
     address = client_address(request)
     hashing = svc.needs_hashing(creds, address=address)
     return await run_service(svc, svc.authenticate, creds, address=address, hashing=hashing)

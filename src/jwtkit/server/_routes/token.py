@@ -45,15 +45,19 @@ async def token(request: Request) -> Response:
     use_cookie = mode == "true" or from_cookie
     if use_cookie:
         await check_cookie_client(request, svc, creds)
-    issued = await run_service(
-        svc,
-        svc.grant,
-        form,
-        creds,
-        address=client_address(request),
-        refresh_token=presented,
-        hashing=svc.needs_hashing(creds, form, address=client_address(request)),
-    )
+    # A machine token from a known client with a remembered secret needs no store access:
+    # it is signed here, on the event loop, without a thread handoff (issue 18).
+    issued = None if use_cookie else svc.grant_from_memory(form, creds)
+    if issued is None:
+        issued = await run_service(
+            svc,
+            svc.grant,
+            form,
+            creds,
+            address=client_address(request),
+            refresh_token=presented,
+            hashing=svc.needs_hashing(creds, form, address=client_address(request)),
+        )
     response = JSONResponse(issued.body(include_refresh=not use_cookie), headers=NO_STORE)
     if use_cookie and issued.refresh_token:
         set_cookie(response, svc, issued.refresh_token, issued.refresh_expires_in)
