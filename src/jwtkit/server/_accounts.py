@@ -83,7 +83,7 @@ class Accounts:
         # Issue 18: the token endpoint reads a client's record on every request; reusing it
         # for client_cache_ttl seconds saves that round trip. This process's own edits drop
         # the entry at once; another process's (``jwtkit client disable``) show within ttl.
-        self._clients: RowCache[ClientRow] = RowCache(client_cache_ttl)
+        self._clients: RowCache[tuple[ClientRow, ClientInfo]] = RowCache(client_cache_ttl)
         self._rows = AccountRows(db)
         self._consents = ConsentRows(db)
         self._secrets = SecretChecker(hasher if hasher is not None else make_password_hasher())
@@ -510,23 +510,24 @@ class Accounts:
         """Return the client if its record is cached and ``secret`` was verified before
         against its current hash; else None. Memory only: no store access, no hashing, so an
         event loop may call it (the other outcomes go the full way, authenticate_client)."""
-        row = self._clients.get(client_id)
-        if row is None or row.disabled:
+        cached = self._clients.get(client_id)
+        if cached is None or cached[0].disabled:
             return None
+        row, info = cached
         for hashed in self._accepted_hashes(row):
             if self._secrets.remembered(client_id, hashed, secret):
-                return client_info(row)
+                return info
         return None
 
     def _client_row(self, client_id: str) -> ClientRow | None:
         """Return the client's record, from the cache while it is fresh (issue 18)."""
-        row = self._clients.get(client_id)
-        if row is not None:
-            return row
+        cached = self._clients.get(client_id)
+        if cached is not None:
+            return cached[0]
         read_at = self._clients.now()
         row = self._rows.client(client_id)
         if row is not None:
-            self._clients.put(client_id, row, read_at=read_at)
+            self._clients.put(client_id, (row, client_info(row)), read_at=read_at)
         return row
 
     def maybe_remembered(self, client_id: str, secret: str) -> bool:

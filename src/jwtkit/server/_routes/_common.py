@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -70,7 +69,7 @@ async def check_cookie_client(
     """
     client = None
     if creds is not None:
-        client = await run_in_threadpool(svc.accounts.get_client, creds.client_id)
+        client = await svc.in_thread(svc.accounts.get_client, creds.client_id)
     check_cookie_origin(request.headers, client.origins if client is not None else ())
 
 
@@ -107,11 +106,11 @@ async def run_service(
     """Run a synchronous service call in a worker thread and return its result.
 
     With ``hashing`` (``svc.needs_hashing(...)``) it runs in the hashing executor, whose
-    bounded queue answers 429 when full; otherwise in the shared thread pool, which therefore
+    bounded queue answers 429 when full; otherwise in the service's store threads, which therefore
     never fills with requests waiting for Argon2 (issue 10).
     """
     if not hashing:
-        return await run_in_threadpool(fn, *args, **kwargs)
+        return await svc.in_thread(fn, *args, **kwargs)
     try:
         return await svc.hashing.run(fn, *args, **kwargs)
     except HashingBusyError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -36,7 +35,7 @@ async def revoke(request: Request) -> Response:
             check_cookie_origin(request.headers, client.origins)
     if value is None:
         raise OAuthError("invalid_request", "token is required")
-    await run_in_threadpool(svc.revoke, value, client, hint=form.get("token_type_hint"))
+    await svc.in_thread(svc.revoke, value, client, hint=form.get("token_type_hint"))
     response = Response(status_code=200, headers=NO_STORE)
     if from_cookie:
         clear_cookie(response, svc)
@@ -58,7 +57,7 @@ async def introspect(request: Request) -> Response:
     value = form.get("token")
     if value is None:
         raise OAuthError("invalid_request", "token is required")
-    answer = await run_in_threadpool(svc.introspect, value, client)
+    answer = await svc.in_thread(svc.introspect, value, client)
     return JSONResponse(answer, headers=NO_STORE)
 
 
@@ -78,7 +77,7 @@ async def revocation_list(request: Request) -> Response:
             "only resource-server clients may read the revocation list",
             status=403,
         )
-    body, etag, age = await run_in_threadpool(svc.revocation_list)
+    body, etag, age = await svc.in_thread(svc.revocation_list)
     # Age (RFC 9111 §5.1), rounded up: the client counts its staleness bound from when this
     # instance read the store, not from when it answered.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Age": str(math.ceil(age))}
