@@ -74,6 +74,7 @@ class KeyManager:
         self._default_alg = default_alg
         self._cache = KeyCache(self._load, refresh_interval)
         self._signing_sources: dict[str, ManagerSigningSource] = {}
+        self._jwks_json: tuple[object, bytes] | None = None
         self._key_source = ManagerKeySource(self._cache)
 
     # -- opening -------------------------------------------------------------------------------
@@ -231,7 +232,24 @@ class KeyManager:
         never private members. Served from the cache like the verifier; a due cache reload
         runs in the background, so this never waits for the store once keys are loaded.
         """
+        return self._jwks_of(self._cache.current(wait=False))
+
+    def jwks_json(self) -> bytes:
+        """Return :meth:`jwks` as canonical JSON bytes (sorted keys, no spaces).
+
+        Built once per loaded key ring and reused until the ring changes, so serving the
+        JWKS costs no key conversion or encoding per request (issue 18).
+        """
         view = self._cache.current(wait=False)
+        memo = self._jwks_json
+        if memo is not None and memo[0] is view:
+            return memo[1]
+        body = json.dumps(self._jwks_of(view), sort_keys=True, separators=(",", ":")).encode()
+        self._jwks_json = (view, body)
+        return body
+
+    @staticmethod
+    def _jwks_of(view: KeyView) -> dict[str, Any]:
         document = view.keyset.to_jwks()
         for jwk in document["keys"]:
             jwk.setdefault("use", "sig")

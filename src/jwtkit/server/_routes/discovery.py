@@ -4,7 +4,6 @@ health check."""
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -31,9 +30,8 @@ async def jwks(request: Request) -> Response:
     # On the event loop: the key cache never waits for the store once loaded (the service
     # loads it at start), and no thread handoff means no wait for the GIL behind threads
     # doing other requests' work, hashing included (issue 10).
-    keys = svc.keys.jwks()
-    body = json.dumps(keys, sort_keys=True, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    body = svc.keys.jwks_json()  # The same bytes object until the key ring changes.
+    etag = _jwks_etag(body)
     headers = {
         "Cache-Control": f"public, max-age={svc.settings.jwks_max_age}",
         "ETag": etag,
@@ -41,6 +39,20 @@ async def jwks(request: Request) -> Response:
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/jwk-set+json", headers=headers)
+
+
+_ETAGS: dict[bytes, str] = {}
+
+
+def _jwks_etag(body: bytes) -> str:
+    """Return the strong ETag of a JWKS body (remembered for the last few bodies)."""
+    etag = _ETAGS.get(body)
+    if etag is None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if len(_ETAGS) >= 8:
+            _ETAGS.clear()
+        _ETAGS[body] = etag
+    return etag
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
