@@ -802,7 +802,8 @@ def table(result: dict[str, Any]) -> list[str]:
         if "goal" in r:
             g = r["goal"]
             mark = "met" if g["met"] else "**missed**"
-            goal = f"{g['ratio']:.2f} of {g['reference']} (≥ {g['minimum']:.2f}): {mark}"
+            ref = "ceiling" if g["reference"].startswith("ceiling") else "unprotected"
+            goal = f"{g['ratio']:.2f} x {ref} (goal ≥ {g['minimum']:.2f}): {mark}"
         out.append(
             f"| {r['name']} | {r['workers']} | {r['rps']:,.0f} | {ratio} | {r['p50_ms']:.2f} | "
             f"{r['p99_ms']:.2f} | {r['errors']} | {crypto} | {r['cores_used']:.2f} | {goal} |"
@@ -872,7 +873,9 @@ def write_chart(result: dict[str, Any], path: Path) -> None:
     rows = result["rows"]
     colors = {"ceiling": "#888888", "service": "#1a56db", "resource": "#2e9e5b"}
     fig, ax = plt.subplots(figsize=(11, 0.45 * len(rows) + 1.6), constrained_layout=True)
-    names = [f"{r['name']} [{r['workers']}w]" for r in rows][::-1]
+    names = [
+        r["name"] if r["group"] == "ceiling" else f"{r['name']} [{r['workers']}w]" for r in rows
+    ][::-1]
     values = [r["rps"] for r in rows][::-1]
     ax.barh(names, values, color=[colors.get(r["group"], "#444") for r in rows][::-1])
     for y, r in enumerate(rows[::-1]):
@@ -885,8 +888,10 @@ def write_chart(result: dict[str, Any], path: Path) -> None:
     ax.set_xlim(0, max(values) * 1.45)
     meta = result["meta"]
     ax.set_title(
-        f"jwtkit token service on loopback, {meta['date']}, {meta['cpus']} CPUs shared with "
-        f"the load generator; load {meta['load_before']}"
+        f"jwtkit token service on loopback, {meta['date']} ([Nw]: N worker processes)\n"
+        f"{meta['cpus']} CPUs shared with the load generator and other work; load average "
+        f"before {meta['load_before']}",
+        fontsize="medium",
     )
     ax.grid(axis="x", alpha=0.3)
     fig.savefig(path, dpi=100)

@@ -227,3 +227,34 @@ def test_dead_pooled_connections_cost_no_error(pg_store: tuple[str, str]) -> Non
         assert not set(_backends(name)) & set(pids)
     finally:
         db.close()
+
+
+def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:
+    """Issue 18: this process's writers queue for the one SQLite writer in order, so a burst
+    of concurrent writes all commit, each waiting about the writes before it (SQLite's own
+    busy handler sleeps up to 100 ms between polls, which made multi-second tails)."""
+    db = Database.open(f"sqlite:///{tmp_path / 'turns.db'}", timeout=2.0, pool_size=10)
+    try:
+        db.write(lambda tx: tx.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+        waits: list[float] = []
+        errors: list[Exception] = []
+
+        def writer() -> None:
+            for _ in range(20):
+                start = time.monotonic()
+                try:
+                    db.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)"))
+                except StoreUnavailableError as exc:
+                    errors.append(exc)
+                waits.append(time.monotonic() - start)
+
+        threads = [threading.Thread(target=writer) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert db.read(lambda tx: tx.one("SELECT COUNT(*) FROM t")) == (320,)
+        assert max(waits) < 2.0
+    finally:
+        db.close()

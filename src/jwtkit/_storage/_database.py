@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
-from jwtkit.errors import KeyStoreError
+from jwtkit.errors import KeyStoreError, StoreUnavailableError
 
 from . import _migrations
 from ._dialect import Connection, Dialect
@@ -68,6 +68,11 @@ class Database:
         self._watchdog = watchdog
         self._closed = False
         self._close_lock = threading.Lock()
+        # SQLite has one writer per file. Writers of this process wait their turn here, in
+        # order, instead of in SQLite's busy handler, which sleeps and polls (up to 100 ms a
+        # time): under load that turned refresh rotations into multi-second tails and 503s
+        # (issue 18). Other processes still meet at the file lock (busy_timeout).
+        self._write_turn = threading.Lock() if dialect.name == "sqlite" else None
 
     @classmethod
     def open(
@@ -131,6 +136,19 @@ class Database:
 
     def _run(self, fn: Callable[[Tx], T], *, write: bool) -> T:
         deadline = time.monotonic() + self.timeout
+        turn = self._write_turn if write else None
+        if turn is None:
+            return self._attempts(fn, write=write, deadline=deadline)
+        if not turn.acquire(timeout=self.timeout):
+            raise StoreUnavailableError(
+                f"{self.label}: no write turn within {self.timeout:g}s (the store is busy)"
+            )
+        try:
+            return self._attempts(fn, write=write, deadline=deadline)
+        finally:
+            turn.release()
+
+    def _attempts(self, fn: Callable[[Tx], T], *, write: bool, deadline: float) -> T:
         for attempt in (1, 2):
             conn = self._pool.acquire(deadline)
             try:
