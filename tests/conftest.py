@@ -1,48 +1,21 @@
-"""Fixtures shared by the whole jwtkit suite: the vectors directory, a fixed clock, cached keys.
+"""Fixtures shared by the whole jwtkit suite: keys generated once per session.
 
 Tests never patch time: they pass ``now`` (the :data:`tests.support.vectors.NOW` constant) to
 jwtkit. Key generation is cached per session because RSA generation is slow and 2 CPU cores are
-shared.
-jwtkit itself is imported lazily inside the fixtures, so a broken core shows up as failing tests
-rather than as an import error that hides every other test directory.
+shared. jwtkit itself is imported lazily inside the fixtures, so a broken core shows up as
+failing tests rather than as an import error that hides every other test directory.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import vectors
-
 if TYPE_CHECKING:
     from jwtkit import Key
-
-#: Every algorithm name jwtkit must support (issue 2).
-ALL_ALGORITHMS: tuple[str, ...] = (
-    "HS256",
-    "HS384",
-    "HS512",
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "ES256K",
-    "EdDSA",
-    "Ed25519",
-    "Ed448",
-    "ML-DSA-44",
-    "ML-DSA-65",
-    "ML-DSA-87",
-)
 
 
 @functools.cache
@@ -61,18 +34,6 @@ def cached_key(alg: str) -> Key:
     if alg[:2] in ("RS", "PS"):
         return _rsa_key().with_alg(alg)
     return Key.generate(alg)
-
-
-@pytest.fixture(scope="session")
-def vectors_dir() -> Path:
-    """The shared vectors directory; a missing directory fails the test (never skips)."""
-    return vectors.vectors_dir()
-
-
-@pytest.fixture
-def now() -> int:
-    """The fixed clock passed to jwtkit as ``now``."""
-    return vectors.NOW
 
 
 @pytest.fixture(scope="session")

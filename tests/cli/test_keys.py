@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import Result, pg_schema_url, run_cli
+from tests.support.cli import Result, run_cli
+from tests.support.storage import pg_schema_or_skip
 
 
 class Store:
@@ -51,7 +52,7 @@ def store(tmp_path: Path) -> Store:
 @pytest.fixture
 def pg_store() -> Iterator[Store]:
     """A freshly initialised PostgreSQL store on its own schema."""
-    for url in pg_schema_url():
+    for url in pg_schema_or_skip("jwtkit_cli_test"):
         yield _init(url)
 
 

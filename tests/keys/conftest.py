@@ -8,30 +8,12 @@ tests are skipped with the reason shown by ``-ra``.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-if TYPE_CHECKING:
-    import psycopg
-
-PG_BASE = os.environ.get("JWTKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a test dependency.
-        pytest.skip("PostgreSQL tests need psycopg (pip install 'jwtkit[postgres]')")
-    try:
-        return psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
-        pytest.skip(f"PostgreSQL not reachable at {PG_BASE}: {first}")
+from tests.support.storage import pg_schema_or_skip
 
 
 @pytest.fixture
@@ -51,7 +33,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
-    yield from _pg_schema_url()
+    yield from pg_schema_or_skip("jwtkit_keys_test")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -62,7 +44,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     elif request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'keys.db'}"
     else:
-        yield from _pg_schema_url()
+        yield from pg_schema_or_skip("jwtkit_keys_test")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -71,16 +53,4 @@ def durable_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'keys.db'}"
     else:
-        yield from _pg_schema_url()
-
-
-def _pg_schema_url() -> Iterator[str]:
-    conn = _pg_admin()
-    # The name is generated here, never user input, so interpolating it is safe.
-    schema = f"jwtkit_keys_test_{uuid.uuid4().hex[:12]}"
-    conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
+        yield from pg_schema_or_skip("jwtkit_keys_test")

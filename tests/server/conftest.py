@@ -16,7 +16,7 @@ from tests.support.server import (
     svc,
     template_store,
 )
-from tests.support.storage import PostgresMissingError, pg_schema
+from tests.support.storage import pg_schema_or_skip
 
 __all__ = [
     "app",
@@ -34,8 +34,4 @@ __all__ = [
 @pytest.fixture
 def pg_store() -> Iterator[str]:
     """The URL of a fresh PostgreSQL schema, dropped after the test (skips without a server)."""
-    try:
-        with pg_schema("jwtkit_server") as (_, url):
-            yield url
-    except PostgresMissingError as exc:
-        pytest.skip(str(exc))
+    yield from pg_schema_or_skip("jwtkit_server")

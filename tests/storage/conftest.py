@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.storage import PostgresMissingError, pg_schema
+from tests.support.storage import PostgresMissingError, pg_schema, pg_schema_or_skip
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -20,12 +20,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh store of each durable backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'jwtkit.db'}"
-        return
-    try:
-        with pg_schema() as (_, url):
-            yield url
-    except PostgresMissingError as exc:
-        pytest.skip(str(exc))
+    else:
+        yield from pg_schema_or_skip("jwtkit_storage")
 
 
 @pytest.fixture

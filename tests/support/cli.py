@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,29 +93,3 @@ def run_process(
         check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
-PG_BASE = os.environ.get("JWTKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def pg_schema_url() -> Iterator[str]:
-    """Yield a PostgreSQL URL on a fresh schema (dropped afterwards), or skip visibly."""
-    import pytest
-
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a test dependency.
-        pytest.skip("PostgreSQL tests need psycopg (pip install 'jwtkit[postgres]')")
-    try:
-        conn = psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        first = (str(exc).strip().splitlines() or ["no answer"])[0]
-        pytest.skip(f"PostgreSQL not reachable at {PG_BASE}: {first}")
-    # The schema name is generated here, never user input, so interpolating it is safe.
-    schema = f"jwtkit_cli_test_{uuid.uuid4().hex[:12]}"
-    conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()

@@ -58,11 +58,22 @@ def pg_schema(prefix: str = "jwtkit_storage") -> Iterator[tuple[str, str]]:
     schema = f"{prefix}_{secrets.token_hex(6)}"
     admin.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield schema, pg_url(schema)
+        yield schema, f"{PG_BASE}?options=-csearch_path%3D{schema}"
     finally:
         with contextlib.suppress(Exception):
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+def pg_schema_or_skip(prefix: str) -> Iterator[str]:
+    """Yield the URL of a fresh schema for a pytest fixture; skip, saying why, without a server."""
+    import pytest
+
+    try:
+        with pg_schema(prefix) as (_, url):
+            yield url
+    except PostgresMissingError as exc:
+        pytest.skip(str(exc))
 
 
 def pg_url(schema: str, host: str = "127.0.0.1", port: int = 5432) -> str:
