@@ -98,8 +98,8 @@ def rule_pairs(token: str) -> list[RulePair]:
         )
     )
 
-    check_header = _attr("jwtkit.jws", "_check_header")
-    allowed_fn = _attr("jwtkit.jws", "_allowed_algorithms")
+    check_header = _attr("jwtkit._pipeline", "check_header")
+    allowed_fn = _attr("jwtkit._rules", "allowed_algorithms")
     if check_header is not None and allowed_fn is not None:
         allowed = allowed_fn([header["alg"]])
         pairs.append(
@@ -110,15 +110,16 @@ def rule_pairs(token: str) -> list[RulePair]:
             )
         )
     else:
-        pairs.append(RulePair("header rules", None, None, "jwtkit.jws._check_header not found"))
+        missing = "jwtkit._pipeline.check_header not found"
+        pairs.append(RulePair("header rules", None, None, missing))
 
-    split = _attr("jwtkit.jws", "_split")
+    split = _attr("jwtkit._pipeline", "split")
     pairs.append(
         _pair(
             "size limit, type and segment checks (split)",
             split and (lambda: split(token, 256 * 1024)),
             lambda: token.encode("ascii").rpartition(b".")[0].partition(b"."),
-            "jwtkit.jws._split",
+            "jwtkit._pipeline.split",
         )
     )
     return pairs

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from jwtkit import errors
 
 if TYPE_CHECKING:
-    from jwtkit._compact import decode_unverified
+    from jwtkit._pipeline import decode_unverified
     from jwtkit.jwk import Key, KeySet
     from jwtkit.jws import KeySource
     from jwtkit.jwt import Signer, SigningKeySource, Verifier, decode, encode
@@ -48,7 +48,7 @@ _LAZY = {
     "SigningKeySource": "jwtkit.jwt",
     "Verifier": "jwtkit.jwt",
     "decode": "jwtkit.jwt",
-    "decode_unverified": "jwtkit._compact",
+    "decode_unverified": "jwtkit._pipeline",
     "encode": "jwtkit.jwt",
 }
 

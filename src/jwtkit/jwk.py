@@ -21,6 +21,7 @@ from jwtkit import _backend
 from jwtkit._b64 import b64decode, b64encode
 from jwtkit._json import JSONError, dumps, loads_object
 from jwtkit._pkcs8 import DEFAULT_MAX_KDF_ITERATIONS
+from jwtkit._text import short
 from jwtkit.errors import InvalidKeyError, KeyNotFoundError, SecurityWarning
 from jwtkit.jwa import ALGORITHMS, Algorithm, get_algorithm
 
@@ -156,7 +157,6 @@ class Key:
     __slots__ = (
         "_alg",
         "_crv",
-        "_headers",
         "_key_ops",
         "_keyset",
         "_kid",
@@ -184,7 +184,6 @@ class Key:
     _key_ops: tuple[str, ...] | None
     _signers: dict[str, _backend.SignFn]
     _verifiers: dict[str, _backend.VerifyFn]
-    _headers: dict[str, bytes]
     _keyset: KeySet | None
     _thumbprint: str | None
     _weak: type[SecurityWarning] | None
@@ -212,7 +211,7 @@ class Key:
         self._private = private
         self._public = public if public is not None or private is None else private.public_key()
         self._alg, self._kid, self._use, self._key_ops = None, None, use, key_ops
-        self._signers, self._verifiers, self._headers = {}, {}, {}
+        self._signers, self._verifiers = {}, {}
         self._thumbprint = self._keyset = None
         self._weak = None
         self._set_kid(kid)
@@ -574,7 +573,7 @@ class Key:
         new = object.__new__(Key)
         for name in Key.__slots__:
             setattr(new, name, getattr(self, name))
-        new._signers, new._verifiers, new._headers = {}, {}, {}
+        new._signers, new._verifiers = {}, {}
         new._keyset = None
         for name, value in changes.items():
             setattr(new, name, value)
@@ -890,7 +889,7 @@ class KeySet:
     one set. A ``KeySet`` is also a key source for ``Verifier``.
     """
 
-    __slots__ = ("_by_kid", "_keys", "_table", "_unnamed")
+    __slots__ = ("__weakref__", "_by_kid", "_keys")
 
     def __init__(self, keys: Iterable[Key]) -> None:
         """Collect ``keys``.
@@ -910,8 +909,6 @@ class KeySet:
         if len({key.kty == "oct" for key in self._keys}) > 1:
             raise InvalidKeyError("a key set must not mix HMAC secrets with public-key material")
         self._by_kid = by_kid
-        self._unnamed = tuple(key for key in self._keys if key.kid is None)
-        self._table: dict[tuple[str | None, str], tuple[_backend.VerifyFn, ...]] = {}
 
     @classmethod
     def from_jwks(cls, jwks: Mapping[str, Any] | str) -> KeySet:
@@ -943,7 +940,7 @@ class KeySet:
         """
         key = self._by_kid.get(kid)
         if key is None:
-            raise KeyNotFoundError(f"no key with kid {_short(kid)!r}")
+            raise KeyNotFoundError(f"no key with kid {short(kid)!r}")
         return key
 
     @property
@@ -954,36 +951,6 @@ class KeySet:
     def get_keyset(self, kid: str | None) -> KeySet:
         """Return this set (a ``KeySet`` is its own ``KeySource``)."""
         return self
-
-    def _verifiers_for(self, kid: str | None, alg: Algorithm) -> tuple[_backend.VerifyFn, ...]:
-        """The prepared verify functions of the keys that may have signed a token with this
-        ``kid`` and ``alg``, cached for known kids (unknown ones come from tokens and are not).
-
-        A ``kid`` names exactly one key; keys without a ``kid`` may verify any token.
-
-        Raises:
-            KeyNotFoundError: no key fits; a weak or mismatched key met while verifying is a
-                rejected token, never a configuration error escaping at request time.
-        """
-        named = self._by_kid.get(kid) if kid is not None else None
-        if named is not None:
-            try:
-                fns: tuple[_backend.VerifyFn, ...] = (named._verifier(alg),)
-            except InvalidKeyError as exc:
-                raise KeyNotFoundError(
-                    f"key {_short(named.kid or '')!r} cannot verify {alg.name}: {exc}"
-                ) from None
-        else:
-            pool = self._unnamed if kid is not None else self._keys
-            fns = tuple(key._verifier(alg) for key in pool if key._unfit(alg, "verify") is None)
-            if not fns:
-                shown = f"kid {_short(kid)!r}" if kid is not None else "no kid"
-                reasons = {key._unfit(alg, "verify") for key in pool}
-                why = f": {reasons.pop()}" if len(reasons) == 1 else ""
-                raise KeyNotFoundError(f"no usable key for {alg.name} with {shown}{why}")
-        if named is not None or kid is None:
-            self._table[(kid, alg.name)] = fns
-        return fns
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -1026,8 +993,3 @@ def _name_member(jwk: Mapping[str, Any], name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidKeyError(f"JWK member {name!r} must be a string")
     return value
-
-
-def _short(text: str, limit: int = 64) -> str:
-    """Truncate attacker-controlled text for messages."""
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives import serialization
 
 from jwtkit import errors as core
 from jwtkit._backend import VerifyFn
+from jwtkit._pipeline import Resolver
 from jwtkit.compat.pyjwt.exceptions import InvalidAlgorithmError, InvalidKeyError
 from jwtkit.compat.pyjwt.utils import force_bytes, is_pem_format, is_ssh_key
 from jwtkit.compat.pyjwt.warnings import InsecureKeyLengthWarning
 from jwtkit.jwa import Algorithm
 from jwtkit.jwk import Key, KeySet
-from jwtkit.jws import _Resolver
 
 __all__ = ["KeyResolver", "check_hmac_secret", "hmac_length_message", "key_for", "load_text_key"]
 
@@ -243,7 +243,7 @@ def key_for(material: object, alg: Algorithm) -> Key:
     return _object_key(material)
 
 
-class KeyResolver(_Resolver):
+class KeyResolver(Resolver):
     """The key source the verify pipeline asks, once it knows the token's algorithm.
 
     The key argument is interpreted for that algorithm's family only (a secret for HS*, key

@@ -14,17 +14,18 @@ import warnings
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
+from jwtkit import _pipeline
 from jwtkit import errors as core
 from jwtkit._b64 import b64decode, b64encode
-from jwtkit._compact import DEFAULT_MAX_TOKEN_SIZE, _decode_json, _split
 from jwtkit._json import DEFAULT_MAX_DEPTH
+from jwtkit._pipeline import decode_json, split
+from jwtkit._rules import DEFAULT_MAX_TOKEN_SIZE
 from jwtkit.compat.pyjwt import _explain, _keys
 from jwtkit.compat.pyjwt.algorithms import Algorithm, core_algorithm, get_default_algorithms
 from jwtkit.compat.pyjwt.api_jwk import PyJWK
 from jwtkit.compat.pyjwt.exceptions import DecodeError, InvalidKeyError, InvalidTokenError
 from jwtkit.compat.pyjwt.warnings import RemovedInPyjwt3Warning
 from jwtkit.jwa import Algorithm as CoreAlgorithm
-from jwtkit.jws import _verify
 
 if TYPE_CHECKING:
     from jwtkit.compat.pyjwt.types import SigOptions
@@ -284,7 +285,7 @@ class PyJWS:
             key, enforce_minimum_key_length=bool(merged.get("enforce_minimum_key_length"))
         )
         try:
-            header, payload, _ = _verify(jwt, resolver, allowed)
+            header, payload, _ = _pipeline.verify(jwt, resolver, allowed)
         except core.JWTError as exc:
             _explain.explain_token(
                 jwt, exc, verify=True, algorithms=names, supported=self._algorithms,
@@ -332,10 +333,10 @@ class PyJWS:
     def _load(self, jwt: str | bytes) -> tuple[bytes, bytes, dict[str, Any], bytes]:
         """Split and decode ``jwt`` with jwtkit's strict rules, without verifying it."""
         try:
-            signing_input, header_segment, payload_segment, crypto = _split(
+            signing_input, header_segment, payload_segment, crypto = split(
                 jwt, DEFAULT_MAX_TOKEN_SIZE
             )
-            header = _decode_json(header_segment, "header", DEFAULT_MAX_DEPTH)
+            header = decode_json(header_segment, "header", DEFAULT_MAX_DEPTH)
             if header.get("b64", True) is False:
                 if payload_segment:
                     raise DecodeError("Payload segment must be empty when 'b64' is false.")
