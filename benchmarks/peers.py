@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import importlib.metadata
 import inspect
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -26,13 +27,23 @@ from benchmarks._common import (
     Ops,
     Unsupported,
     base_claims,
+    full_claims,
 )
 
-__all__ = ["FACADE", "FACADE_PEM", "LIBRARIES", "PYJWT_BASELINE", "Library", "version_of"]
+__all__ = [
+    "FACADE",
+    "FACADE_PEM",
+    "LIBRARIES",
+    "PYJWT_BASELINE",
+    "UNSHARED",
+    "Library",
+    "version_of",
+]
 
 Factory = Callable[[Material], Ops]
 
 FACADE = "PyJWT façade"
+UNSHARED = "jwtkit unshared header"
 FACADE_PEM = "PyJWT façade (PEM per call)"
 #: The PyJWT row each library's ``x PyJWT`` ratio divides by (the PEM rows by each other).
 PYJWT_BASELINE = {FACADE_PEM: "PyJWT (PEM per call)"}
@@ -101,6 +112,33 @@ def jwtkit_objects(m: Material) -> Ops:
     signer = Signer(private, issuer=ISSUER, audience=AUDIENCE, lifetime=LIFETIME, jti=False)
     verifier = Verifier(public, **_verifier_kwargs(m))
     return Ops(signer.sign, verifier.verify, sign_claims=base_claims())
+
+
+def jwtkit_unshared(m: Material) -> Ops:
+    """jwtkit's ``Verifier`` given, on every call, a token whose header it has not just seen.
+
+    Tokens from one issuer share their header segment, and the ``Verifier`` keeps the few it
+    has checked (issue 18), so the ``jwtkit`` row (the same token every call) is the
+    shared-header case. This row cycles through 64 floor-signed tokens whose headers differ
+    (an extra ``n`` member), more than the verifier keeps, so every call decodes and checks
+    its header: the cost for tokens that share nothing. The shared token it is timed with
+    is swapped for the next of the cycle; every other token (the checks' bad ones) is
+    verified as given.
+    """
+    from jwtkit import Verifier
+
+    _, public = _jwtkit_keys(m)
+    verifier = Verifier(public, **_verifier_kwargs(m))
+    headers = ({"alg": m.alg, "typ": "JWT", "kid": KID, "n": i} for i in range(64))
+    cycle = itertools.cycle([floor.sign_token(m, full_claims(), h) for h in headers])
+    first: list[str] = []
+
+    def verify(token: str) -> dict[str, Any]:
+        if not first:
+            first.append(token)  # the harness times the token it checks first
+        return verifier.verify(next(cycle) if token is first[0] else token)
+
+    return Ops(None, verify, note="a new header every call (64 in turn)")
 
 
 def jwtkit_functions(m: Material) -> Ops:
@@ -329,6 +367,7 @@ LIBRARIES: tuple[Library, ...] = (
     Library("jwtkit", "jwtkit", jwtkit_objects, peer=False),
     Library("jwtkit encode/decode", "jwtkit", jwtkit_functions, peer=False),
     Library("jwtkit cached", "jwtkit", jwtkit_cached, peer=False),
+    Library(UNSHARED, "jwtkit", jwtkit_unshared, peer=False),
     Library("PyJWT", "PyJWT", pyjwt),
     # Not a peer to beat: it shows the cost of a usage pattern, not of a library.
     Library("PyJWT (PEM per call)", "PyJWT", pyjwt_pem, peer=False),

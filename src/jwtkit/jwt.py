@@ -19,7 +19,16 @@ from jwtkit._b64 import b64encode
 from jwtkit._claims import check as check_claims
 from jwtkit._claims import check_times, numeric_dates, timestamp
 from jwtkit._json import DEFAULT_MAX_DEPTH, dumps, loads_object
-from jwtkit._pipeline import CheckedHeader, KeySource, Resolver, decode_unverified, remember, verify
+from jwtkit._pipeline import (
+    CheckedHeader,
+    KeySource,
+    Resolver,
+    checked_header,
+    decode_unverified,
+    remember,
+    split,
+    verify,
+)
 from jwtkit._rules import (
     DEFAULT_MAX_TOKEN_SIZE,
     DEFAULT_REQUIRE,
@@ -102,6 +111,13 @@ class Verifier:
     *token* (as opposed to key) stays accepted from the cache until it expires, exactly as it
     would be by an uncached verifier without an online revocation check.
 
+    Tokens from one issuer share their header segment, so every verifier keeps the last few
+    headers (16, each under 1 KiB) that passed its header rules, keyed by the exact segment
+    text (issue 18). A token whose header is found there skips decoding and re-checking it;
+    everything else (the key chosen by ``kid``, the signature, every claim) runs for every
+    token. A header that fails is never kept, so it is refused every time. Headers are public
+    token data: no secret is kept.
+
     Example::
 
         verifier = Verifier(keys, algorithms=["ES256"], issuer="https://id.example",
@@ -112,7 +128,7 @@ class Verifier:
     __slots__ = ("_bound", "_cache", "_cache_size", "_headers", "_resolver", "_rules")
 
     _cache: dict[str, tuple[dict[str, Any], dict[str, Any], KeySet]] | None
-    _headers: dict[bytes, CheckedHeader] | None
+    _headers: dict[bytes, CheckedHeader]
     _bound: tuple[KeySet, Resolver] | None  # the key set last given to verify_with
 
     def __init__(
@@ -166,7 +182,7 @@ class Verifier:
         self._rules = rules
         self._cache_size = cache_size
         self._cache = {} if cache_size else None
-        self._headers = None
+        self._headers = {}
         self._bound = None
 
     @property
@@ -193,6 +209,26 @@ class Verifier:
         """
         header, claims, shared = self._run(token, now, self._resolver)
         return dict(header), dict(claims) if shared else claims
+
+    def read_kid(self, token: str) -> str | None:
+        """Return the ``kid`` of ``token``'s header once the header has passed every header
+        rule of this verifier (size, encoding, ``crit``, ``typ``, ``alg`` allowed), so that an
+        async caller can fetch the keys for it before ``verify_with``. Nothing is verified: the
+        ``kid`` only chooses keys. The checked header is kept (see the header cache in the
+        class docstring), so ``verify_with`` does not decode it again.
+
+        Raises:
+            InvalidTokenError: the header fails a rule.
+        """
+        rules = self._rules
+        segment = split(token, rules.max_token_size)[1]
+        checked = self._headers.get(segment)
+        if checked is None:
+            checked = checked_header(
+                segment, rules.allowed, rules.typ, rules.max_depth, self._headers
+            )
+        kid: str | None = checked[2]
+        return kid
 
     def verify_with(self, keyset: KeySet, token: str, *, now: Time | None = None) -> dict[str, Any]:
         """Verify ``token`` with the keys of ``keyset`` instead of this verifier's own, and

@@ -1,19 +1,21 @@
 """``AsyncVerifier``: verify tokens with keys from an async key source, without blocking.
 
 The core ``Verifier`` is synchronous and asks its ``KeySource`` for keys per token. An async
-application must not block its event loop on a JWKS fetch, so ``AsyncVerifier`` first awaits
-the keys (``get_keyset_async(kid)``), then verifies with a core ``Verifier`` bound to that
-KeySet. The Verifier is rebuilt only when the KeySet object changes, which keeps the core's
-per-KeySet prepared-key cache warm.
+application must not block its event loop on a JWKS fetch, so ``AsyncVerifier`` reads and
+checks the token's header (``Verifier.read_kid``), awaits the keys for its ``kid``
+(``get_keyset_async``), then verifies with ``Verifier.verify_with(keyset, token)``, which
+does no I/O. One core ``Verifier`` serves every key set: the header is decoded once (the
+verifier keeps it), and prepared keys are kept per key set by the core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Collection
 from typing import Any, Protocol, runtime_checkable
 
-from jwtkit import KeySet, Verifier, decode_unverified
+from jwtkit import KeySet, Verifier
+from jwtkit._rules import DEFAULT_REQUIRE, Names, Seconds, Time
+from jwtkit.jwt import VerifyRules
 
 __all__ = ["AsyncKeySource", "AsyncTokenVerifier", "AsyncVerifier", "TokenVerifier"]
 
@@ -50,9 +52,10 @@ class AsyncTokenVerifier(Protocol):
 class AsyncVerifier:
     """Verify JWTs against an ``AsyncKeySource`` (typically ``AsyncJWKSClient``).
 
-    Takes the same checks as ``jwtkit.Verifier`` (``algorithms`` is required). Only the
-    header's ``kid`` is read before verification, to pick the keys; everything else is left
-    to the core verification pipeline.
+    Takes the same checks as ``jwtkit.Verifier`` (``algorithms`` is required), held in one
+    ``VerifyRules``. The header rules run before any key is fetched, so a token with a
+    forbidden ``alg`` (or ``crit``, or a wrong ``typ``) never makes the source refetch; the
+    header's ``kid`` then picks the keys, and the core pipeline does everything else.
 
     Example::
 
@@ -69,52 +72,43 @@ class AsyncVerifier:
         self,
         source: AsyncKeySource,
         *,
-        algorithms: Iterable[str],
-        issuer: str | Collection[str] | None = None,
-        audience: str | Collection[str] | None = None,
+        algorithms: Collection[str],
+        issuer: Names | None = None,
+        audience: Names | None = None,
         subject: str | None = None,
-        leeway: float | timedelta = 0,
-        require: Iterable[str] = ("exp",),
-        max_age: float | timedelta | None = None,
+        leeway: Seconds = 0,
+        require: Collection[str] = DEFAULT_REQUIRE,
+        max_age: Seconds | None = None,
         typ: str | None = None,
     ) -> None:
-        if isinstance(algorithms, str):
-            raise TypeError("algorithms must be a collection of algorithm names, not a string")
+        rules = VerifyRules(
+            algorithms=algorithms,
+            issuer=issuer,
+            audience=audience,
+            subject=subject,
+            leeway=leeway,
+            require=require,
+            max_age=max_age,
+            typ=typ,
+        )
         self._source = source
-        self._options: dict[str, Any] = {
-            "algorithms": tuple(algorithms),
-            "issuer": issuer,
-            "audience": audience,
-            "subject": subject,
-            "leeway": leeway,
-            "require": tuple(require),
-            "max_age": max_age,
-            "typ": typ,
-        }
-        # Build one Verifier now so a bad option (an unknown or forbidden algorithm, a wrong
-        # type) fails at construction, not on the first request.
-        empty = KeySet([])
-        self._bound: tuple[KeySet, Verifier] = (empty, Verifier(empty, **self._options))
+        # The key set given here is never used: every token is verified with the set the
+        # source hands out for it (verify_with).
+        self._verifier = Verifier.from_rules(KeySet([]), rules)
 
-    def _verifier_for(self, keyset: KeySet) -> Verifier:
-        bound = self._bound
-        if bound[0] is keyset:
-            return bound[1]
-        verifier = Verifier(keyset, **self._options)
-        self._bound = (keyset, verifier)
-        return verifier
+    @property
+    def rules(self) -> VerifyRules:
+        """The rules every token is checked against."""
+        return self._verifier.rules
 
-    async def verify_async(
-        self, token: str, *, now: int | float | datetime | None = None
-    ) -> Claims:
-        """Fetch the keys for the token's ``kid`` (cached), then verify the token fully.
+    async def verify_async(self, token: str, *, now: Time | None = None) -> Claims:
+        """Check the header, fetch the keys for its ``kid`` (cached), then verify the token
+        fully.
 
         Raises:
             InvalidTokenError: the token is malformed or fails any check.
             JWKSFetchError: no fresh or stale keys are available.
         """
-        header, _ = decode_unverified(token)
-        kid = header.get("kid")
-        keyset = await self._source.get_keyset_async(kid if isinstance(kid, str) else None)
-        claims: Claims = self._verifier_for(keyset).verify(token, now=now)
-        return claims
+        verifier = self._verifier
+        keyset = await self._source.get_keyset_async(verifier.read_kid(token))
+        return verifier.verify_with(keyset, token, now=now)

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from jwtkit import Key, Signer, Verifier
+from jwtkit._rules import DEFAULT_REQUIRE, Names, Seconds
 from jwtkit._storage import DEFAULT_TIMEOUT, Database
 from jwtkit.errors import (
     CorruptStoreError,
@@ -20,6 +21,7 @@ from jwtkit.errors import (
     KeyStoreError,
     MasterKeyError,
 )
+from jwtkit.jwt import VerifyRules
 
 from . import _lifecycle as lc
 from ._backup import read_backup, write_backup
@@ -33,7 +35,6 @@ __all__ = ["KeyManager"]
 
 log = logging.getLogger("jwtkit.keys")
 
-Seconds = int | float | timedelta
 Now = datetime | int | float | None
 Step = Callable[[list[KeyRecord], lc.Fresh, tuple[str, ...]], list[KeyRecord]]
 _DEFAULT_REFRESH: Final = 5.0
@@ -304,11 +305,11 @@ class KeyManager:
         self,
         *,
         algorithms: Collection[str] | None = None,
-        issuer: str | Collection[str] | None = None,
-        audience: str | Collection[str] | None = None,
+        issuer: Names | None = None,
+        audience: Names | None = None,
         subject: str | None = None,
         leeway: Seconds = 0,
-        require: Collection[str] = ("exp",),
+        require: Collection[str] = DEFAULT_REQUIRE,
         max_age: Seconds | None = None,
         typ: str | None = None,
     ) -> Verifier:
@@ -323,8 +324,7 @@ class KeyManager:
                 {*self._effective(view.signing_algs)}
                 | {r.alg for r in view.records if r.state != lc.REVOKED}
             )
-        return Verifier(
-            self._key_source,
+        rules = VerifyRules(
             algorithms=algorithms,
             issuer=issuer,
             audience=audience,
@@ -334,6 +334,7 @@ class KeyManager:
             max_age=max_age,
             typ=typ,
         )
+        return Verifier.from_rules(self._key_source, rules)
 
     def refresh(self) -> None:
         """Reload the key cache from the store now (signers and verifiers see it at once).
