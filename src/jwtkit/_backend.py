@@ -1,10 +1,8 @@
-"""The one module that calls ``cryptography`` to sign, verify and load PEM keys.
+"""The one module that calls ``cryptography`` to sign and verify (PEM keys: ``jwtkit._pem``).
 
 For each (algorithm, key) pair it builds a small closure once (padding and hash objects
 pre-made, the key object bound), so the per-token work is the primitive itself. Verifiers
 return ``False`` on a bad signature instead of raising, which keeps trying several keys cheap.
-``load_pem`` is the seam where every failure of ``cryptography``'s parsers, a panic of its
-compiled code included, becomes ``InvalidKeyError``.
 """
 
 from __future__ import annotations
@@ -20,14 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from jwtkit import _pkcs8
-from jwtkit.errors import InvalidKeyError
 from jwtkit.jwa import Algorithm
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import padding
 
-__all__ = ["SignFn", "VerifyFn", "load_pem", "make_signer", "make_verifier"]
+__all__ = ["SignFn", "VerifyFn", "make_signer", "make_verifier"]
 
 SignFn = Callable[[bytes], bytes]
 VerifyFn = Callable[[bytes, bytes], bool]
@@ -153,70 +149,3 @@ def make_verifier(alg: Algorithm, key: Any) -> VerifyFn:
         return True
 
     return verify_raw
-
-
-def _loaders() -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
-    """Return cryptography's PEM private, PEM public and DER private key loaders, importing as
-    little as possible.
-
-    ``cryptography.hazmat.primitives.serialization`` binds these very functions from its Rust
-    extension, but importing that package also loads the SSH key code, dataclasses and every
-    cipher: about 10 ms, most of what a ``jwtkit verify --key k.pem`` start-up may cost
-    (issue 17). Taking them from the extension directly skips that; if a future cryptography
-    moves them, the public package is the fallback.
-    """
-    try:
-        from cryptography.hazmat.bindings._rust import openssl as rust_openssl
-
-        keys = rust_openssl.keys
-        return keys.load_pem_private_key, keys.load_pem_public_key, keys.load_der_private_key
-    except (ImportError, AttributeError):  # pragma: no cover - only on a future cryptography
-        from cryptography.hazmat.primitives import serialization as ser
-
-        return ser.load_pem_private_key, ser.load_pem_public_key, ser.load_der_private_key
-
-
-def load_pem(data: bytes, password: bytes | None, *, max_kdf_iterations: int) -> Any:
-    """Return the ``cryptography`` key object in PEM ``data``: a private key (PKCS#8 or
-    traditional), a public key (SPKI or PKCS#1) or an X.509 certificate's public key.
-
-    An encrypted PKCS#8 key has its key-derivation cost checked first (``jwtkit._pkcs8``), and
-    then only the DER that was checked is decrypted, so no other block of ``data`` can slip past.
-
-    Raises:
-        InvalidKeyError: for every reason the data cannot be loaded.
-    """
-    load_private, load_public, load_der_private = _loaders()
-    try:
-        if b"-----BEGIN CERTIFICATE-----" in data:
-            from cryptography import x509
-
-            return x509.load_pem_x509_certificate(data).public_key()
-        if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data and password is not None:
-            der = _pkcs8.encrypted_der(data)
-            _pkcs8.check_kdf_cost(der, max_kdf_iterations)
-            return load_der_private(der, password)
-        if b"PRIVATE KEY-----" in data:
-            if b"DEK-Info" in data:
-                _pkcs8.check_dek_info(data)
-            return load_private(data, password)
-        return load_public(data)
-    except InvalidKeyError:
-        raise
-    except TypeError as exc:
-        raise InvalidKeyError(
-            "the PEM key is encrypted: pass password="
-            if password is None
-            else "a password was given but the PEM key is not encrypted"
-        ) from exc
-    except Exception as exc:  # cryptography raises ValueError or UnsupportedAlgorithm
-        raise InvalidKeyError(
-            "could not load the PEM data (wrong password, corrupt or unsupported key)"
-        ) from exc
-    except BaseException as exc:
-        # pyo3 turns a panic of cryptography's compiled code into PanicException, which
-        # derives from BaseException so that ``except Exception`` cannot swallow it. Input
-        # made it (issue 19, F7), so here, and only here, it is a key error.
-        if type(exc).__name__ != "PanicException" or type(exc).__module__ != "pyo3_runtime":
-            raise
-        raise InvalidKeyError("could not load the PEM data (cryptography failed on it)") from exc

@@ -1,5 +1,10 @@
 """Keys and key sets: ``Key`` and ``KeySet`` (RFC 7517), thumbprints (RFC 7638).
 
+Over 400 lines because ``Key`` is one immutable object with a wide API (five constructors,
+the JOSE properties, algorithm binding, prepared sign and verify functions, JWK, PEM and
+thumbprint exports): what differs by key type is in ``_keytypes``, key policy in
+``_keypolicy`` and PEM in ``_pem``, and ``Key`` only dispatches to them.
+
 A ``Key`` is an immutable, typed object: its key type, curve and (optionally) algorithm are
 fixed when it is made, never guessed from text at verification time. That is what makes the
 algorithm-confusion attack impossible: an RSA or EC public key can never be used as an HMAC
@@ -9,139 +14,20 @@ key are refused as secrets. Secret and private material never appears in ``repr`
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa
-
-from jwtkit import _backend
-from jwtkit._b64 import b64decode, b64encode
+from jwtkit import _backend, _pem
+from jwtkit._b64 import b64encode
 from jwtkit._json import JSONError, dumps, loads_object
+from jwtkit._keypolicy import STRONG_KEY_HINT, check_secret, warn_on_sign, warn_on_verify
+from jwtkit._keytypes import KEY_TYPES, KeyParts, wrap
 from jwtkit._pkcs8 import DEFAULT_MAX_KDF_ITERATIONS
-from jwtkit._text import short
+from jwtkit._text import short, utf8
 from jwtkit.errors import InvalidKeyError, KeyNotFoundError, SecurityWarning
 from jwtkit.jwa import ALGORITHMS, Algorithm, get_algorithm
 
 __all__ = ["DEFAULT_MAX_KDF_ITERATIONS", "Key", "KeySet"]
-
-# curve name -> (cryptography curve class, coordinate size in bytes, default alg)
-_EC: dict[str, tuple[type[ec.EllipticCurve], int, str]] = {
-    "P-256": (ec.SECP256R1, 32, "ES256"),
-    "P-384": (ec.SECP384R1, 48, "ES384"),
-    "P-521": (ec.SECP521R1, 66, "ES512"),
-    "secp256k1": (ec.SECP256K1, 32, "ES256K"),
-}
-_EC_BY_OPENSSL_NAME = {
-    "secp256r1": "P-256",
-    "secp384r1": "P-384",
-    "secp521r1": "P-521",
-    "secp256k1": "secp256k1",
-}
-# curve -> (private class, public class, raw public key size)
-_OKP: dict[str, tuple[Any, Any, int]] = {
-    "Ed25519": (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey, 32),
-    "Ed448": (ed448.Ed448PrivateKey, ed448.Ed448PublicKey, 57),
-}
-# ML-DSA parameter set (also its alg name) -> (private class, public class, public key size)
-_AKP: dict[str, tuple[Any, Any, int]] = {
-    "ML-DSA-44": (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey, 1312),
-    "ML-DSA-65": (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey, 1952),
-    "ML-DSA-87": (mldsa.MLDSA87PrivateKey, mldsa.MLDSA87PublicKey, 2592),
-}
-_MLDSA_SEED_SIZE = 32
-_RSA_MIN_BITS = 2048
-_RSA_MAX_BITS = 16384
-_RSA_GENERATE_BITS = (2048, 8192)
-_THUMBPRINT_MEMBERS = {
-    "oct": ("k", "kty"),
-    "RSA": ("e", "kty", "n"),
-    "EC": ("crv", "kty", "x", "y"),
-    "OKP": ("crv", "kty", "x"),
-    "AKP": ("alg", "kty", "pub"),
-}
-# Text that marks public-key material; an HMAC secret that contains it is almost certainly the
-# algorithm-confusion attack (a verifier fed the issuer's public key as an HMAC secret).
-_PUBLIC_KEY_MARKERS = (
-    b"-----BEGIN",
-    b"ssh-rsa",
-    b"ssh-ed25519",
-    b"ssh-dss",
-    b"ecdsa-sha2-",
-    b'"kty"',
-)
-_STRONG_KEY_HINT = "make a strong one with Key.generate({alg!r}) or secrets.token_bytes({size})"
-
-
-def _b64int(value: int, size: int | None = None) -> str:
-    length = size if size is not None else max(1, (value.bit_length() + 7) // 8)
-    return b64encode(value.to_bytes(length, "big")).decode("ascii")
-
-
-def _member(jwk: Mapping[str, Any], name: str, size: int | None = None) -> bytes:
-    """Return the base64url-decoded member ``name``, checking its exact size when given."""
-    value = jwk.get(name)
-    if not isinstance(value, str) or not value:
-        raise InvalidKeyError(f"JWK member {name!r} is missing or not a non-empty string")
-    try:
-        raw = b64decode(value.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
-        raise InvalidKeyError(f"JWK member {name!r} is not canonical base64url") from None
-    if size is not None and len(raw) != size:
-        raise InvalidKeyError(f"JWK member {name!r} must be {size} bytes, not {len(raw)}")
-    return raw
-
-
-def _int_member(jwk: Mapping[str, Any], name: str) -> int:
-    return int.from_bytes(_member(jwk, name), "big")
-
-
-def _utf8(text: str, what: str) -> bytes:
-    """Encode ``text`` as UTF-8; a lone surrogate (which UTF-8 cannot carry) is a key error."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidKeyError(f"{what} is not valid Unicode text (unpaired surrogate)") from None
-
-
-def _check_rsa_bits(bits: int) -> None:
-    """Refuse RSA moduli under 2048 bits (weak) or over 16384 (each use would cost seconds)."""
-    if bits < _RSA_MIN_BITS:
-        raise InvalidKeyError(
-            f"RSA keys must be at least {_RSA_MIN_BITS} bits, not {bits}; "
-            "make a strong one with Key.generate('RS256', size=3072)"
-        )
-    if bits > _RSA_MAX_BITS:
-        raise InvalidKeyError(f"RSA keys must be at most {_RSA_MAX_BITS} bits, not {bits}")
-
-
-def _looks_like_public_key(secret: bytes) -> bool:
-    return any(marker in secret for marker in _PUBLIC_KEY_MARKERS)
-
-
-# ROCA (CVE-2017-15361): Infineon's RSALib made moduli n whose residue modulo each of these
-# small primes lies in the subgroup generated by 65537. For a random modulus the chance of
-# that for all of them is negligible, so the test has no practical false positives.
-_ROCA_PRIMES = (
-    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
-    97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
-)  # fmt: skip
-_roca_subgroups: list[tuple[int, frozenset[int]]] = []
-
-
-def _roca_vulnerable(n: int) -> bool:
-    """Whether the RSA modulus ``n`` carries the ROCA fingerprint."""
-    if not _roca_subgroups:
-        for p in _ROCA_PRIMES:
-            members, g = {1}, 65537 % p
-            value = g
-            while value not in members:
-                members.add(value)
-                value = value * g % p
-            _roca_subgroups.append((p, frozenset(members)))
-    return all(n % p in members for p, members in _roca_subgroups)
 
 
 class Key:
@@ -219,6 +105,14 @@ class Key:
             self._bind(alg)
         return self
 
+    @classmethod
+    def _from_parts(cls, parts: KeyParts, *, alg: str | None, kid: str | None) -> Key:
+        """A key of ``parts``, bound to ``alg``, else to the algorithm its form names."""
+        return cls._make(
+            kty=parts.kty, crv=parts.crv, secret=parts.secret, private=parts.private,
+            public=parts.public, size=parts.size, alg=alg or parts.alg, kid=kid,
+        )  # fmt: skip
+
     def _set_kid(self, kid: object) -> None:
         if kid is not None and not isinstance(kid, str):
             raise InvalidKeyError("kid must be a string")
@@ -245,34 +139,8 @@ class Key:
             InvalidKeyError: ``size`` is out of range or does not apply to ``alg``.
         """
         algorithm = get_algorithm(alg)
-        family = algorithm.family
-        if size is not None and family not in ("HMAC", "RSA", "PSS"):
-            raise InvalidKeyError(f"size does not apply to {algorithm.name} keys")
-        if family == "HMAC":
-            nbytes = algorithm.min_size if size is None else (size + 7) // 8
-            if nbytes < algorithm.min_size:
-                raise InvalidKeyError(
-                    f"{algorithm.name} needs at least {algorithm.min_size * 8} bits"
-                )
-            return cls._make(
-                kty="oct", secret=os.urandom(nbytes), size=nbytes * 8, alg=alg, kid=kid
-            )
-        if family in ("RSA", "PSS"):
-            bits = 2048 if size is None else size
-            low, high = _RSA_GENERATE_BITS
-            if not low <= bits <= high:
-                raise InvalidKeyError(f"RSA key size must be {low} to {high} bits, not {bits}")
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            return cls._from_crypto(rsa.generate_private_key(65537, bits), alg=alg, kid=kid)
-        crv = algorithm.crv or "Ed25519"
-        if family == "EC":
-            private: Any = ec.generate_private_key(_EC[crv][0]())
-        elif family == "OKP":
-            private = _OKP[crv][0].generate()
-        else:
-            private = _AKP[crv][0].generate()
-        return cls._from_crypto(private, alg=alg, kid=kid)
+        parts = KEY_TYPES[algorithm.kty].generate(algorithm, size)
+        return cls._from_parts(parts, alg=None, kid=kid)
 
     @classmethod
     def from_secret(
@@ -295,11 +163,11 @@ class Key:
                 §3.2) without ``allow_weak``, looks like public-key material (PEM, SSH or JWK
                 text: the algorithm-confusion attack), or ``alg`` is not an HMAC algorithm.
         """
-        raw = _utf8(secret, "the HMAC secret") if isinstance(secret, str) else bytes(secret)
+        raw = utf8(secret, "the HMAC secret") if isinstance(secret, str) else bytes(secret)
         algorithm = get_algorithm(alg)
         if algorithm.family != "HMAC":
             raise InvalidKeyError(f"a shared secret can only be used with HS*, not {alg}")
-        cls._check_secret(raw)
+        check_secret(raw)
         key = cls._make(kty="oct", secret=raw, size=len(raw) * 8, kid=kid)
         key._weak = SecurityWarning if allow_weak else None
         key._bind(alg)
@@ -309,20 +177,10 @@ class Key:
     def _from_weak_secret(cls, secret: bytes, warning: type[SecurityWarning]) -> Key:
         """An HMAC key bound to no algorithm, allowed short as with ``allow_weak=True`` but
         warning with ``warning`` (jwtkit.compat.pyjwt passes its InsecureKeyLengthWarning)."""
-        cls._check_secret(secret)
+        check_secret(secret)
         key = cls._make(kty="oct", secret=secret, size=len(secret) * 8)
         key._weak = warning
         return key
-
-    @staticmethod
-    def _check_secret(raw: bytes) -> None:
-        if not raw:
-            raise InvalidKeyError("the HMAC secret is empty")
-        if _looks_like_public_key(raw):
-            raise InvalidKeyError(
-                "the HMAC secret looks like public-key material (PEM, SSH or JWK); "
-                "use Key.from_pem or Key.from_jwk for public keys"
-            )
 
     @classmethod
     def from_pem(
@@ -347,51 +205,12 @@ class Key:
                 password was given, costs more than allowed to decrypt, or holds an
                 unsupported or weak key.
         """
-        raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
-        pwd = _utf8(password, "the password") if isinstance(password, str) else password
-        obj = _backend.load_pem(raw, pwd, max_kdf_iterations=max_kdf_iterations)
-        return cls._from_crypto(obj, alg=alg, kid=kid)
+        return cls._from_crypto(_pem.load(data, password, max_kdf_iterations), alg=alg, kid=kid)
 
     @classmethod
     def _from_crypto(cls, obj: Any, *, alg: str | None, kid: str | None) -> Key:
         """Wrap a ``cryptography`` key object, checking that jwtkit supports it."""
-        if isinstance(obj, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-            crv = _EC_BY_OPENSSL_NAME.get(obj.curve.name)
-            if crv is None:
-                raise InvalidKeyError(f"unsupported elliptic curve {obj.curve.name}")
-            private: Any = obj if isinstance(obj, ec.EllipticCurvePrivateKey) else None
-            public: Any = obj if private is None else None
-            return cls._make(
-                kty="EC", crv=crv, private=private, public=public, size=obj.key_size,
-                alg=alg or _EC[crv][2], kid=kid,
-            )  # fmt: skip
-        for table, kty in ((_OKP, "OKP"), (_AKP, "AKP")):
-            for crv, (private_cls, public_cls, pub_size) in table.items():
-                if isinstance(obj, private_cls | public_cls):
-                    private = obj if isinstance(obj, private_cls) else None
-                    public = obj if private is None else None
-                    default_alg = crv if kty == "AKP" else None
-                    return cls._make(
-                        kty=kty, crv=crv, private=private, public=public, size=pub_size * 8,
-                        alg=alg or default_alg, kid=kid,
-                    )  # fmt: skip
-        # RSA last: cryptography's rsa module costs ~2 ms to import (it loads random), which
-        # a CLI start-up with another kind of key need not pay (issue 17).
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        if isinstance(obj, rsa.RSAPrivateKey | rsa.RSAPublicKey):
-            bits = obj.key_size
-            _check_rsa_bits(bits)
-            n = (obj.public_key() if isinstance(obj, rsa.RSAPrivateKey) else obj).public_numbers().n
-            if _roca_vulnerable(n):
-                raise InvalidKeyError(
-                    "this RSA key was made by a vulnerable generator (ROCA, CVE-2017-15361) "
-                    "and its private key can be recovered; replace it"
-                )
-            private = obj if isinstance(obj, rsa.RSAPrivateKey) else None
-            public = obj if private is None else None
-            return cls._make(kty="RSA", private=private, public=public, size=bits, alg=alg, kid=kid)
-        raise InvalidKeyError(f"unsupported key type {type(obj).__name__}")
+        return cls._from_parts(wrap(obj), alg=alg, kid=kid)
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any] | str) -> Key:
@@ -416,14 +235,14 @@ class Key:
     def _parse_jwk(cls, jwk: Mapping[str, Any] | str, *, trusted: bool) -> Key:
         if isinstance(jwk, str):
             try:
-                jwk = loads_object(_utf8(jwk, "the JWK"))
+                jwk = loads_object(utf8(jwk, "the JWK"))
             except JSONError as exc:
                 raise InvalidKeyError(f"JWK is not a JSON object: {exc}") from None
         if not isinstance(jwk, Mapping):
             raise InvalidKeyError("a JWK must be a JSON object")
         kty = jwk.get("kty")
-        loader = _JWK_LOADERS.get(kty) if isinstance(kty, str) else None
-        if loader is None:
+        key_type = KEY_TYPES.get(kty) if isinstance(kty, str) else None
+        if key_type is None:
             raise InvalidKeyError(f"unsupported JWK key type {kty!r}")
         use = jwk.get("use")
         if use is not None and not isinstance(use, str):
@@ -436,7 +255,7 @@ class Key:
         alg = jwk.get("alg")
         if alg is not None and not isinstance(alg, str):
             raise InvalidKeyError("JWK member 'alg' must be a string")
-        key = _load_rsa(jwk, trusted=True) if trusted and kty == "RSA" else loader(jwk)
+        key = cls._from_parts(key_type.load(jwk, trusted=trusted), alg=None, kid=None)
         key._set_kid(jwk.get("kid"))
         key._use = use
         key._key_ops = tuple(ops) if ops is not None else None
@@ -504,7 +323,7 @@ class Key:
         if curves and self._crv not in curves:
             return f"{self._crv} key cannot be used with {alg.name}"
         if self._secret is not None and len(self._secret) < alg.min_size and self._weak is None:
-            hint = _STRONG_KEY_HINT.format(alg=alg.name, size=alg.min_size)
+            hint = STRONG_KEY_HINT.format(alg=alg.name, size=alg.min_size)
             return (
                 f"HMAC secret is {len(self._secret)} bytes but {alg.name} needs at least "
                 f"{alg.min_size}; {hint}"
@@ -517,12 +336,9 @@ class Key:
 
     def _default_alg(self) -> Algorithm:
         """The algorithm to sign with when none is named."""
-        if self._alg is not None:
-            return ALGORITHMS[self._alg]
-        if self._kty == "EC" and self._crv is not None:
-            return ALGORITHMS[_EC[self._crv][2]]
-        if self._kty == "OKP":
-            return ALGORITHMS["EdDSA"]
+        name = self._alg or KEY_TYPES[self._kty].signing_alg(self._crv)
+        if name is not None:
+            return ALGORITHMS[name]
         raise InvalidKeyError(f"this {self._kty} key is not bound to an algorithm: pass alg=")
 
     def _signer(self, alg: Algorithm) -> _backend.SignFn:
@@ -537,7 +353,7 @@ class Key:
                 raise InvalidKeyError("a public key cannot sign")
             fn = _backend.make_signer(alg, material)
             if self._weak is not None and len(material) < alg.min_size:
-                fn = _warn_on_sign(fn, self._weak_message(alg), self._weak)
+                fn = warn_on_sign(fn, self._weak_message(alg), self._weak)
             self._signers[alg.name] = fn
         return fn
 
@@ -557,7 +373,7 @@ class Key:
             material = self._secret if self._secret is not None else self._public
             fn = _backend.make_verifier(alg, material)
             if self._weak is not None and len(material) < alg.min_size:
-                fn = _warn_on_verify(fn, self._weak_message(alg), self._weak)
+                fn = warn_on_verify(fn, self._weak_message(alg), self._weak)
             self._verifiers[alg.name] = fn
         return fn
 
@@ -613,26 +429,7 @@ class Key:
 
     def _public_members(self) -> dict[str, str]:
         """The JWK members that identify the key (RFC 7638 required members and values)."""
-        kty = self._kty
-        if kty == "oct":
-            assert self._secret is not None  # noqa: S101
-            return {"kty": "oct", "k": b64encode(self._secret).decode("ascii")}
-        if kty == "RSA":
-            numbers = self._public.public_numbers()
-            return {"kty": "RSA", "n": _b64int(numbers.n), "e": _b64int(numbers.e)}
-        if kty == "EC":
-            numbers = self._public.public_numbers()
-            size = _EC[self._crv or ""][1]
-            return {
-                "kty": "EC",
-                "crv": self._crv or "",
-                "x": _b64int(numbers.x, size),
-                "y": _b64int(numbers.y, size),
-            }
-        raw = b64encode(self._public.public_bytes_raw()).decode("ascii")
-        if kty == "OKP":
-            return {"kty": "OKP", "crv": self._crv or "", "x": raw}
-        return {"kty": "AKP", "alg": self._crv or "", "pub": raw}
+        return KEY_TYPES[self._kty].public_members(self._crv, self._public, self._secret)
 
     def to_jwk(self, private: bool = False) -> dict[str, Any]:
         """Return the key as a JWK dict; private members only with ``private=True``.
@@ -656,23 +453,7 @@ class Key:
         return jwk
 
     def _private_members(self) -> dict[str, str]:
-        kty, key = self._kty, self._private
-        if kty == "oct":
-            return {}
-        if kty == "RSA":
-            numbers = key.private_numbers()
-            return {
-                name: _b64int(getattr(numbers, attr))
-                for name, attr in (
-                    ("d", "d"), ("p", "p"), ("q", "q"),
-                    ("dp", "dmp1"), ("dq", "dmq1"), ("qi", "iqmp"),
-                )
-            }  # fmt: skip
-        if kty == "EC":
-            size = _EC[self._crv or ""][1]
-            return {"d": _b64int(key.private_numbers().private_value, size)}
-        raw = b64encode(key.private_bytes_raw()).decode("ascii")
-        return {"d": raw} if kty == "OKP" else {"priv": raw}
+        return KEY_TYPES[self._kty].private_members(self._crv, self._private)
 
     def to_pem(self, private: bool = False, password: bytes | str | None = None) -> bytes:
         """Return the key as PEM: SPKI for public keys, PKCS#8 (encrypted with ``password``)
@@ -681,29 +462,17 @@ class Key:
         Raises:
             InvalidKeyError: HMAC keys have no PEM form; ``private=True`` on a public key.
         """
-        from cryptography.hazmat.primitives import serialization as ser
-
         if self._kty == "oct":
             raise InvalidKeyError("an HMAC key has no PEM form")
-        if not private:
-            return self._public.public_bytes(  # type: ignore[no-any-return]
-                ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo
-            )
-        if self._private is None:
+        if private and self._private is None:
             raise InvalidKeyError("this is a public key: it has no private form")
-        pwd = _utf8(password, "the password") if isinstance(password, str) else password
-        encryption: ser.KeySerializationEncryption = (
-            ser.BestAvailableEncryption(pwd) if pwd else ser.NoEncryption()
-        )
-        return self._private.private_bytes(  # type: ignore[no-any-return]
-            ser.Encoding.PEM, ser.PrivateFormat.PKCS8, encryption
-        )
+        return _pem.dump(self._public, self._private if private else None, password)
 
     def thumbprint(self) -> str:
         """Return the RFC 7638 JWK thumbprint (SHA-256, base64url)."""
         if self._thumbprint is None:
             members = self._public_members()
-            required = {name: members[name] for name in _THUMBPRINT_MEMBERS[self._kty]}
+            required = {name: members[name] for name in KEY_TYPES[self._kty].thumbprint_members}
             import hashlib  # lazy: loading OpenSSL's libcrypto for hashlib costs ~2 ms (#17)
 
             digest = hashlib.sha256(dumps(required)).digest()
@@ -735,151 +504,6 @@ class Key:
 
     def __hash__(self) -> int:
         return hash((self.thumbprint(), self._kid, self._alg))
-
-
-# A weak key's prepared functions are wrapped once, when built, so keys of normal strength pay
-# nothing on the hot path.
-def _warn_weak(message: str, category: type[SecurityWarning]) -> None:
-    """Emit the weak-key warning attributed to the first caller outside jwtkit."""
-    level, frame = 3, sys._getframe(2)
-    while frame.f_back is not None and _in_jwtkit(frame.f_globals.get("__name__", "")):
-        level, frame = level + 1, frame.f_back
-    warnings.warn(message, category, stacklevel=level)
-
-
-def _in_jwtkit(module: str) -> bool:
-    return module == "jwtkit" or module.startswith("jwtkit.")
-
-
-def _warn_on_sign(
-    sign: _backend.SignFn, message: str, category: type[SecurityWarning]
-) -> _backend.SignFn:
-    def sign_weak(data: bytes) -> bytes:
-        _warn_weak(message, category)
-        return sign(data)
-
-    return sign_weak
-
-
-def _warn_on_verify(
-    verify: _backend.VerifyFn, message: str, category: type[SecurityWarning]
-) -> _backend.VerifyFn:
-    def verify_weak(data: bytes, signature: bytes) -> bool:
-        _warn_weak(message, category)
-        return verify(data, signature)
-
-    return verify_weak
-
-
-def _load_oct(jwk: Mapping[str, Any]) -> Key:
-    secret = _member(jwk, "k")
-    Key._check_secret(secret)
-    return Key._make(kty="oct", secret=secret, size=len(secret) * 8)
-
-
-def _load_rsa(jwk: Mapping[str, Any], *, trusted: bool = False) -> Key:
-    from cryptography.hazmat.primitives.asymmetric import rsa  # lazy, as in Key._from_crypto
-
-    n = _int_member(jwk, "n")
-    _check_rsa_bits(n.bit_length())
-    e = _rsa_member(jwk, "e", n)
-    if "oth" in jwk:
-        raise InvalidKeyError("RSA keys with more than two primes are not supported")
-    try:
-        public_numbers = rsa.RSAPublicNumbers(e, n)
-        if "d" not in jwk:
-            return Key._from_crypto(public_numbers.public_key(), alg=None, kid=None)
-        d = _rsa_member(jwk, "d", n)
-        if "p" in jwk or "q" in jwk:
-            p, q = _rsa_member(jwk, "p", n), _rsa_member(jwk, "q", n)
-        else:
-            from jwtkit import _rsa  # rare, and not on the start-up path of the CLI
-
-            p, q = _rsa.recover_primes(n, e, d)
-        crt = {
-            "dp": rsa.rsa_crt_dmp1(d, p),
-            "dq": rsa.rsa_crt_dmq1(d, q),
-            "qi": rsa.rsa_crt_iqmp(p, q),
-        }
-        for name, expected in crt.items():
-            if name in jwk and _rsa_member(jwk, name, n) != expected:
-                raise InvalidKeyError(f"RSA JWK member {name!r} does not match the key")
-        private = rsa.RSAPrivateNumbers(
-            p, q, d, crt["dp"], crt["dq"], crt["qi"], public_numbers
-        ).private_key(unsafe_skip_rsa_key_validation=trusted)
-    except ValueError as exc:
-        if isinstance(exc, InvalidKeyError):
-            raise
-        raise InvalidKeyError("inconsistent or invalid RSA key") from exc
-    return Key._from_crypto(private, alg=None, kid=None)
-
-
-def _rsa_member(jwk: Mapping[str, Any], name: str, n: int) -> int:
-    """An RSA JWK integer member other than ``n``; each is smaller than ``n`` in a valid key,
-    and the bound keeps hostile sizes out of the arithmetic that follows."""
-    value = _int_member(jwk, name)
-    if value >= n:
-        raise InvalidKeyError(f"RSA JWK member {name!r} is not smaller than the modulus")
-    return value
-
-
-def _load_ec(jwk: Mapping[str, Any]) -> Key:
-    crv = jwk.get("crv")
-    if not isinstance(crv, str) or crv not in _EC:
-        raise InvalidKeyError(f"unsupported EC curve {crv!r}")
-    curve_cls, size, _ = _EC[crv]
-    x = int.from_bytes(_member(jwk, "x", size), "big")
-    y = int.from_bytes(_member(jwk, "y", size), "big")
-    try:
-        public = ec.EllipticCurvePublicNumbers(x, y, curve_cls()).public_key()
-        if "d" not in jwk:
-            return Key._make(kty="EC", crv=crv, public=public, size=public.key_size)
-        d = int.from_bytes(_member(jwk, "d", size), "big")
-        private = ec.derive_private_key(d, curve_cls())
-    except ValueError as exc:
-        raise InvalidKeyError("invalid EC key (point not on the curve?)") from exc
-    if private.public_key().public_numbers() != public.public_numbers():
-        raise InvalidKeyError("EC JWK private member 'd' does not match 'x'/'y'")
-    return Key._make(kty="EC", crv=crv, private=private, size=private.key_size)
-
-
-def _load_raw(jwk: Mapping[str, Any]) -> Key:
-    kty = jwk["kty"]
-    if kty == "OKP":
-        crv, pub_name, priv_name, table = jwk.get("crv"), "x", "d", _OKP
-    else:
-        crv, pub_name, priv_name, table = jwk.get("alg"), "pub", "priv", _AKP
-    if not isinstance(crv, str) or crv not in table:
-        what = "curve" if kty == "OKP" else "algorithm"
-        raise InvalidKeyError(f"unsupported {kty} {what} {crv!r}")
-    private_cls, public_cls, pub_size = table[crv]
-    pub = _member(jwk, pub_name, pub_size)
-    try:
-        public = public_cls.from_public_bytes(pub)
-        private = None
-        if priv_name in jwk:
-            seed_size = _MLDSA_SEED_SIZE if kty == "AKP" else pub_size
-            seed = _member(jwk, priv_name, seed_size)
-            private = (
-                private_cls.from_seed_bytes(seed)
-                if kty == "AKP"
-                else private_cls.from_private_bytes(seed)
-            )
-    except ValueError as exc:
-        raise InvalidKeyError(f"invalid {kty} key") from exc
-    if private is not None and private.public_key().public_bytes_raw() != pub:
-        # Public data: a plain comparison leaks nothing (the private half is not compared).
-        raise InvalidKeyError(f"{kty} JWK private member does not match the public key")
-    return Key._make(kty=kty, crv=crv, private=private, public=public, size=pub_size * 8)
-
-
-_JWK_LOADERS = {
-    "oct": _load_oct,
-    "RSA": _load_rsa,
-    "EC": _load_ec,
-    "OKP": _load_raw,
-    "AKP": _load_raw,
-}
 
 
 class KeySet:
@@ -920,7 +544,7 @@ class KeySet:
         """
         if isinstance(jwks, str):
             try:
-                jwks = loads_object(_utf8(jwks, "the JWK Set"))
+                jwks = loads_object(utf8(jwks, "the JWK Set"))
             except JSONError as exc:
                 raise InvalidKeyError(f"JWK Set is not a JSON object: {exc}") from None
         members = jwks.get("keys") if isinstance(jwks, Mapping) else None
@@ -975,7 +599,7 @@ def _load_member(jwk: object) -> Key | None:
     # The filter looks members up in sets, so a hostile type (a list or an object where a name
     # belongs) must be refused before it is hashed (issue 19, F3).
     kty, alg = _name_member(jwk, "kty"), _name_member(jwk, "alg")
-    if kty not in _JWK_LOADERS or jwk.get("use") == "enc":
+    if kty not in KEY_TYPES or jwk.get("use") == "enc":
         return None
     if alg is not None and alg not in ALGORITHMS:
         return None  # an encryption algorithm (RSA-OAEP, ECDH-ES, ...) or one we do not know
