@@ -16,18 +16,17 @@ to bottom, in the order the steps run:
 Only then is the payload handed on. Only the compact serialization is accepted.
 
 Importing this module loads no ``cryptography`` (``decode_unverified`` and ``jwtkit inspect``
-need none; issue 17): the key classes are imported where keys are first resolved.
+need none; issue 17), nor ``datetime``, ``weakref`` or the algorithm table: the key classes
+are imported where keys are first resolved, the rest where first used.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from jwtkit._b64 import b64decode
 from jwtkit._json import DEFAULT_MAX_DEPTH, loads_object
-from jwtkit._rules import DEFAULT_MAX_TOKEN_SIZE, normalize_typ
 from jwtkit._text import short
 from jwtkit.errors import (
     AlgorithmNotAllowedError,
@@ -37,13 +36,16 @@ from jwtkit.errors import (
     KeyNotFoundError,
     MalformedTokenError,
 )
-from jwtkit.jwa import Algorithm
 
 if TYPE_CHECKING:
+    import weakref
+
     from jwtkit._backend import VerifyFn
+    from jwtkit.jwa import Algorithm
     from jwtkit.jwk import Key, KeySet
 
 __all__ = [
+    "DEFAULT_MAX_TOKEN_SIZE",
     "HEADER_CACHE_SIZE",
     "CheckedHeader",
     "KeySource",
@@ -52,10 +54,13 @@ __all__ = [
     "checked_header",
     "decode_json",
     "decode_unverified",
+    "normalize_typ",
     "remember",
     "split",
     "verify",
 ]
+
+DEFAULT_MAX_TOKEN_SIZE = 256 * 1024
 
 # The Verifier's cache of checked headers (issue 18): a few entries, since tokens of one
 # issuer share one header; only segments this short are kept, so it stays small in memory.
@@ -63,7 +68,7 @@ HEADER_CACHE_SIZE = 16
 _HEADER_CACHE_MAX_SEGMENT = 1024
 
 # A header that passed ``check_header``: the header, the allowed algorithm it names, its kid.
-CheckedHeader = tuple[dict[str, Any], Algorithm, Any]
+CheckedHeader = tuple[dict[str, Any], "Algorithm", Any]
 
 
 class KeySource(Protocol):
@@ -141,6 +146,12 @@ def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 # -- 3. header rules --------------------------------------------------------------------------
 
 
+def normalize_typ(typ: str) -> str:
+    """RFC 8725 §3.11 / RFC 7515 §4.1.9: compare case-insensitively, ``application/`` optional."""
+    typ = typ.lower()
+    return typ[12:] if typ.startswith("application/") else typ
+
+
 def check_header(
     header: dict[str, Any], allowed: Mapping[str, Algorithm], typ: str | None
 ) -> Algorithm:
@@ -209,11 +220,16 @@ def checked_header(
 
 # The prepared verify functions of each KeySet, by (kid, alg). A KeySet is immutable, so its
 # table never goes stale; it is dropped with the set (the values hold no reference to it).
-_TABLES: weakref.WeakKeyDictionary[KeySet, dict[tuple[str | None, str], tuple[VerifyFn, ...]]]
-_TABLES = weakref.WeakKeyDictionary()
+_Table = dict[tuple[str | None, str], tuple["VerifyFn", ...]]
+_TABLES: weakref.WeakKeyDictionary[KeySet, _Table] | None = None
 
 
-def _table(keyset: KeySet) -> dict[tuple[str | None, str], tuple[VerifyFn, ...]]:
+def _table(keyset: KeySet) -> _Table:
+    global _TABLES
+    if _TABLES is None:
+        import weakref
+
+        _TABLES = weakref.WeakKeyDictionary()
     table = _TABLES.get(keyset)
     if table is None:
         table = _TABLES.setdefault(keyset, {})

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from jwtkit._json import DEFAULT_MAX_DEPTH
+from jwtkit._pipeline import DEFAULT_MAX_TOKEN_SIZE, normalize_typ
 from jwtkit.errors import UnsupportedAlgorithmError
 from jwtkit.jwa import Algorithm, get_algorithm
 
@@ -30,11 +31,9 @@ __all__ = [
     "Time",
     "VerifyRules",
     "allowed_algorithms",
-    "normalize_typ",
     "seconds",
 ]
 
-DEFAULT_MAX_TOKEN_SIZE = 256 * 1024
 DEFAULT_REQUIRE = ("exp",)
 
 Time = int | float | datetime
@@ -71,12 +70,6 @@ def allowed_algorithms(algorithms: Iterable[str]) -> dict[str, Algorithm]:
     if len(_ALLOWED_CACHE) < 256:
         _ALLOWED_CACHE[names] = allowed
     return allowed
-
-
-def normalize_typ(typ: str) -> str:
-    """RFC 8725 §3.11 / RFC 7515 §4.1.9: compare case-insensitively, ``application/`` optional."""
-    typ = typ.lower()
-    return typ[12:] if typ.startswith("application/") else typ
 
 
 def seconds(value: Seconds, name: str) -> float:

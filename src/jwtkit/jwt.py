@@ -128,7 +128,7 @@ class Verifier:
     __slots__ = ("_bound", "_cache", "_cache_size", "_headers", "_resolver", "_rules")
 
     _cache: dict[str, tuple[dict[str, Any], dict[str, Any], KeySet]] | None
-    _headers: dict[bytes, CheckedHeader]
+    _headers: dict[bytes, CheckedHeader] | None
     _bound: tuple[KeySet, Resolver] | None  # the key set last given to verify_with
 
     def __init__(
@@ -175,14 +175,20 @@ class Verifier:
         self._setup(keys, rules, cache_size)
         return self
 
-    def _setup(self, keys: Key | KeySet | KeySource, rules: VerifyRules, cache_size: int) -> None:
+    def _setup(
+        self,
+        keys: Key | KeySet | KeySource,
+        rules: VerifyRules,
+        cache_size: int,
+        header_cache: bool = True,
+    ) -> None:
         if type(cache_size) is not int or cache_size < 0:
             raise ValueError("cache_size must be a non-negative integer")
         self._resolver = Resolver(keys)
         self._rules = rules
         self._cache_size = cache_size
         self._cache = {} if cache_size else None
-        self._headers = {}
+        self._headers = {} if header_cache else None
         self._bound = None
 
     @property
@@ -222,11 +228,10 @@ class Verifier:
         """
         rules = self._rules
         segment = split(token, rules.max_token_size)[1]
-        checked = self._headers.get(segment)
+        headers = self._headers
+        checked = headers.get(segment) if headers is not None else None
         if checked is None:
-            checked = checked_header(
-                segment, rules.allowed, rules.typ, rules.max_depth, self._headers
-            )
+            checked = checked_header(segment, rules.allowed, rules.typ, rules.max_depth, headers)
         kid: str | None = checked[2]
         return kid
 
@@ -322,7 +327,10 @@ def decode(
         max_age=max_age,
         typ=typ,
     )
-    return Verifier.from_rules(key, rules).verify(token, now=now)
+    # A verifier for one token: a header cache could never be hit, so it has none.
+    verifier = object.__new__(Verifier)
+    verifier._setup(key, rules, 0, header_cache=False)
+    return verifier.verify(token, now=now)
 
 
 class Signer:
