@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from jwtkit._json import JSONError, loads_object
+from jwtkit._text import quoted as _short
 from jwtkit.errors import JWKSFetchError, JWTError
 from jwtkit.jwk import Key, KeySet
 
@@ -78,12 +79,6 @@ def parse_cache_control(value: str | None) -> float | None:
             if argument.isascii() and argument.isdigit() and len(argument) <= 12:
                 max_age = float(int(argument))
     return max_age
-
-
-def _short(value: object) -> str:
-    """Render an issuer-controlled value for a log line, bounded in length."""
-    text = repr(value)
-    return text if len(text) <= 64 else text[:61] + "..."
 
 
 def _parse_member(index: int, member: object) -> Key | None:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from jwtkit.errors import InvalidKeyError
 
-__all__ = ["short", "utf8"]
+__all__ = ["quoted", "short", "utf8"]
 
 
 def short(text: str, limit: int = 64) -> str:
-    """Return ``text`` cut to ``limit`` characters, with ``...`` marking a cut."""
-    return text if len(text) <= limit else text[:limit] + "..."
+    """Return ``text``, or its start and ``...`` in at most ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def quoted(value: object, limit: int = 64) -> str:
+    """``repr(value)`` shortened as ``short`` does: for log lines that quote what a peer sent."""
+    return short(repr(value), limit)
 
 
 def utf8(text: str, what: str) -> bytes:

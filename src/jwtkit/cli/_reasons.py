@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from jwtkit._text import short
 from jwtkit.cli._parse import format_duration
 from jwtkit.errors import (
     AlgorithmNotAllowedError,
@@ -42,7 +43,7 @@ class Expectations(NamedTuple):
 
 def _quote(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:77] + "...")
+        return repr(short(value, 80))
     return json.dumps(value, default=str)[:80]
 
 
