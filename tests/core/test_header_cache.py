@@ -152,10 +152,12 @@ def test_the_cache_is_bounded_in_entries_and_size() -> None:
     verifier = _verifier()
     for i in range(200):
         verifier.verify(forge({**HEADER, "n": i}, CLAIMS), now=NOW)
-    assert 0 < len(verifier._headers) <= 16
+    headers = verifier._headers
+    assert headers is not None
+    assert 0 < len(headers) <= 16
     big = forge({**HEADER, "x": "a" * 2000}, CLAIMS)
     verifier.verify(big, now=NOW)
-    assert all(len(segment) <= 1024 for segment in verifier._headers)
+    assert all(len(segment) <= 1024 for segment in headers)
 
 
 def test_read_kid_applies_the_header_rules_before_any_key_is_chosen() -> None:
