@@ -423,25 +423,32 @@ def test_form_post_logout_confirmation_and_cors_in_the_browser(
 
         # CORS: the registered origin reads the provider's answers; another origin of the
         # same server (127.0.0.1 instead of localhost) is refused by the browser.
-        probe = """async ([url, form]) => {
+        probe = """async ([url, form, bearer]) => {
             try {
                 const init = form ? { method: "POST", body: new URLSearchParams(form) } : {};
+                if (bearer) init.headers = { Authorization: "Bearer " + bearer };
                 const response = await fetch(url, init);
                 return "read " + response.status;
             } catch (err) { return "blocked: " + err.name; }
         }"""
-        meta = d.issuer + "/.well-known/openid-configuration"
-        token = [
-            d.issuer + "/token",
-            {"grant_type": "refresh_token", "refresh_token": "x", "client_id": "spa"},
-        ]
+        # Every CORS endpoint, with the answer the page may read from a registered origin
+        # (errors too: a page must see a 400 or a 401 and its challenge).
+        calls = {
+            "discovery": ([d.issuer + "/.well-known/openid-configuration", None, None], 200),
+            "rfc8414": ([d.issuer + "/.well-known/oauth-authorization-server", None, None], 200),
+            "jwks": ([d.issuer + "/.well-known/jwks.json", None, None], 200),
+            "token": ([d.issuer + "/token", {"grant_type": "refresh_token", "refresh_token": "x",
+                                             "client_id": "spa"}, None], 400),
+            "revoke": ([d.issuer + "/revoke", {"token": "x", "client_id": "spa"}, None], 200),
+            "userinfo": ([d.issuer + "/userinfo", None, "not.a.token"], 401),
+        }  # fmt: skip
         page.goto(d.app.url + "/")
-        assert page.evaluate(probe, [meta, None]) == "read 200"
-        assert page.evaluate(probe, token) == "read 400"
+        for name, (args, status) in calls.items():
+            assert page.evaluate(probe, args) == f"read {status}", name
         foreign = d.app.url.replace("localhost", "127.0.0.1")
         page.goto(foreign + "/")
-        assert page.evaluate(probe, [meta, None]) == "blocked: TypeError"
-        assert page.evaluate(probe, token) == "blocked: TypeError"
+        for name, (args, _) in calls.items():
+            assert page.evaluate(probe, args) == "blocked: TypeError", name
     finally:
         scripted.close()
 
