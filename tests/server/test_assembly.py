@@ -31,7 +31,7 @@ def test_a_replaced_part_is_the_one_the_app_uses(
     limiter = Limiter(parts.limits, salt=limits_salt(parts.db), policies=strict)
     svc = TokenService(settings, dataclasses.replace(parts, limiter=limiter), clock=clock)
     try:
-        assert svc.limiter is limiter
+        assert svc.limiter is limiter and svc.authn.limiter is limiter
         svc.accounts.add_user(USER, "wonderland-rabbit-hole")
         svc.accounts.add_client(CLIENT, SECRET, scopes=("read",), grants=("password",))
         client = TestClient(build_app(svc))

@@ -334,11 +334,11 @@ def test_a_refusal_the_store_gave_is_repeated_without_queueing_for_hashing(
     # From now on the event loop answers it (no thread, no store) until the wait ends...
     creds = ClientCredentials("z", WRONG, basic=True)
     with pytest.raises(OAuthError) as refused:
-        svc.needs_hashing(creds, address="10.0.0.66")
+        svc.authn.needs_hashing(creds, address="10.0.0.66")
     assert refused.value.status == 429
     assert refused.value.headers["Retry-After"] == "150"  # one more per 300 / 2 s
     # ...for that address only, and never for a remembered valid secret.
-    assert svc.needs_hashing(creds, address="10.0.0.67") is True
+    assert svc.authn.needs_hashing(creds, address="10.0.0.67") is True
     assert attacker.post("/token", data=CC, headers=basic()).status_code == 200
 
 

@@ -2,7 +2,7 @@
 
 HTTP-free like :class:`~jwtkit.server._service.TokenService`, whose access tokens, refresh
 families and user login it reuses: the login page authenticates through the same
-``TokenService.login`` as the password grant, so the failed-login limits and equal timing hold
+``TokenService.authn.login`` as the password grant, so the failed-login limits and equal timing hold
 for both. Everything an instance needs to finish a flow another instance started (codes,
 sessions) is in the shared store.
 """

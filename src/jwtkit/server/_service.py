@@ -1,8 +1,9 @@
 """The token service's logic, independent of HTTP: grants, revocation, introspection.
 
 Every method is synchronous (store and Argon2 work) and is run in a worker thread by the
-routes: in ``TokenService.hashing`` when it may hash (:meth:`TokenService.needs_hashing`), else
-in the shared thread pool. Failures the client caused raise
+routes: in ``TokenService.hashing`` when it may hash
+(:meth:`~jwtkit.server._authentication.Authenticator.needs_hashing`), else in the shared
+thread pool. Failures the client caused raise
 :class:`~jwtkit.server._errors.OAuthError`.
 """
 
@@ -24,12 +25,13 @@ from jwtkit._storage import Database, LimitStore
 from jwtkit.errors import InvalidAudienceError, InvalidTokenError
 from jwtkit.jwa import ASYMMETRIC_ALGORITHMS
 from jwtkit.keys import KeyManager
-from jwtkit.server._accounts import Accounts, ClientInfo, UserInfo
+from jwtkit.server._accounts import Accounts, ClientInfo
+from jwtkit.server._authentication import Authenticator
 from jwtkit.server._authorize import IDENTITY_SCOPES
-from jwtkit.server._errors import OAuthError, invalid_client, too_many_requests
+from jwtkit.server._errors import OAuthError
 from jwtkit.server._forms import ClientCredentials
 from jwtkit.server._passwords import HashingExecutor
-from jwtkit.server._ratelimit import Limiter, TooManyAttemptsError
+from jwtkit.server._ratelimit import Limiter
 from jwtkit.server._records import GRANT_TYPES
 from jwtkit.server._resources import Resources, split_resources
 from jwtkit.server._revocations import RevocationState, username_of
@@ -131,6 +133,7 @@ class TokenService:
         self.hashing = parts.hashing
         self.signer = parts.signer
         self.verifier = parts.verifier
+        self.authn = Authenticator(parts.accounts, parts.limiter, clock)
         from jwtkit.server._oidc import OIDCProvider  # it builds on this service
 
         self.oidc = OIDCProvider(self)
@@ -152,99 +155,6 @@ class TokenService:
         """Release the store's connections and stop the hashing and store threads."""
         self.store_threads.shutdown(wait=True)
         self._parts.close()
-
-    # Client and user authentication (limits and equal work: issue 10).
-
-    def needs_hashing(
-        self,
-        creds: ClientCredentials | None,
-        form: Mapping[str, str] | None = None,
-        *,
-        address: str | None = None,
-    ) -> bool:
-        """Say whether serving the request may run Argon2 (then it goes to ``self.hashing``).
-
-        Only password grants and secrets not verified before do: a remembered valid secret,
-        a public client and a request without a secret never wait behind hashing. Runs on
-        the event loop, without store access.
-
-        Raises:
-            OAuthError: the 429 the request would get, when the store refused the same
-                (name, address) or address a moment ago and that refusal still holds.
-        """
-        now = self.clock()
-        hashing = False
-        if creds is not None and creds.secret is not None:
-            if not self.accounts.maybe_remembered(creds.client_id, creds.secret):
-                hashing = True
-                if wait := self.limiter.refused("client", creds.client_id, address, now=now):
-                    raise _client_limited(wait)
-        if form is not None and form.get("grant_type") == "password":
-            hashing = True
-            username = form.get("username")
-            if username is not None and (
-                wait := self.limiter.refused("user", username, address, now=now)
-            ):
-                raise _login_limited(wait)
-        return hashing
-
-    def authenticate(
-        self, creds: ClientCredentials | None, *, address: str | None = None
-    ) -> ClientInfo:
-        """Return the authenticated client.
-
-        Failed secret checks are limited per (client id, address) and per address
-        (:mod:`jwtkit.server._ratelimit`); a remembered valid secret is never limited, so an
-        attacker cannot lock a machine client out.
-
-        Raises:
-            OAuthError: invalid_client (401) for missing, unknown, disabled or wrong
-                credentials; 429 with ``Retry-After`` while the limit holds.
-        """
-        if creds is None:
-            raise invalid_client(basic=False)
-        attempt = None
-
-        def limit() -> None:
-            nonlocal attempt
-            try:
-                attempt = self.limiter.acquire("client", creds.client_id, address, now=self.clock())
-            except TooManyAttemptsError as exc:
-                raise _client_limited(exc.retry_after) from None
-
-        client = self.accounts.authenticate_client(
-            creds.client_id, creds.secret, before_check=limit
-        )
-        if client is None:
-            raise invalid_client(basic=creds.basic)
-        if attempt is not None:
-            self.limiter.succeeded(attempt, now=self.clock())
-        return client
-
-    def login(
-        self, username: str, password: str, *, address: str | None, client_id: str | None = None
-    ) -> UserInfo:
-        """Check a user's password: the one login call of the password grant and the login
-        page (STYLE.md §11), so the same limits and equal work hold for both.
-
-        It hashes: call it in ``self.hashing`` (``await svc.hashing.run(svc.login, ...)``).
-
-        Raises:
-            OAuthError: 400 invalid_grant for a wrong username or password or a disabled
-                user (one message for all); 429 invalid_grant with ``Retry-After`` while the
-                limit holds, without checking the password.
-        """
-        try:
-            attempt = self.limiter.acquire("user", username, address, now=self.clock())
-        except TooManyAttemptsError as exc:
-            raise _login_limited(exc.retry_after) from None
-        user = self.accounts.authenticate_user(username, password)
-        if user is None:
-            # Neither the username (users mistype passwords into it) nor the password.
-            logger.info("failed password login via client %s from %s", client_id, address)
-            raise OAuthError("invalid_grant", "invalid username or password")
-        self.limiter.succeeded(attempt, now=self.clock())
-        return user
 
     # Grants (RFC 6749 §4.3, §4.4, §6).
 
@@ -269,7 +179,7 @@ class TokenService:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type not in GRANT_TYPES:
             raise OAuthError("unsupported_grant_type", "this grant type is not supported")
-        client = self.authenticate(creds, address=address)
+        client = self.authn.authenticate(creds, address=address)
         if not client.allows_grant(grant_type):
             raise OAuthError("unauthorized_client", "this client may not use this grant type")
         if grant_type == "authorization_code":
@@ -327,7 +237,7 @@ class TokenService:
             raise OAuthError("invalid_request", "username and password are required")
         scope = self._scope(form, client.scopes)
         target = self.resources.target(split_resources(form.get("resource")), scope, granted=None)
-        user = self.login(username, password, address=address, client_id=client.client_id)
+        user = self.authn.login(username, password, address=address, client_id=client.client_id)
         # Every login is a session (a family), with a refresh token if the client may
         # refresh; its access tokens carry the family, so revoking the session reaches them.
         now = self.clock()
@@ -560,13 +470,3 @@ class TokenService:
     def ping(self) -> None:
         """Touch the store (for /healthz); raises KeyStoreError when it is unreachable."""
         self.db.ping()
-
-
-def _client_limited(retry_after: int) -> OAuthError:
-    return too_many_requests(
-        "invalid_client", "too many failed client authentications; retry later", retry_after
-    )
-
-
-def _login_limited(retry_after: int) -> OAuthError:
-    return too_many_requests("invalid_grant", "too many failed logins; retry later", retry_after)

@@ -105,7 +105,7 @@ async def run_service(
 ) -> T:
     """Run a synchronous service call in a worker thread and return its result.
 
-    With ``hashing`` (``svc.needs_hashing(...)``) it runs in the hashing executor, whose
+    With ``hashing`` (``svc.authn.needs_hashing(...)``) it runs in the hashing executor, whose
     bounded queue answers 429 when full; otherwise in the service's store threads, which therefore
     never fills with requests waiting for Argon2 (issue 10).
     """
@@ -127,31 +127,39 @@ async def authenticate(
     """Authenticate the client of ``request`` (limited per client id and address).
 
     A cached client whose secret was verified before is answered from memory, on the event
-    loop (issue 18); everything else runs ``svc.authenticate`` in a worker thread.
+    loop (issue 18); everything else runs ``svc.authn.authenticate`` in a worker thread.
     """
     if creds is not None and creds.secret is not None:
         client = svc.accounts.remembered_client(creds.client_id, creds.secret)
         if client is not None:
             return client
     address = client_address(request)
-    hashing = svc.needs_hashing(creds, address=address)
-    return await run_service(svc, svc.authenticate, creds, address=address, hashing=hashing)
+    hashing = svc.authn.needs_hashing(creds, address=address)
+    return await run_service(svc, svc.authn.authenticate, creds, address=address, hashing=hashing)
 
 
 async def check_password(
     request: Request, svc: TokenService, username: str, password: str, *, client_id: str
 ) -> UserInfo:
-    """Check a user's password for a page (the login form): ``svc.login`` in the hashing
+    """Check a user's password for a page (the login form): ``svc.authn.login`` in the hashing
     executor, with the token endpoint's early refusal and refusal delay (issue 10).
 
     Raises:
-        OAuthError: as ``svc.login``, or 429 when the hashing queue is full.
+        OAuthError: as ``svc.authn.login``, or 429 when the hashing queue is full.
     """
     address = client_address(request)
     try:
-        svc.needs_hashing(None, {"grant_type": "password", "username": username}, address=address)
+        svc.authn.needs_hashing(
+            None, {"grant_type": "password", "username": username}, address=address
+        )
         return await run_service(
-            svc, svc.login, username, password, address=address, client_id=client_id, hashing=True
+            svc,
+            svc.authn.login,
+            username,
+            password,
+            address=address,
+            client_id=client_id,
+            hashing=True,
         )
     except OAuthError as exc:
         if exc.status == 429:

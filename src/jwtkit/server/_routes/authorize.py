@@ -92,7 +92,7 @@ async def authorize(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """Check the login form (CSRF token, then the password through ``TokenService.login``,
+    """Check the login form (CSRF token, then the password through ``TokenService.authn.login``,
     the password grant's own call), then go on to consent or the code."""
     svc = service(request)
     checked = await checked_form(request, svc, "login")

@@ -56,7 +56,7 @@ async def token(request: Request) -> Response:
             creds,
             address=client_address(request),
             refresh_token=presented,
-            hashing=svc.needs_hashing(creds, form, address=client_address(request)),
+            hashing=svc.authn.needs_hashing(creds, form, address=client_address(request)),
         )
     response = JSONResponse(issued.body(include_refresh=not use_cookie), headers=NO_STORE)
     if use_cookie and issued.refresh_token:
