@@ -1,9 +1,13 @@
-"""The token service's logic, independent of HTTP: grants, revocation, introspection.
+"""The token service's logic, independent of HTTP: the grants and the tokens they issue.
+
+Authentication lives in :mod:`jwtkit.server._authentication` (``svc.authn``), revocation and
+introspection in :mod:`jwtkit.server._introspection`, the OpenID Connect provider in
+:mod:`jwtkit.server._oidc` (``svc.oidc``); all of them build on this service.
 
 Every method is synchronous (store and Argon2 work) and is run in a worker thread by the
 routes: in ``TokenService.hashing`` when it may hash
-(:meth:`~jwtkit.server._authentication.Authenticator.needs_hashing`), else in the shared
-thread pool. Failures the client caused raise
+(:meth:`~jwtkit.server._authentication.Authenticator.needs_hashing`), else in its store
+threads (``svc.in_thread``). Failures the client caused raise
 :class:`~jwtkit.server._errors.OAuthError`.
 """
 
@@ -34,7 +38,7 @@ from jwtkit.server._passwords import HashingExecutor
 from jwtkit.server._ratelimit import Limiter
 from jwtkit.server._records import GRANT_TYPES
 from jwtkit.server._resources import Resources, split_resources
-from jwtkit.server._revocations import RevocationState, username_of
+from jwtkit.server._revocations import RevocationState
 from jwtkit.server._settings import Settings
 from jwtkit.server._tokens import RefreshError, RefreshGrant, TokenStore
 
@@ -341,95 +345,6 @@ class TokenService:
         if any(not w or not set(w) <= _SCOPE_CHARS for w in words):
             raise OAuthError("invalid_scope", "the scope is malformed")
         return tuple(dict.fromkeys(words))
-
-    # Revocation (RFC 7009) and introspection (RFC 7662).
-
-    def revoke(self, token: str, client: ClientInfo, *, hint: str | None) -> None:
-        """Revoke a refresh token (its whole family) or an access token (by ``jti``).
-
-        Unknown, invalid or foreign tokens are ignored (RFC 7009 §2.2: the answer is 200
-        either way, which also does not tell a client whether another client's token exists).
-        """
-        now = self.clock()
-
-        def revoke_refresh() -> bool:
-            return self.tokens.revoke(token, client_id=client.client_id, now=now)
-
-        def revoke_access() -> bool:
-            claims = self.verify_access(token, now)
-            if claims is None or claims.get("client_id") != client.client_id:
-                return False
-            jti, exp = claims.get("jti"), claims.get("exp")
-            if not isinstance(jti, str) or not isinstance(exp, int | float):
-                return False
-            self.tokens.deny(jti, float(exp))
-            return True
-
-        # RFC 7009 §2.1: the hint only orders the search.
-        steps = (revoke_access, revoke_refresh)
-        if hint != "access_token":
-            steps = (revoke_refresh, revoke_access)
-        for step in steps:
-            if step():
-                return
-
-    def introspect(self, token: str, client: ClientInfo) -> dict[str, Any]:
-        """Return the RFC 7662 §2.2 answer; ``{"active": false}`` for anything not valid now.
-
-        Access tokens are described to resource-server clients, and to the client they were
-        issued to; anyone else learns nothing (RFC 7662 §4). A token is inactive at once
-        when its jti, its family (session), its user or its client was revoked or disabled.
-        """
-        now = self.clock()
-        claims = self.verify_access(token, now)
-        if claims is not None:
-            jti = claims.get("jti")
-            if not isinstance(jti, str):
-                return {"active": False}
-            if not client.resource_server and claims.get("client_id") != client.client_id:
-                return {"active": False}
-            if self.revocations.is_revoked(claims):
-                return {"active": False}
-            out = {"active": True, "token_type": "Bearer"}
-            for name in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"):
-                if name in claims:
-                    out[name] = claims[name]
-            if "roles" in claims:
-                out["roles"] = claims["roles"]
-            username = username_of(claims)
-            if username is not None:
-                out["username"] = username
-            return out
-        info = self.tokens.inspect(token, now=now)
-        # A refresh token is only described to the client it was issued to.
-        if info is None or not info.active or info.client_id != client.client_id:
-            return {"active": False}
-        session = {
-            "sub": info.username,
-            "client_id": info.client_id,
-            "iat": int(info.issued_at),
-            FAMILY_CLAIM: info.family_id,
-        }
-        if self.revocations.is_revoked(session):
-            return {"active": False}
-        out = {
-            "active": True,
-            "token_type": "refresh_token",
-            "client_id": info.client_id,
-            "username": info.username,
-            "sub": info.username,
-            "iss": self.settings.base_url,
-            "iat": int(info.issued_at),
-            "exp": int(info.expires_at),
-        }
-        if info.scope:
-            out["scope"] = " ".join(info.scope)
-        return out
-
-    def revocation_list(self) -> tuple[bytes, str, float]:
-        """Return the revocation list (JSON), its ETag and its age in seconds
-        (``GET /revocations``)."""
-        return self.revocations.document(now=self.clock())
 
     def verify_access(
         self, token: str, now: float, *, any_audience: bool = True

@@ -7,6 +7,7 @@ import math
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from jwtkit.server import _introspection
 from jwtkit.server._errors import NO_STORE, OAuthError, invalid_client
 from jwtkit.server._forms import client_credentials, read_form
 from jwtkit.server._origins import check_cookie_origin
@@ -35,7 +36,7 @@ async def revoke(request: Request) -> Response:
             check_cookie_origin(request.headers, client.origins)
     if value is None:
         raise OAuthError("invalid_request", "token is required")
-    await svc.in_thread(svc.revoke, value, client, hint=form.get("token_type_hint"))
+    await svc.in_thread(_introspection.revoke, svc, value, client, hint=form.get("token_type_hint"))
     response = Response(status_code=200, headers=NO_STORE)
     if from_cookie:
         clear_cookie(response, svc)
@@ -57,7 +58,7 @@ async def introspect(request: Request) -> Response:
     value = form.get("token")
     if value is None:
         raise OAuthError("invalid_request", "token is required")
-    answer = await svc.in_thread(svc.introspect, value, client)
+    answer = await svc.in_thread(_introspection.introspect, svc, value, client)
     return JSONResponse(answer, headers=NO_STORE)
 
 
@@ -77,7 +78,7 @@ async def revocation_list(request: Request) -> Response:
             "only resource-server clients may read the revocation list",
             status=403,
         )
-    body, etag, age = await svc.in_thread(svc.revocation_list)
+    body, etag, age = await svc.in_thread(_introspection.revocation_list, svc)
     # Age (RFC 9111 §5.1), rounded up: the client counts its staleness bound from when this
     # instance read the store, not from when it answered.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Age": str(math.ceil(age))}
