@@ -67,7 +67,15 @@ def test_startup_waits_for_the_database(pg_store: tuple[str, str]) -> None:
     seed_accounts(direct)
     with TCPProxy() as proxy:
         proxy.set_mode("refuse")
-        threading.Timer(1.5, proxy.set_mode, args=("forward",)).start()
+
+        def forward_after_a_refusal() -> None:
+            # The database comes back a second after the service's first attempt was refused,
+            # however long the service took to start (a fixed timer raced a loaded machine).
+            proxy.refused.wait(60)
+            time.sleep(1.0)
+            proxy.set_mode("forward")
+
+        threading.Thread(target=forward_after_a_refusal, daemon=True).start()
         started = time.monotonic()
         svc = Service(pg_url(schema, port=proxy.port), master_key, store_timeout="0.5")
         try:

@@ -92,6 +92,7 @@ class TCPProxy:
         self._pairs: list[tuple[socket.socket, socket.socket | None]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.refused = threading.Event()  # Set once a connection was refused.
         self._threads = [threading.Thread(target=self._accept, daemon=True)]
         self._threads[0].start()
 
@@ -131,6 +132,7 @@ class TCPProxy:
                 mode = self.mode
             if mode == "refuse":
                 _reset(client)
+                self.refused.set()
                 continue
             upstream = None
             if mode == "forward":
