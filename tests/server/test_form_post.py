@@ -1,6 +1,6 @@
 """response_mode=form_post (issue 14): the code (or error) goes to the client in a form that a
 same-origin script file sends, with a <noscript> button; no inline script, a strict policy.
-The real browser runs it in test_server_spa.py."""
+The real browser runs it in test_spa.py."""
 
 from __future__ import annotations
 
