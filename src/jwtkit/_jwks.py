@@ -16,6 +16,10 @@ all is a fetch failure.
 
 The "refetch on an unknown ``kid`` only after a cooldown" rule (jose ``src/jwks/remote.ts``) is
 :class:`Cooldown`; ``jwtkit.keys``' in-process key cache uses it too.
+
+The module runs past the usual 300-400 lines on purpose: it is the whole JWKS client core, read
+top to bottom (the document, its members, the cooldown, the cache policy, the cache), and
+splitting it would put one decision in two files again.
 """
 
 from __future__ import annotations

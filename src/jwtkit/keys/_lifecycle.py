@@ -12,6 +12,9 @@ say): each algorithm has its own active key and pending successor, on the same l
 States: ``pending`` (published, not signing), ``active`` (one per algorithm; signs), ``retired``
 (verifies until retired_at + max_token_lifetime + leeway, then removed), ``revoked`` (never
 verifies, never published).
+
+About 430 lines, on purpose: the record, the policy and the transitions over them are one
+state machine, and its invariants (``validate``) are checked against all of them here.
 """
 
 from __future__ import annotations
