@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Final
 
 from jwtkit._json import JSONError, loads_object
@@ -206,13 +207,8 @@ class Cooldown:
     seconds: float
 
     def ready(self, last: float, now: float) -> bool:
-        """Whether ``seconds`` have passed since ``last`` (both monotonic seconds)."""
+        """Whether ``seconds`` have passed since ``last``, the previous (re)fetch (monotonic)."""
         return now - last >= self.seconds
-
-    def refetch(self, kid: str | None, known: Container[str], last: float, now: float) -> bool:
-        """Whether a lookup for ``kid`` should refetch: it names a key not in ``known`` and
-        the cooldown since ``last`` has passed. A token without ``kid`` never refetches."""
-        return kid is not None and kid not in known and self.ready(last, now)
 
 
 @dataclass(frozen=True)
@@ -266,7 +262,7 @@ class CachePolicy:
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number of seconds >= 0")
 
-    @property
+    @cached_property
     def cooldown(self) -> Cooldown:
         """The unknown-``kid`` (and failed-fetch) cooldown: ``min_refetch_interval``."""
         return Cooldown(self.min_refetch_interval)
@@ -293,9 +289,10 @@ class CachePolicy:
         """
         keyset = state.keyset
         if keyset is not None and now < state.fresh_until:
-            if self.cooldown.refetch(kid, keyset, state.last_attempt, now):
-                return None
-            return keyset
+            # Checked first: a known kid (nearly every token) is served without more work.
+            if kid is None or kid in keyset or not self.cooldown.ready(state.last_attempt, now):
+                return keyset
+            return None
         if self.cooldown.ready(state.last_attempt, now):
             return None
         return self._stale_or_raise(state, now, just_failed=False)

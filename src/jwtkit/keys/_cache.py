@@ -169,11 +169,12 @@ class KeyCache:
     def for_kid(self, kid: str | None) -> KeyView:
         """Return the view, reloading once (rate-limited) when ``kid`` is unknown to it."""
         view = self.current()
-        if self._failing:
+        # Known kids (every token but a forger's or a fresh key's) return here, lock-free.
+        if kid is None or kid in view.keyset or self._failing:
             return view
         mono = time.monotonic()
         with self._lock:
-            if not _MISS_COOLDOWN.refetch(kid, view.keyset, self._last_miss, mono):
+            if not _MISS_COOLDOWN.ready(self._last_miss, mono):
                 return view
             self._last_miss = mono
         if not self._loading.acquire(blocking=False):
