@@ -394,8 +394,12 @@ def _measure(
 ) -> dict[str, Any]:
     load = phase.load()
     server = phase.server
-    # Warm-up (full runs): connections, caches, the remembered client secret.
+    # Warm-up (full runs): connections, caches, the remembered client secret. First a few
+    # requests one at a time, so that every worker verifies the secret once (Argon2) before
+    # 32 connections at once would each ask for that verification (see the notes).
     if not load.seeds and seconds >= 3:
+        for _ in range(8 * server.workers):
+            _call(server.port, load)
         _drive(wrk, server.port, load, min(1.0, seconds), connections)
         load = phase.load()
     cpu0 = _cpu_seconds(server.pid)
@@ -423,6 +427,16 @@ def _drive(wrk: str | None, port: int, load: Load, seconds: float, connections: 
     return run_async(port, load, seconds=seconds, connections=connections)
 
 
+def _ratio(phase: Phase, ref: Phase) -> float:
+    """The median over rounds of this phase's req/s over its reference's in the same round:
+    a round's phases run minutes apart at most, so a change of the machine's load between
+    rounds cancels out of the ratio."""
+    ratios = [
+        s["rps"] / r["rps"] for s, r in zip(phase.samples, ref.samples, strict=True) if r["rps"]
+    ]
+    return statistics.median(ratios) if ratios else 0.0
+
+
 def _summarize(phases: Sequence[Phase]) -> list[dict[str, Any]]:
     """One row per phase (the median round by req/s) with its ratio to its reference."""
     rows: dict[str, dict[str, Any]] = {}
@@ -440,21 +454,21 @@ def _summarize(phases: Sequence[Phase]) -> list[dict[str, Any]]:
         if phase.crypto:
             row["crypto"] = phase.crypto
         rows[phase.key] = row
+    by_key = {p.key: p for p in phases}
     for phase in phases:
         row = rows[phase.key]
-        ceiling = rows.get(f"ceiling-{phase.server.workers}w")
-        if ceiling and ceiling["rps"]:
-            row["ratio_ceiling"] = row["rps"] / ceiling["rps"]
+        ceiling = by_key.get(f"ceiling-{phase.server.workers}w")
+        if ceiling is not None:
+            row["ratio_ceiling"] = _ratio(phase, ceiling)
         if phase.goal:
             ref, minimum = phase.goal
-            base = rows.get(ref)
-            if base and base["rps"]:
-                row["goal"] = {
-                    "reference": base["name"],
-                    "ratio": row["rps"] / base["rps"],
-                    "minimum": minimum,
-                    "met": row["rps"] / base["rps"] >= minimum and row["errors"] == 0,
-                }
+            ratio = _ratio(phase, by_key[ref])
+            row["goal"] = {
+                "reference": rows[ref]["name"],
+                "ratio": ratio,
+                "minimum": minimum,
+                "met": ratio >= minimum and row["errors"] == 0,
+            }
     return list(rows.values())
 
 
@@ -502,8 +516,10 @@ def measure_service(options: Options | None = None) -> dict[str, Any]:
     notes.insert(
         0,
         f"Load: {tool}, {opts.connections} keep-alive connections, phases of {opts.seconds:g} s, "
-        f"{opts.rounds} round(s) in this order (the median round is shown); the load generator "
-        "shares the machine's cores with the servers.",
+        f"{opts.rounds} round(s) in this order; req/s, p50 and p99 are the median round's, "
+        "errors the sum of all rounds, a ratio the median of the rounds' ratios (each round "
+        "against the reference measured in that round). The load generator shares the "
+        "machine's cores with the servers.",
     )
     notes.append(
         "Crypto share: requests x the in-process CPU cost of one operation "
