@@ -146,6 +146,20 @@ def _cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process on this machine (``comm`` postgres): the
+    database's share of the cores, which the service's own processes do not include."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                head, _, rest = (entry / "stat").read_text().rpartition(")")
+                if head.endswith("(postgres"):
+                    fields = rest.split()
+                    total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
@@ -402,9 +416,10 @@ def _measure(
             _call(server.port, load)
         _drive(wrk, server.port, load, min(1.0, seconds), connections)
         load = phase.load()
-    cpu0 = _cpu_seconds(server.pid)
+    cpu0, db0 = _cpu_seconds(server.pid), _postgres_cpu_seconds()
     outcome = _drive(wrk, server.port, load, seconds, connections)
     cpu = _cpu_seconds(server.pid) - cpu0
+    db_cpu = _postgres_cpu_seconds() - db0
     row: dict[str, Any] = {
         "requests": outcome.requests,
         "rps": outcome.requests / outcome.seconds if outcome.seconds else 0.0,
@@ -415,6 +430,7 @@ def _measure(
         "seconds": outcome.seconds,
         "tool": outcome.tool,
         "cores_used": cpu / outcome.seconds if outcome.seconds else 0.0,
+        "postgres_cores": db_cpu / outcome.seconds if outcome.seconds else 0.0,
     }
     if phase.crypto and cpu > 0:
         row["crypto_cpu_pct"] = 100 * outcome.requests * costs[phase.crypto] / 1e6 / cpu
@@ -808,7 +824,7 @@ def table(result: dict[str, Any]) -> list[str]:
     """Return the Markdown table of the rows (also used for the README)."""
     out = [
         "| endpoint | workers | req/s | ratio to ceiling | p50 ms | p99 ms | errors "
-        "| crypto % of CPU | cores used | goal |",
+        "| crypto % of CPU | cores: server / PostgreSQL | goal |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in result["rows"]:
@@ -822,9 +838,14 @@ def table(result: dict[str, Any]) -> list[str]:
             goal = f"{g['ratio']:.2f} x {ref} (goal ≥ {g['minimum']:.2f}): {mark}"
         out.append(
             f"| {r['name']} | {r['workers']} | {r['rps']:,.0f} | {ratio} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} | {crypto} | {r['cores_used']:.2f} | {goal} |"
+            f"{r['p99_ms']:.2f} | {r['errors']} | {crypto} | {r['cores_used']:.2f} / "
+            f"{_cores(r.get('postgres_cores'))} | {goal} |"
         )
     return out
+
+
+def _cores(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def report(result: dict[str, Any]) -> str:
