@@ -171,3 +171,33 @@ def test_serve_turns_the_access_log_off_by_setting(tmp_path: Path) -> None:
                 child.stop()
         # uvicorn's access log goes to stdout, flushed by the writer thread at the stop.
         assert ('"GET /healthz HTTP/1.1" 200' in out.read_text()) is logged
+
+
+def test_the_access_log_queue_is_bounded() -> None:
+    """A writer that cannot keep up (a blocked pipe) costs dropped lines, not memory."""
+    import queue as queue_module
+
+    from jwtkit.server import _serve
+
+    name = "jwtkit.test.access.bounded"
+    logger = logging.getLogger(name)
+    release = threading.Event()
+
+    class Blocked(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            release.wait(10)
+
+    logger.addHandler(Blocked())
+    logger.propagate = False
+    try:
+        listener = log_in_background(name)
+        assert listener is not None
+        assert isinstance(listener.queue, queue_module.Queue)
+        before = _serve._RecordQueue.dropped
+        for _ in range(_serve._ACCESS_LOG_BACKLOG + 50):
+            logger.warning("line")
+        assert _serve._RecordQueue.dropped - before >= 49
+        release.set()
+        listener.stop()
+    finally:
+        logger.handlers = []

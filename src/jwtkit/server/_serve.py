@@ -195,15 +195,44 @@ def _run(config: Any, sock: socket.socket | None = None) -> None:
             listener.stop()
 
 
+_ACCESS_LOG_BACKLOG = 10_000  # Records waiting for the writer thread, at most.
+
+
 class _RecordQueue(logging.handlers.QueueHandler):
     """Queue each record unformatted: formatting and writing happen in the writer thread.
 
     The access-log record's arguments are strings and numbers (already redacted by
     :class:`RedactQuery`, which runs before any handler), so formatting them later is safe.
+    The queue is bounded: when the writer falls behind (a blocked pipe), records are dropped
+    and counted rather than held in memory without end.
     """
+
+    dropped = 0
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            _RecordQueue.dropped += 1
+
+
+class _Writer(logging.handlers.QueueListener):
+    """The access log's writer thread; stopping it never waits on a full queue for ever."""
+
+    def stop(self) -> None:
+        """Write what is queued and end the thread; give up after 5 s on a stuck writer (its
+        thread is a daemon, so the process still exits)."""
+        try:
+            self.queue.put(self._sentinel, timeout=5.0)  # type: ignore[attr-defined]
+        except queue.Full:
+            return
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join()
+            self._thread = None
 
 
 def log_in_background(logger_name: str = ACCESS_LOGGER) -> logging.handlers.QueueListener | None:
@@ -218,8 +247,8 @@ def log_in_background(logger_name: str = ACCESS_LOGGER) -> logging.handlers.Queu
     handlers = [h for h in logger.handlers if not isinstance(h, _RecordQueue)]
     if not handlers:
         return None
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    listener = logging.handlers.QueueListener(records, *handlers, respect_handler_level=True)
+    records: queue.Queue[logging.LogRecord] = queue.Queue(maxsize=_ACCESS_LOG_BACKLOG)
+    listener = _Writer(records, *handlers, respect_handler_level=True)
     logger.handlers = [_RecordQueue(records)]
     listener.start()
     return listener
