@@ -6,7 +6,7 @@ storage layer (``jwtkit._storage``) may import only the core, and it is the only
 imports a database driver (``sqlite3``, ``psycopg``, ``redis``). ``compat`` (the PyJWT drop-in)
 sits on the core too, with the core's third-party rule: its ``PyJWKClient`` uses the core's
 I/O-free JWKS module (``jwtkit._jwks``), never the client layer, and no other layer imports
-it. Checked with ``ast``.
+it. Checked with ``ast``, as is the absence of import cycles (imports made at load time).
 """
 
 from __future__ import annotations
@@ -100,3 +100,97 @@ def test_importing_the_core_loads_no_layer_or_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULE_NAMES = {_module_name(path): path for path in MODULES}
+
+
+def _load_time_imports(path: Path) -> set[str]:
+    """The jwtkit modules ``path`` imports when it is loaded (not in functions or TYPE_CHECKING)."""
+    name = _module_name(path)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If):
+                test = ast.unparse(node.test)
+                if test in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                    visit(node.orelse)
+                else:
+                    visit(node.body)
+                    visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+                visit(node.orelse)
+                visit(node.finalbody)
+                for handler in node.handlers:
+                    visit(handler.body)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name in MODULE_NAMES)
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    module = ".".join([*base, *([module] if module else [])])
+                for alias in node.names:
+                    if f"{module}.{alias.name}" in MODULE_NAMES:
+                        found.add(f"{module}.{alias.name}")
+                    elif module in MODULE_NAMES:
+                        found.add(module)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    found.discard(name)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                connect(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_tree_has_no_import_cycle() -> None:
+    graph = {name: _load_time_imports(path) for name, path in MODULE_NAMES.items()}
+    assert sum(len(edges) for edges in graph.values()) > len(graph)  # the parser sees imports
+    assert _cycles(graph) == []
