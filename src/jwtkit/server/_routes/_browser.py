@@ -3,6 +3,7 @@ and answers to the client in the request's response mode (query redirect or form
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from jwtkit.server.pages import form_post_policy, render
 
 __all__ = [
     "base",
+    "carried_authorization",
     "checked_form",
     "clear_session_cookie",
     "cookie_name",
@@ -66,6 +68,19 @@ async def parse_authorization(svc: TokenService, query: str) -> AuthorizationReq
                 exc.error, exc.description, req.redirect_uri, req.state, req.response_mode
             ) from None
     return req
+
+
+async def carried_authorization(
+    svc: TokenService, form: Mapping[str, str]
+) -> AuthorizationRequest | Response:
+    """Validate again the authorization request a login or consent form carries; if it
+    fails, return the answer instead (an error page, or the error sent to the client)."""
+    try:
+        return await parse_authorization(svc, form.get("request", ""))
+    except PageError as exc:
+        return error_page(svc, exc.message)
+    except RedirectError as exc:
+        return error_to_client(svc, exc)
 
 
 def cookie_name(svc: TokenService) -> str:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from jwtkit.server._authorize import AuthorizationRequest, PageError, RedirectError
 from jwtkit.server._errors import OAuthError
 from jwtkit.server._routes._browser import (
+    carried_authorization,
     checked_form,
     cookie_name,
     error_page,
@@ -99,12 +100,9 @@ async def login(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     form, cookie = checked
-    try:
-        req = await parse_authorization(svc, form.get("request", ""))
-    except PageError as exc:
-        return error_page(svc, exc.message)
-    except RedirectError as exc:
-        return error_to_client(svc, exc)
+    req = await carried_authorization(svc, form)
+    if isinstance(req, Response):
+        return req
     username, password = form.get("username", ""), form.get("password", "")
     if not username or not password:
         return _login_page(

@@ -12,13 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jwtkit._storage import SessionRow
-from jwtkit.server._authorize import AuthorizationRequest, PageError, RedirectError
+from jwtkit.server._authorize import AuthorizationRequest
 from jwtkit.server._routes._browser import (
+    carried_authorization,
     checked_form,
     error_page,
-    error_to_client,
     page,
-    parse_authorization,
     to_client,
 )
 from jwtkit.server._routes._common import service
@@ -73,12 +72,9 @@ async def consent(request: Request) -> Response:
         return error_page(
             svc, "Your session ended. Go back to the application and sign in again.", status=403
         )
-    try:
-        req = await parse_authorization(svc, form.get("request", ""))
-    except PageError as exc:
-        return error_page(svc, exc.message)
-    except RedirectError as exc:
-        return error_to_client(svc, exc)
+    req = await carried_authorization(svc, form)
+    if isinstance(req, Response):
+        return req
     decision = form.get("decision")
     if decision == "allow":
         await run_in_threadpool(svc.oidc.consent.remember, req, browser.row.username)

@@ -17,7 +17,7 @@ from jwtkit.server._records import GRANT_TYPES
 from jwtkit.server._routes._common import service
 from jwtkit.server._service import TokenService
 
-__all__ = ["healthz", "jwks", "metadata", "provider_metadata"]
+__all__ = ["etag_matches", "healthz", "jwks", "metadata", "provider_metadata"]
 
 
 async def jwks(request: Request) -> Response:
@@ -36,7 +36,7 @@ async def jwks(request: Request) -> Response:
         "Cache-Control": f"public, max-age={svc.settings.jwks_max_age}",
         "ETag": etag,
     }
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/jwk-set+json", headers=headers)
 
@@ -55,7 +55,7 @@ def _jwks_etag(body: bytes) -> str:
     return etag
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
+def etag_matches(header: str | None, etag: str) -> bool:
     """Apply RFC 9110 §13.1.2 weak comparison to an If-None-Match list."""
     if not header:
         return False

@@ -12,7 +12,7 @@ from jwtkit.server._errors import NO_STORE, OAuthError, invalid_client
 from jwtkit.server._forms import client_credentials, read_form
 from jwtkit.server._origins import check_cookie_origin
 from jwtkit.server._routes._common import authenticate, clear_cookie, cookie_token, service
-from jwtkit.server._routes.discovery import _etag_matches
+from jwtkit.server._routes.discovery import etag_matches
 
 __all__ = ["introspect", "revocation_list", "revoke"]
 
@@ -82,6 +82,6 @@ async def revocation_list(request: Request) -> Response:
     # Age (RFC 9111 §5.1), rounded up: the client counts its staleness bound from when this
     # instance read the store, not from when it answered.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Age": str(math.ceil(age))}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
