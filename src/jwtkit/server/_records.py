@@ -26,9 +26,12 @@ __all__ = [
     "InvalidAccountError",
     "UserInfo",
     "check_email",
+    "check_grants",
+    "check_id_token_alg",
     "check_name",
     "check_profile_name",
     "check_redirect_uri",
+    "check_redirect_uris",
     "check_secret",
     "check_words",
     "client_info",
@@ -264,6 +267,35 @@ def check_redirect_uri(uri: object) -> str:
         f"the redirect URI {uri!r} must be https, http to a loopback address, or a private-use "
         "scheme such as com.example.app:/callback"
     )
+
+
+def check_redirect_uris(uris: Iterable[str]) -> tuple[str, ...]:
+    """Accept a list of redirect URIs (each as :func:`check_redirect_uri`), without repeats."""
+    if isinstance(uris, str):
+        raise InvalidAccountError("redirect URIs must be a list, not a string")
+    return tuple(dict.fromkeys(check_redirect_uri(u) for u in uris))
+
+
+def check_id_token_alg(alg: str) -> str:
+    """Accept "" (the default) or an algorithm whose ``at_hash`` OpenID Connect defines."""
+    if alg and alg not in ID_TOKEN_ALGS:
+        raise InvalidAccountError(
+            f"{alg!r} is not an ID token algorithm (known: {', '.join(ID_TOKEN_ALGS)})"
+        )
+    return alg
+
+
+def check_grants(grants: Iterable[str], *, public: bool) -> list[str]:
+    """Validate a grant list; empty gives the default (``authorization_code``, refresh)."""
+    grant_list = check_words(grants, "grant") or list(DEFAULT_GRANTS)
+    unknown = [g for g in grant_list if g not in GRANT_TYPES]
+    if unknown:
+        raise InvalidAccountError(
+            f"unknown grant type {unknown[0]!r} (known: {', '.join(GRANT_TYPES)})"
+        )
+    if public and not set(grant_list) <= PUBLIC_GRANTS:
+        raise InvalidAccountError("a public client may not use the client_credentials grant")
+    return grant_list
 
 
 def _invalid(message: str) -> InvalidAccountError:
