@@ -4,7 +4,7 @@ The management API (``Accounts``) is what ``jwtkit user add`` and ``jwtkit clien
 the token endpoint uses the ``authenticate_*`` methods. Verification costs the same whether or
 not the account exists, so response timing does not reveal which names exist.
 
-Longer than the ~400 lines STYLE.md suggests, on purpose: ``Accounts`` is one public class,
+Past 400 lines on purpose: ``Accounts`` is one public class,
 the whole management API that the CLI's user, client and consent commands call, plus the
 secret checks behind it, all over the same rows, cache and secret checker; its methods are
 short. The parts with their own concern live elsewhere: value types and validation rules in

@@ -19,7 +19,7 @@ from jwtkit.server._accesslog import ACCESS_LOGGER
 from jwtkit.server._app import create_app
 from jwtkit.server._guard import ensure_file_limit, guarded_protocol
 from jwtkit.server._settings import Settings
-from jwtkit.server._workers import run_workers
+from jwtkit.server._workers import run_workers, stop_with_parent
 
 __all__ = ["log_in_background", "open_with_retry", "serve", "startup_banner"]
 
@@ -178,6 +178,7 @@ def _worker(
     import uvicorn
 
     logging.config.dictConfig(options["log_config"])
+    stop_with_parent()
     app = _build_app(settings, app_factory)
     _run(uvicorn.Config(app, **_with_guard(settings, options)), sock)
 

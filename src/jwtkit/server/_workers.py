@@ -11,7 +11,9 @@ to one of the workers waiting in ``accept``. The parent only supervises:
 - ``SIGTERM`` or ``SIGINT`` stops gracefully: every worker gets ``SIGTERM``, stops accepting,
   finishes the requests it has read (their answers are sent, their writes committed), closes
   idle keep-alive connections and exits; a worker still busy after ``stop_timeout`` seconds is
-  killed.
+  killed;
+- a worker whose parent is gone (even by ``kill -9``) stops by itself, gracefully, within
+  about a second, rather than serving the port unsupervised (:func:`stop_with_parent`).
 
 Each worker keeps its own caches, pools and connection limit, exactly as separate instances
 on one store do (issue 10 put the rate-limit counters in the shared store for that reason).
@@ -34,7 +36,7 @@ from typing import Any, Final
 
 from jwtkit.errors import KeyStoreError
 
-__all__ = ["WorkerCrashError", "run_workers"]
+__all__ = ["WorkerCrashError", "run_workers", "stop_with_parent"]
 
 logger = logging.getLogger("jwtkit.server")
 
@@ -117,3 +119,25 @@ def _stop_all(procs: list[BaseProcess], timeout: float) -> None:
             logger.error("worker process [%d] did not stop in %gs: killed", proc.pid, timeout)
             proc.kill()
             proc.join()
+
+
+def stop_with_parent() -> None:
+    """In a worker: SIGTERM this process (uvicorn's graceful stop) once its parent is gone.
+
+    Without it, a supervisor killed with ``kill -9`` would leave its workers serving the port
+    with nobody to replace them or stop them. A thread polls the parent's pid once a second
+    (portable, unlike Linux's ``PR_SET_PDEATHSIG``); the pid comes from multiprocessing, so a
+    parent that died before the thread started is noticed too.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return
+    parent_pid = parent.pid
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        logger.error("the supervising process [%d] is gone: stopping", parent_pid)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="jwtkit-parent-watch", daemon=True).start()
