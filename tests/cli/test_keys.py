@@ -163,6 +163,16 @@ def test_revoke_confirms_and_leaves_jwks(store: Store) -> None:
     assert "no key with kid 'nope'" in unknown.stderr
 
 
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_a_kid_starting_with_a_dash_is_read_as_the_kid(store: Store, position: str) -> None:
+    # About one RFC 7638 thumbprint in 64 starts with '-': it must not be taken for an option.
+    kid = "-y" + "A" * 41
+    args = ("revoke", kid, "--yes") if position == "after" else ("revoke", "--yes", kid)
+    result = store.run(*args)
+    assert result.code == 4, result.stderr
+    assert f"no key with kid {kid!r}" in result.stderr
+
+
 def test_jwks_verifies_tokens_signed_with_exported_key(store: Store, tmp_path: Path) -> None:
     jwks = store.run("jwks")
     assert jwks.code == 0

@@ -147,12 +147,39 @@ class Parser(argparse.ArgumentParser):
 
     def parse_into(self, argv: Sequence[str], namespace: argparse.Namespace) -> None:
         """Parse ``argv`` into ``namespace``; unknown options or extra arguments are errors."""
-        _, extra = self.parse_known_args(list(argv), namespace)
+        _, extra = self.parse_known_args(self._dashed_values_last(argv), namespace)
         for item in extra:
             if item.startswith("-") and item != "-":
                 self.error_line(f"No such option '{item.split('=', 1)[0]}'.")
         if extra:
             self.error_line(f"Got unexpected extra argument ({' '.join(extra)})")
+
+    def _dashed_values_last(self, argv: Sequence[str]) -> list[str]:
+        """Move values that merely start with ``-`` (a kid is an RFC 7638 thumbprint: about one
+        in 64 starts with ``-``) behind a ``--``, so they are read as the argument they are.
+
+        A value counts as one when it is no option of this command, is not an option's value,
+        and is a long base64url word (``-`` and at least 20 more characters): no option or run
+        of short flags looks like that. Every command takes at most one argument, so moving it
+        to the end changes nothing else.
+        """
+        items = list(argv)
+        if "--" in items:
+            return items
+        values: list[int] = []
+        for i, item in enumerate(items):
+            if (
+                len(item) > 20
+                and item[0] == "-"
+                and item.split("=", 1)[0] not in self._option_string_actions
+                and not (i and items[i - 1] in self.valued)
+                and all(c.isascii() and (c.isalnum() or c in "-_") for c in item)
+            ):
+                values.append(i)
+        if not values:
+            return items
+        moved = [items[i] for i in values]
+        return [item for i, item in enumerate(items) if i not in values] + ["--", *moved]
 
     def error_line(self, message: str) -> NoReturn:
         """Raise a UsageError that points at this command's --help."""
