@@ -24,7 +24,7 @@ def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "m", "1x", "1h 2m", "-5m", "1.5h", "h1"])
+@pytest.mark.parametrize("text", ["", "m", "1x", "1h 2m", "-5m", "1.5h", "h1", "\u00b2", "\u0663m"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)

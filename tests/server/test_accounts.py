@@ -227,6 +227,15 @@ def test_hasher_costs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert make_password_hasher(time_cost=1, memory_cost=8, parallelism=1).time_cost == 1
 
 
+def test_a_non_ascii_digit_in_a_cost_falls_back_to_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jwtkit.server._accounts import make_password_hasher
+
+    monkeypatch.setenv("JWTKIT_ARGON2_TIME_COST", "\u00b2")  # "²": isdigit() but not int()
+    assert make_password_hasher().time_cost == 3
+
+
 def test_unreachable_postgres_is_a_clear_error_without_the_password() -> None:
     from jwtkit.errors import KeyStoreError
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 __all__ = ["format_duration", "parse_duration", "parse_item", "parse_time"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PART = re.compile(r"(\d+)([smhdw])")
+_PART = re.compile(r"([0-9]+)([smhdw])")
 
 
 def parse_duration(text: str) -> int:
@@ -21,7 +21,7 @@ def parse_duration(text: str) -> int:
     A bare number is seconds. Raises ValueError with a hint when the text is not a duration.
     """
     value = text.strip().lower()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     total, pos = 0, 0
     for match in _PART.finditer(value):

@@ -56,8 +56,8 @@ def make_password_hasher(
     def pick(given: int | None, var: str, default: int) -> int:
         if given is not None:
             return given
-        raw = os.environ.get(var, "")
-        if raw.strip().isdigit():
+        raw = os.environ.get(var, "").strip()
+        if raw.isascii() and raw.isdigit():  # isdigit() alone takes "²", which int() refuses
             return int(raw)
         return default
 
